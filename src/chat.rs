@@ -1,0 +1,454 @@
+//! Turns: one user message and the model's answer to it.
+//!
+//! The user's message and an empty `streaming` answer are committed before the model is
+//! called. The answer is then written by a task of its own, which saves it when it ends
+//! however it ends (complete, failed, stopped, the reader left, the server shut down), so
+//! nothing the user typed or paid for is lost even when the HTTP response is dropped.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use futures_util::StreamExt;
+use sqlx::SqlitePool;
+use tokio::sync::mpsc;
+use tracing::Instrument;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use crate::{
+    AppState,
+    db::{
+        self, Conversation, Message, MessageStatus, Role,
+        conversations::{find_conversation, insert_conversation, update_conversation_activity},
+        messages::{Outcome, delete_message, insert_message, list_messages, update_message_outcome},
+    },
+    error::AppError,
+    llm::{LlmClient, UpstreamError},
+};
+
+/// How many earlier messages are sent to the model with each turn.
+const HISTORY_MESSAGES: usize = 50;
+
+/// Deltas buffered between the model and a slow reader before the model is paused.
+const RELAY_BUFFER: usize = 32;
+
+/// Longest conversation title made from a first message, in characters.
+const TITLE_CHARS: usize = 60;
+
+/// The answers being written right now.
+#[derive(Clone, Debug)]
+pub struct Turns {
+    /// Cancels the running turn of a conversation (by conversation id), for `stop`.
+    running: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    /// Cancelled when the drain deadline of a shutdown passes: every turn ends and saves.
+    abort: CancellationToken,
+    /// Lets shutdown wait until every answer is saved.
+    tracker: TaskTracker,
+}
+
+impl Default for Turns {
+    fn default() -> Self {
+        Self {
+            running: Arc::default(),
+            abort: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+        }
+    }
+}
+
+impl Turns {
+    /// Stops the answer being written in a conversation; returns whether there was one.
+    pub fn stop(&self, conversation_id: &str) -> bool {
+        let running = self.running.lock().expect("turn registry poisoned");
+        match running.get(conversation_id) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Waits for every running answer to end and be saved; past `deadline`, cuts them
+    /// off (each still gets its final event and is saved as interrupted).
+    pub async fn drain(&self, deadline: Duration) {
+        self.tracker.close();
+        if tokio::time::timeout(deadline, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                running = self.tracker.len(),
+                "drain deadline reached: interrupting open answers"
+            );
+            self.abort.cancel();
+            self.tracker.wait().await;
+        }
+    }
+}
+
+/// What to answer.
+pub enum Ask {
+    /// A new user message.
+    Message(String),
+    /// Replace the last answer with a new one.
+    Regenerate,
+}
+
+/// What a running turn reports to the request that started it.
+#[derive(Debug)]
+pub enum TurnEvent {
+    /// Text as it arrives from the model.
+    Delta(String),
+    /// The answer as saved, once it has ended.
+    Done(Message),
+}
+
+/// A started turn: what was saved before the model was called, and its live events.
+pub struct Turn {
+    pub conversation: Conversation,
+    /// Whether this turn created the conversation.
+    pub created: bool,
+    /// The user's message; `None` when regenerating.
+    pub question: Option<Message>,
+    /// The answer row, `streaming` until the final event.
+    pub answer: Message,
+    /// Dropping this cancels the model call (the reader has left).
+    pub events: mpsc::Receiver<TurnEvent>,
+}
+
+impl Turn {
+    /// Waits for the end of the answer, for clients without JavaScript.
+    pub async fn finish(mut self) -> Message {
+        while let Some(event) = self.events.recv().await {
+            if let TurnEvent::Done(message) = event {
+                return message;
+            }
+        }
+        // The task always sends `Done`; this is only reached if it panicked.
+        self.answer
+    }
+}
+
+/// Checks a user message before anything is saved.
+pub fn validate_message(content: &str, max_chars: usize) -> Result<(), AppError> {
+    if content.trim().is_empty() {
+        return Err(AppError::Invalid(
+            "The message is empty: write something to send.".into(),
+        ));
+    }
+    let chars = content.chars().count();
+    if chars > max_chars {
+        return Err(AppError::TooLarge(format!(
+            "The message is {chars} characters long; the limit is {max_chars}. Shorten it and send it again."
+        )));
+    }
+    Ok(())
+}
+
+/// Saves the question (creating the conversation when `conversation_id` is `None`) and an
+/// empty answer, then starts the model call in its own task.
+pub async fn start_turn(
+    state: &AppState,
+    conversation_id: Option<&str>,
+    ask: Ask,
+) -> Result<Turn, AppError> {
+    if let Ask::Message(content) = &ask {
+        validate_message(content, state.config.max_message_chars)?;
+    }
+    // IMMEDIATE takes the write lock first, so the reads below cannot go stale and the
+    // commit cannot fail with SQLITE_BUSY.
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let (conversation, created) = match conversation_id {
+        Some(id) => (
+            find_conversation(&mut tx, id)
+                .await?
+                .ok_or(AppError::NotFound("conversation"))?,
+            false,
+        ),
+        None => {
+            let Ask::Message(content) = &ask else {
+                return Err(AppError::NotFound("conversation"));
+            };
+            (insert_conversation(&mut tx, &title_from(content)).await?, true)
+        }
+    };
+    let question = match &ask {
+        Ask::Message(content) => Some(
+            insert_message(
+                &mut tx,
+                &conversation.id,
+                Role::User,
+                content,
+                MessageStatus::Complete,
+                None,
+            )
+            .await?,
+        ),
+        Ask::Regenerate => {
+            let messages = list_messages(&mut tx, &conversation.id).await?;
+            match messages.last() {
+                Some(last) if last.status == MessageStatus::Streaming => {
+                    return Err(busy());
+                }
+                Some(last) if last.role == Role::Assistant => delete_message(&mut tx, last.id).await?,
+                Some(_) => {}
+                None => {
+                    return Err(AppError::Invalid(
+                        "There is no question to answer again in this conversation.".into(),
+                    ));
+                }
+            }
+            None
+        }
+    };
+    let answer = insert_message(
+        &mut tx,
+        &conversation.id,
+        Role::Assistant,
+        "",
+        MessageStatus::Streaming,
+        Some(state.llm.model()),
+    )
+    .await
+    .map_err(|error| match &error {
+        sqlx::Error::Database(e) if e.is_unique_violation() => busy(),
+        _ => AppError::Database(error),
+    })?;
+    update_conversation_activity(&mut tx, &conversation.id).await?;
+    let history = list_messages(&mut tx, &conversation.id).await?;
+    tx.commit().await?;
+
+    let history: Vec<(Role, String)> = history
+        .into_iter()
+        .filter(|m| m.id != answer.id && m.status != MessageStatus::Failed && !m.content.is_empty())
+        .map(|m| (m.role, m.content))
+        .collect();
+    let history = history[history.len().saturating_sub(HISTORY_MESSAGES)..].to_vec();
+
+    let cancel = state.turns.abort.child_token();
+    state
+        .turns
+        .running
+        .lock()
+        .expect("turn registry poisoned")
+        .insert(conversation.id.clone(), cancel.clone());
+    let (events, receiver) = mpsc::channel(RELAY_BUFFER);
+    let run = RunningTurn {
+        db: state.db.clone(),
+        llm: state.llm.clone(),
+        system_prompt: state.site.system_prompt.clone(),
+        history,
+        answer: answer.clone(),
+        timeout: state.config.upstream_timeout,
+        cancel,
+        stopped_by_abort: state.turns.abort.clone(),
+        events,
+        turns: state.turns.clone(),
+    };
+    // Created here, inside the request's span, so the turn's log lines carry its id.
+    let span = tracing::info_span!("turn", conversation = %conversation.id, answer = answer.id);
+    state.turns.tracker.spawn(run.run().instrument(span));
+    Ok(Turn {
+        conversation,
+        created,
+        question,
+        answer,
+        events: receiver,
+    })
+}
+
+fn busy() -> AppError {
+    AppError::Conflict(
+        "An answer is still being written in this conversation: wait for it or stop it first."
+            .into(),
+    )
+}
+
+/// The first line of the first message, shortened.
+fn title_from(content: &str) -> String {
+    let line = content.trim().lines().next().unwrap_or_default().trim();
+    let mut title: String = line.chars().take(TITLE_CHARS).collect();
+    if line.chars().count() > TITLE_CHARS {
+        title.push('…');
+    }
+    title
+}
+
+/// Why an answer ended.
+enum Ending {
+    Complete,
+    /// The user pressed stop.
+    Stopped,
+    /// The reader went away (tab closed, connection lost).
+    ReaderLeft,
+    /// The server is shutting down and the drain deadline passed.
+    ShuttingDown,
+    Upstream(UpstreamError),
+}
+
+struct RunningTurn {
+    db: SqlitePool,
+    llm: LlmClient,
+    system_prompt: String,
+    history: Vec<(Role, String)>,
+    answer: Message,
+    timeout: Duration,
+    cancel: CancellationToken,
+    stopped_by_abort: CancellationToken,
+    events: mpsc::Sender<TurnEvent>,
+    turns: Turns,
+}
+
+impl RunningTurn {
+    async fn run(self) {
+        let started = Instant::now();
+        let mut text = String::new();
+        let mut first_token_ms = None;
+        let mut usage = None;
+        let mut finished = false;
+
+        let ending = 'turn: {
+            let history: Vec<(Role, &str)> =
+                self.history.iter().map(|(r, c)| (*r, c.as_str())).collect();
+            let call = self.llm.stream_chat(&self.system_prompt, &history);
+            let mut stream = tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => break 'turn self.cancelled(),
+                _ = self.events.closed() => break 'turn Ending::ReaderLeft,
+                result = call => match result {
+                    Ok(stream) => stream,
+                    Err(error) => break 'turn Ending::Upstream(error),
+                },
+            };
+            loop {
+                let next = tokio::select! {
+                    biased;
+                    _ = self.cancel.cancelled() => break 'turn self.cancelled(),
+                    _ = self.events.closed() => break 'turn Ending::ReaderLeft,
+                    next = tokio::time::timeout(self.timeout, stream.next()) => next,
+                };
+                let chunk = match next {
+                    Ok(Some(Ok(chunk))) => chunk,
+                    // A stream that ends, breaks or stalls after the model said it was
+                    // done still delivered the whole answer.
+                    _ if finished => break 'turn Ending::Complete,
+                    Ok(Some(Err(error))) => break 'turn Ending::Upstream(error.into()),
+                    // The end of the stream without a finish reason is a cut-off, never a
+                    // normal stop.
+                    Ok(None) => {
+                        tracing::warn!("the model's stream ended without a finish reason");
+                        break 'turn Ending::Upstream(UpstreamError::Broken);
+                    }
+                    Err(_) => {
+                        tracing::warn!(timeout = ?self.timeout, "the model's stream stalled");
+                        break 'turn Ending::Upstream(UpstreamError::Timeout);
+                    }
+                };
+                if let Some(reported) = chunk.usage {
+                    usage = Some(reported);
+                }
+                // Usage arrives in a last chunk with no choices; only choice 0 is asked for.
+                let Some(choice) = chunk.choices.into_iter().find(|c| c.index == 0) else {
+                    continue;
+                };
+                finished |= choice.finish_reason.is_some();
+                let Some(delta) = choice.delta.content.filter(|d| !d.is_empty()) else {
+                    continue;
+                };
+                first_token_ms.get_or_insert(started.elapsed().as_millis() as i64);
+                text.push_str(&delta);
+                tokio::select! {
+                    biased;
+                    _ = self.cancel.cancelled() => break 'turn self.cancelled(),
+                    sent = self.events.send(TurnEvent::Delta(delta)) => {
+                        if sent.is_err() {
+                            break 'turn Ending::ReaderLeft;
+                        }
+                    }
+                }
+            }
+        };
+
+        let (status, error) = match &ending {
+            Ending::Complete => (MessageStatus::Complete, None),
+            Ending::Stopped => (MessageStatus::Interrupted, Some("Stopped.")),
+            Ending::ReaderLeft => (
+                MessageStatus::Interrupted,
+                Some("The page was closed before the answer was finished."),
+            ),
+            Ending::ShuttingDown => (
+                MessageStatus::Interrupted,
+                Some("The server restarted while this answer was being written."),
+            ),
+            Ending::Upstream(e) if e.is_cut_off() => (MessageStatus::Interrupted, Some(e.user_message())),
+            Ending::Upstream(e) => (MessageStatus::Failed, Some(e.user_message())),
+        };
+        let outcome = Outcome {
+            content: text,
+            status,
+            error: error.map(str::to_string),
+            prompt_tokens: usage.as_ref().map(|u| i64::from(u.prompt_tokens)),
+            completion_tokens: usage.as_ref().map(|u| i64::from(u.completion_tokens)),
+            first_token_ms,
+            duration_ms: started.elapsed().as_millis() as i64,
+        };
+        if let Err(error) = update_message_outcome(&self.db, self.answer.id, &outcome).await {
+            tracing::error!(%error, "could not save the answer");
+        }
+        tracing::info!(
+            status = status.as_str(),
+            first_token_ms,
+            duration_ms = outcome.duration_ms,
+            "answer ended"
+        );
+        self.turns
+            .running
+            .lock()
+            .expect("turn registry poisoned")
+            .remove(&self.answer.conversation_id);
+        let saved = Message {
+            content: outcome.content,
+            status: outcome.status,
+            error: outcome.error,
+            prompt_tokens: outcome.prompt_tokens,
+            completion_tokens: outcome.completion_tokens,
+            first_token_ms: outcome.first_token_ms,
+            duration_ms: Some(outcome.duration_ms),
+            updated_at: db::now_ms(),
+            ..self.answer
+        };
+        // The reader may have left; the answer is saved either way.
+        let _ = self.events.send(TurnEvent::Done(saved)).await;
+    }
+
+    fn cancelled(&self) -> Ending {
+        if self.stopped_by_abort.is_cancelled() {
+            Ending::ShuttingDown
+        } else {
+            Ending::Stopped
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_the_first_line_shortened() {
+        assert_eq!(title_from("  Hello there\nsecond line"), "Hello there");
+        let long = "x".repeat(100);
+        assert_eq!(title_from(&long).chars().count(), TITLE_CHARS + 1);
+    }
+
+    #[test]
+    fn empty_and_oversized_messages_are_refused() {
+        assert!(matches!(validate_message(" \n\t", 10), Err(AppError::Invalid(_))));
+        assert!(matches!(validate_message("elevenchars", 10), Err(AppError::TooLarge(_))));
+        // Characters, not bytes: ten emoji fit a ten-character limit.
+        assert!(validate_message(&"🦀".repeat(10), 10).is_ok());
+    }
+}

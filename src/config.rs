@@ -1,0 +1,371 @@
+//! Configuration: where it runs and with which secrets comes from the environment
+//! ([`Config`]); what the service *is* comes from the site file ([`Site`]).
+
+use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// The site file used when `PROMPTSHIP_SITE` is not set and `promptship.toml` is missing,
+/// so the binary runs from any directory.
+const DEFAULT_SITE: &str = include_str!("../promptship.toml");
+
+/// OpenAI's API, used when a key is set without a base URL.
+const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+
+/// Settings read once from environment variables (and `.env`) at start.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address the HTTP server listens on (`BIND_ADDR`).
+    pub bind_addr: SocketAddr,
+    /// SQLite database URL, e.g. `sqlite://data/promptship.db` (`DATABASE_URL`).
+    pub database_url: String,
+    /// Which model server answers: the built-in demo model or a real provider.
+    pub provider: Provider,
+    /// Path of the site file (`PROMPTSHIP_SITE`); `None` means the default `promptship.toml`.
+    pub site_path: Option<PathBuf>,
+    /// The public https URL of the deployment, for links and cookies (`PUBLIC_URL`).
+    pub public_url: Option<String>,
+    /// `pretty` logs for people, `json` logs for machines (`LOG_FORMAT`).
+    pub log_format: LogFormat,
+    /// How long to wait for the model's first byte, and then between chunks, before
+    /// giving up (`UPSTREAM_TIMEOUT_SECS`). Never a limit on a whole healthy stream.
+    pub upstream_timeout: Duration,
+    /// How long to wait for a TCP/TLS connection to the model server
+    /// (`UPSTREAM_CONNECT_TIMEOUT_SECS`).
+    pub upstream_connect_timeout: Duration,
+    /// Longest user message accepted, in characters (`MAX_MESSAGE_CHARS`).
+    pub max_message_chars: usize,
+    /// How long shutdown waits for open streams to end and be saved
+    /// (`SHUTDOWN_GRACE_SECS`); below Docker's 10 s so the process exits on its own.
+    pub shutdown_grace: Duration,
+}
+
+/// The model server the app talks to.
+#[derive(Clone, Debug)]
+pub enum Provider {
+    /// No key and no base URL: the OpenAI-compatible demo model inside this binary.
+    Demo,
+    /// Any OpenAI-compatible server.
+    OpenAi {
+        /// Base URL including `/v1` (`OPENAI_BASE_URL`).
+        base_url: String,
+        /// Provider key (`OPENAI_API_KEY`); local servers such as Ollama need none.
+        api_key: Option<SecretString>,
+    },
+}
+
+impl Provider {
+    pub fn is_demo(&self) -> bool {
+        matches!(self, Provider::Demo)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Every problem found in the configuration, reported together so one restart fixes all.
+#[derive(Debug)]
+pub struct ConfigError(pub Vec<String>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration ({} problem(s)):", self.0.len())?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        write!(f, "See .env.example for every setting and its default.")
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads the process environment (after loading `.env`, if present).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal in production; a malformed one is reported below.
+        let dotenv_problem = match dotenvy::dotenv() {
+            Err(e) if !e.not_found() => Some(format!(".env: {e}")),
+            _ => None,
+        };
+        let mut config = Self::from_lookup(|name| std::env::var(name).ok());
+        if let Some(problem) = dotenv_problem {
+            match &mut config {
+                Ok(_) => return Err(ConfigError(vec![problem])),
+                Err(errors) => errors.0.insert(0, problem),
+            }
+        }
+        config
+    }
+
+    /// Builds the configuration from any variable source, collecting every problem.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let mut read = Reader {
+            lookup: &lookup,
+            problems: &mut problems,
+        };
+
+        let bind_addr = read.parse(
+            "BIND_ADDR",
+            SocketAddr::from(([127, 0, 0, 1], 3000)),
+            "an address and port, e.g. 127.0.0.1:3000 or 0.0.0.0:3000",
+        );
+        let database_url = read
+            .string("DATABASE_URL")
+            .unwrap_or_else(|| "sqlite://data/promptship.db".into());
+        if !database_url.starts_with("sqlite:") {
+            read.problem(
+                "DATABASE_URL",
+                &database_url,
+                "a SQLite URL, e.g. sqlite://data/promptship.db",
+            );
+        }
+        let api_key = read.string("OPENAI_API_KEY").map(SecretString::from);
+        let base_url = read.string("OPENAI_BASE_URL");
+        if let Some(url) = &base_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            read.problem(
+                "OPENAI_BASE_URL",
+                url,
+                "an http(s) URL including /v1, e.g. http://localhost:11434/v1",
+            );
+        }
+        let provider = match (base_url, api_key) {
+            (None, None) => Provider::Demo,
+            (base_url, api_key) => Provider::OpenAi {
+                base_url: base_url
+                    .unwrap_or_else(|| OPENAI_BASE_URL.into())
+                    .trim_end_matches('/')
+                    .to_string(),
+                api_key,
+            },
+        };
+        let public_url = read.string("PUBLIC_URL");
+        if let Some(url) = &public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            read.problem(
+                "PUBLIC_URL",
+                url,
+                "the public URL, e.g. https://chat.example.com",
+            );
+        }
+        let log_format = match read.string("LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                read.problem("LOG_FORMAT", other, "`pretty` or `json`");
+                LogFormat::Pretty
+            }
+        };
+        let upstream_timeout = read.seconds("UPSTREAM_TIMEOUT_SECS", 60);
+        let upstream_connect_timeout = read.seconds("UPSTREAM_CONNECT_TIMEOUT_SECS", 10);
+        let max_message_chars: usize =
+            read.parse("MAX_MESSAGE_CHARS", 16_000, "a whole number of characters");
+        if max_message_chars == 0 {
+            read.problem("MAX_MESSAGE_CHARS", "0", "a number above 0");
+        }
+        let shutdown_grace = read.seconds("SHUTDOWN_GRACE_SECS", 8);
+        let site_path = read.string("PROMPTSHIP_SITE").map(PathBuf::from);
+
+        if !problems.is_empty() {
+            return Err(ConfigError(problems));
+        }
+        Ok(Self {
+            bind_addr,
+            database_url,
+            provider,
+            site_path,
+            public_url,
+            log_format,
+            upstream_timeout,
+            upstream_connect_timeout,
+            max_message_chars,
+            shutdown_grace,
+        })
+    }
+}
+
+struct Reader<'a, F> {
+    lookup: &'a F,
+    problems: &'a mut Vec<String>,
+}
+
+impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
+    /// A set, non-blank variable.
+    fn string(&mut self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn problem(&mut self, name: &str, value: &str, expected: &str) {
+        self.problems
+            .push(format!("{name}={value:?} is not valid: expected {expected}"));
+    }
+
+    /// The parsed variable, or `default` when unset (or invalid, which is also reported).
+    fn parse<T: FromStr>(&mut self, name: &str, default: T, expected: &str) -> T {
+        match self.string(name) {
+            None => default,
+            Some(raw) => raw.parse().unwrap_or_else(|_| {
+                self.problem(name, &raw, expected);
+                default
+            }),
+        }
+    }
+
+    fn seconds(&mut self, name: &str, default: u64) -> Duration {
+        let secs: u64 = self.parse(name, default, "a whole number of seconds");
+        if secs == 0 {
+            self.problem(name, "0", "a number of seconds above 0");
+        }
+        Duration::from_secs(secs)
+    }
+}
+
+/// What this service *is*: read from the site file (`promptship.toml`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// Shown in the header and the page titles.
+    pub name: String,
+    /// One line under the name on the landing page.
+    pub tagline: String,
+    /// Markdown shown on the landing page above the first message box.
+    pub landing: String,
+    /// The system prompt sent first in every conversation.
+    pub system_prompt: String,
+    /// Example first messages offered on the landing page.
+    #[serde(default)]
+    pub suggestions: Vec<String>,
+    /// The model name sent to the provider (ignored by the demo model).
+    pub model: String,
+    /// The most tokens one answer may use; the server sends it on every call.
+    pub max_output_tokens: u32,
+}
+
+impl Site {
+    /// Loads the site file named by the config, or the built-in default when none is set
+    /// and `promptship.toml` does not exist in the working directory.
+    pub fn load(path: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let (name, text) = match path {
+            Some(path) => match std::fs::read_to_string(path) {
+                Ok(text) => (path.display().to_string(), text),
+                Err(e) => {
+                    return Err(ConfigError(vec![format!(
+                        "PROMPTSHIP_SITE={:?} cannot be read ({e}): point it at your site file",
+                        path.display().to_string()
+                    )]));
+                }
+            },
+            None => match std::fs::read_to_string("promptship.toml") {
+                Ok(text) => ("promptship.toml".to_string(), text),
+                Err(_) => ("built-in promptship.toml".to_string(), DEFAULT_SITE.into()),
+            },
+        };
+        Self::parse(&name, &text)
+    }
+
+    pub fn parse(name: &str, text: &str) -> Result<Self, ConfigError> {
+        let site: Site = toml::from_str(text)
+            .map_err(|e| ConfigError(vec![format!("{name}: {}", e.to_string().trim())]))?;
+        let mut problems = Vec::new();
+        if site.name.trim().is_empty() {
+            problems.push(format!("{name}: `name` must not be empty"));
+        }
+        if site.model.trim().is_empty() {
+            problems.push(format!("{name}: `model` must name the provider's model"));
+        }
+        if site.max_output_tokens == 0 {
+            problems.push(format!("{name}: `max_output_tokens` must be above 0"));
+        }
+        if problems.is_empty() {
+            Ok(site)
+        } else {
+            Err(ConfigError(problems))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn an_empty_environment_runs_the_demo_model_on_localhost() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.database_url, "sqlite://data/promptship.db");
+        assert!(config.provider.is_demo());
+    }
+
+    #[test]
+    fn a_key_alone_selects_openai_and_a_base_url_alone_needs_no_key() {
+        let Provider::OpenAi { base_url, api_key } =
+            config(&[("OPENAI_API_KEY", "sk-test")]).unwrap().provider
+        else {
+            panic!("expected a real provider");
+        };
+        assert_eq!(base_url, OPENAI_BASE_URL);
+        assert!(api_key.is_some());
+
+        let Provider::OpenAi { base_url, api_key } =
+            config(&[("OPENAI_BASE_URL", "http://localhost:11434/v1/")])
+                .unwrap()
+                .provider
+        else {
+            panic!("expected a real provider");
+        };
+        assert_eq!(base_url, "http://localhost:11434/v1");
+        assert!(api_key.is_none());
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_how_to_fix_it() {
+        let err = config(&[
+            ("BIND_ADDR", "localhost"),
+            ("LOG_FORMAT", "xml"),
+            ("UPSTREAM_TIMEOUT_SECS", "soon"),
+            ("DATABASE_URL", "postgres://x"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.0.len(), 4, "{err}");
+        let text = err.to_string();
+        assert!(text.contains("BIND_ADDR=\"localhost\""));
+        assert!(text.contains("`pretty` or `json`"));
+        assert!(text.contains("UPSTREAM_TIMEOUT_SECS"));
+        assert!(text.contains("a SQLite URL"));
+    }
+
+    #[test]
+    fn the_shipped_site_file_is_valid() {
+        let site = Site::parse("promptship.toml", DEFAULT_SITE).unwrap();
+        assert!(!site.suggestions.is_empty());
+    }
+
+    #[test]
+    fn a_site_file_with_a_typo_names_the_field() {
+        let err = Site::parse(
+            "site.toml",
+            "name='x'\ntagline=''\nlanding=''\nsystem_prompt=''\nmodel='m'\nmax_output_tokens=5\nmodle='y'",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("modle"), "{err}");
+    }
+}

@@ -1,0 +1,175 @@
+//! SQL for the `messages` table.
+
+use serde::Serialize;
+use sqlx::{SqliteConnection, SqlitePool};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+/// Where an answer stands. A user message is always `complete`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(rename_all = "lowercase")]
+pub enum MessageStatus {
+    /// The model finished its answer.
+    Complete,
+    /// The answer is being written right now.
+    Streaming,
+    /// The answer was cut off (stopped, the browser left, the stream broke or stalled,
+    /// the server restarted); `content` holds what had arrived.
+    Interrupted,
+    /// The model server refused or failed before or while answering.
+    Failed,
+}
+
+impl MessageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Complete => "complete",
+            MessageStatus::Streaming => "streaming",
+            MessageStatus::Interrupted => "interrupted",
+            MessageStatus::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Message {
+    pub id: i64,
+    pub conversation_id: String,
+    pub role: Role,
+    pub content: String,
+    pub status: MessageStatus,
+    /// What the user is told when the answer is not complete.
+    pub error: Option<String>,
+    pub model: Option<String>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    /// Milliseconds from the upstream call to the first token.
+    pub first_token_ms: Option<i64>,
+    /// Milliseconds from the upstream call to the end of the answer.
+    pub duration_ms: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// How an answer ended, as saved on its row.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub content: String,
+    pub status: MessageStatus,
+    pub error: Option<String>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    pub first_token_ms: Option<i64>,
+    pub duration_ms: i64,
+}
+
+pub async fn insert_message(
+    conn: &mut SqliteConnection,
+    conversation_id: &str,
+    role: Role,
+    content: &str,
+    status: MessageStatus,
+    model: Option<&str>,
+) -> sqlx::Result<Message> {
+    let now = super::now_ms();
+    sqlx::query_as!(
+        Message,
+        r#"INSERT INTO messages (conversation_id, role, content, status, model, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           RETURNING id, conversation_id, role AS "role: Role", content,
+                     status AS "status: MessageStatus", error, model, prompt_tokens,
+                     completion_tokens, first_token_ms, duration_ms, created_at, updated_at"#,
+        conversation_id,
+        role,
+        content,
+        status,
+        model,
+        now,
+        now
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// The conversation's messages, oldest first.
+pub async fn list_messages(
+    conn: &mut SqliteConnection,
+    conversation_id: &str,
+) -> sqlx::Result<Vec<Message>> {
+    sqlx::query_as!(
+        Message,
+        r#"SELECT id, conversation_id, role AS "role: Role", content,
+                  status AS "status: MessageStatus", error, model, prompt_tokens,
+                  completion_tokens, first_token_ms, duration_ms, created_at, updated_at
+           FROM messages WHERE conversation_id = ? ORDER BY id"#,
+        conversation_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn find_message(db: &SqlitePool, id: i64) -> sqlx::Result<Option<Message>> {
+    sqlx::query_as!(
+        Message,
+        r#"SELECT id, conversation_id, role AS "role: Role", content,
+                  status AS "status: MessageStatus", error, model, prompt_tokens,
+                  completion_tokens, first_token_ms, duration_ms, created_at, updated_at
+           FROM messages WHERE id = ?"#,
+        id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Saves how an answer ended.
+pub async fn update_message_outcome(db: &SqlitePool, id: i64, outcome: &Outcome) -> sqlx::Result<()> {
+    let now = super::now_ms();
+    sqlx::query!(
+        "UPDATE messages
+         SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,
+             first_token_ms = ?, duration_ms = ?, updated_at = ?
+         WHERE id = ?",
+        outcome.content,
+        outcome.status,
+        outcome.error,
+        outcome.prompt_tokens,
+        outcome.completion_tokens,
+        outcome.first_token_ms,
+        outcome.duration_ms,
+        now,
+        id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_message(conn: &mut SqliteConnection, id: i64) -> sqlx::Result<()> {
+    sqlx::query!("DELETE FROM messages WHERE id = ?", id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks answers left `streaming` by a crash or kill as interrupted; run at start, when no
+/// answer can be in progress.
+pub async fn interrupt_streaming_messages(db: &SqlitePool) -> sqlx::Result<u64> {
+    let now = super::now_ms();
+    let result = sqlx::query!(
+        "UPDATE messages
+         SET status = 'interrupted', updated_at = ?,
+             error = 'The server restarted while this answer was being written.'
+         WHERE status = 'streaming'",
+        now
+    )
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
+}

@@ -1,0 +1,72 @@
+//! SQLite: opening the pool with the pragmas we rely on, migrations, and the SQL of each
+//! table in its own file.
+
+pub mod conversations;
+pub mod messages;
+
+use std::{str::FromStr, time::Duration};
+
+use anyhow::Context;
+use sqlx::{
+    SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+pub use conversations::Conversation;
+pub use messages::{Message, MessageStatus, Role};
+
+/// Migrations compiled into the binary, so deploying is copying one file.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
+
+/// Opens (creating if missing) the database at `url` with the durability settings below.
+pub async fn connect(url: &str) -> anyhow::Result<SqlitePool> {
+    let options = SqliteConnectOptions::from_str(url)
+        .with_context(|| format!("DATABASE_URL {url:?} is not a valid SQLite URL"))?
+        .create_if_missing(true)
+        // WAL lets pages read while an answer is being saved.
+        .journal_mode(SqliteJournalMode::Wal)
+        // NORMAL in WAL mode never corrupts the file; a power cut may lose the last
+        // transactions before a checkpoint, a process crash (kill -9) loses nothing.
+        .synchronous(SqliteSynchronous::Normal)
+        // Writers queue for the lock instead of failing at once with SQLITE_BUSY.
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true);
+    if let Some(dir) = options.get_filename().parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
+    }
+    SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot open the database {url}"))
+}
+
+/// Applies pending migrations; running it again is a no-op.
+pub async fn migrate(db: &SqlitePool) -> anyhow::Result<()> {
+    MIGRATOR
+        .run(db)
+        .await
+        .context("database migrations failed")
+}
+
+/// Closes the pool and folds the WAL back into the database file, so a copy of the file
+/// after shutdown is complete on its own.
+pub async fn close(db: &SqlitePool) {
+    if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(db)
+        .await
+    {
+        tracing::warn!(%error, "WAL checkpoint at shutdown failed");
+    }
+    db.close().await;
+}
+
+/// Milliseconds since the Unix epoch: the unit of every time column.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

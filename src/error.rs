@@ -1,0 +1,96 @@
+//! The one error type of every handler, and the only place a status code is chosen.
+//!
+//! An `AppError` becomes a response carrying an [`ErrorReport`]; the `render_errors`
+//! middleware in `routes` turns that into an HTML page, an htmx fragment or a JSON body,
+//! with the request id, depending on who asked.
+
+use axum::{
+    extract::rejection::{FormRejection, JsonRejection},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The thing asked for does not exist (or is not the caller's).
+    #[error("This {0} does not exist: check the link, or start again from the home page.")]
+    NotFound(&'static str),
+    /// The request is well-formed but its content is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    /// A message or body over the configured size.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The request clashes with work in progress, e.g. an answer is still being written.
+    #[error("{0}")]
+    Conflict(String),
+    /// A body that could not be parsed; axum's message says what to fix.
+    #[error("{message}")]
+    Malformed { status: StatusCode, message: String },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// What a client is told about a failure, left in the response extensions for the
+/// error-rendering middleware.
+#[derive(Clone, Debug)]
+pub struct ErrorReport {
+    pub status: StatusCode,
+    /// Safe to show: says what to fix for a 4xx, a generic sentence for a 5xx.
+    pub message: String,
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Malformed { status, .. } => *status,
+            AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = if status.is_server_error() {
+            // The cause goes to the log (inside the request's span, so with its id);
+            // the client only learns that something went wrong.
+            tracing::error!(error = ?self, "request failed");
+            "Something went wrong on our side. Please try again; if it keeps happening, \
+             quote the request id."
+                .to_string()
+        } else {
+            self.to_string()
+        };
+        let mut response = status.into_response();
+        response
+            .extensions_mut()
+            .insert(ErrorReport { status, message });
+        response
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        from_rejection(rejection.status(), rejection.body_text())
+    }
+}
+
+impl From<FormRejection> for AppError {
+    fn from(rejection: FormRejection) -> Self {
+        from_rejection(rejection.status(), rejection.body_text())
+    }
+}
+
+fn from_rejection(status: StatusCode, message: String) -> AppError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return AppError::TooLarge("The request body is too large.".into());
+    }
+    AppError::Malformed { status, message }
+}

@@ -1,0 +1,161 @@
+//! promptship: a starter template for publishing an LLM-backed web service.
+//!
+//! # Map
+//! - [`config`] — settings from the environment and the site file `promptship.toml`.
+//! - [`routes`] — every URL, the middleware, pages (Askama + htmx), the JSON API, probes.
+//! - [`chat`] — a turn: save the question, call the model, relay the answer, save it.
+//! - [`llm`] — the model client (async-openai) and the built-in demo model.
+//! - [`db`] — SQLite pool, migrations, and the SQL of each table.
+//! - [`markdown`] — model output to sanitized HTML.
+//! - [`error`] — the one `AppError`, mapped to a status and a body.
+//! - [`telemetry`] — logs.
+//!
+//! # A request's path
+//! `POST /conversations/{id}/messages` → middleware (request id, trace, body limit,
+//! error rendering) → `routes::pages::send_message` → `chat::start_turn` commits the
+//! question and an empty answer → a task streams from the model via `llm::LlmClient` →
+//! deltas are relayed to the browser as server-sent events → the answer is saved when it
+//! ends, however it ends.
+
+pub mod chat;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod llm;
+pub mod markdown;
+pub mod routes;
+pub mod telemetry;
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use axum::serve::ListenerExt;
+use sqlx::SqlitePool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    chat::Turns,
+    config::{Config, Provider, Site},
+    llm::{LlmClient, LlmSettings, RetryPolicy},
+};
+
+/// Everything a handler needs, cloned cheaply into each one.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Settings from the environment, read once at start.
+    pub config: Arc<Config>,
+    /// What this service is: name, texts, system prompt, model and limits.
+    pub site: Arc<Site>,
+    /// The SQLite pool.
+    pub db: SqlitePool,
+    /// The model client (pointed at the demo model when no provider is configured).
+    pub llm: LlmClient,
+    /// The answers being written right now, for stop and shutdown.
+    pub turns: Turns,
+}
+
+impl AppState {
+    /// Opens and migrates the database, marks answers left over from a crash as
+    /// interrupted, starts the demo model if needed and builds the model client.
+    pub async fn build(config: Config, site: Site) -> anyhow::Result<Self> {
+        let db = db::connect(&config.database_url).await?;
+        db::migrate(&db).await?;
+        let recovered = db::messages::interrupt_streaming_messages(&db).await?;
+        if recovered > 0 {
+            tracing::warn!(recovered, "answers cut off by the last shutdown were marked interrupted");
+        }
+        let (base_url, api_key, model) = match &config.provider {
+            Provider::Demo => {
+                let base_url = llm::demo::spawn().await.context("cannot start the demo model")?;
+                tracing::info!("no OPENAI_API_KEY or OPENAI_BASE_URL set: using the built-in demo model");
+                (base_url, None, llm::demo::MODEL.to_string())
+            }
+            Provider::OpenAi { base_url, api_key } => {
+                (base_url.clone(), api_key.clone(), site.model.clone())
+            }
+        };
+        let llm = LlmClient::new(LlmSettings {
+            base_url,
+            api_key,
+            model,
+            max_output_tokens: site.max_output_tokens,
+            connect_timeout: config.upstream_connect_timeout,
+            read_timeout: config.upstream_timeout,
+            retry: RetryPolicy::default(),
+        })?;
+        Ok(Self {
+            config: Arc::new(config),
+            site: Arc::new(site),
+            db,
+            llm,
+            turns: Turns::default(),
+        })
+    }
+}
+
+/// Serves the app on `listener` until `shutdown` resolves, then shuts down gracefully:
+/// no new connections, open answers get until the grace period to finish (then are cut
+/// off, saved and sent a final event), and the database is checkpointed and closed.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let grace = state.config.shutdown_grace;
+    // Nagle's algorithm would hold back small SSE writes for the client's delayed ACK
+    // (about 40 ms on the first token).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let stopping = CancellationToken::new();
+    let mut server = tokio::spawn(
+        axum::serve(listener, routes::router(state.clone()))
+            .with_graceful_shutdown(stopping.clone().cancelled_owned())
+            .into_future(),
+    );
+    tokio::select! {
+        () = shutdown => {}
+        result = &mut server => {
+            result??;
+            return Ok(());
+        }
+    }
+    let deadline = tokio::time::Instant::now() + grace;
+    tracing::info!(?grace, "shutting down: refusing new connections, letting open answers finish");
+    stopping.cancel();
+    // A second is kept for the final events to reach the clients and for the database.
+    state.turns.drain(grace.saturating_sub(Duration::from_secs(1))).await;
+    match tokio::time::timeout_at(deadline, &mut server).await {
+        Ok(result) => result??,
+        Err(_) => {
+            tracing::warn!("connections still open at the shutdown deadline: closing them");
+            server.abort();
+        }
+    }
+    db::close(&state.db).await;
+    tracing::info!("shutdown complete");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what `docker stop` and systemd send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,228 @@
+//! The model is just another HTTP client: a small struct around async-openai that knows
+//! the base URL, key, model and limits, and names every way a call can fail.
+
+pub mod demo;
+mod retry;
+
+use std::{pin::Pin, time::Duration};
+
+use async_openai::{
+    Client,
+    config::OpenAIConfig,
+    error::{OpenAIError, StreamError, WrappedError},
+    types::chat::{
+        ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
+        ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
+        ChatCompletionStreamOptions, CreateChatCompletionRequest,
+        CreateChatCompletionStreamResponse,
+    },
+};
+use futures_util::Stream;
+use secrecy::{ExposeSecret, SecretString};
+
+pub use retry::RetryPolicy;
+
+use crate::db::Role;
+
+/// Chunks of one streamed answer, as async-openai parses them.
+pub type ChunkStream =
+    Pin<Box<dyn Stream<Item = Result<CreateChatCompletionStreamResponse, OpenAIError>> + Send>>;
+
+/// Where and how to reach the model server.
+pub struct LlmSettings {
+    /// Base URL including `/v1`.
+    pub base_url: String,
+    pub api_key: Option<SecretString>,
+    pub model: String,
+    pub max_output_tokens: u32,
+    pub connect_timeout: Duration,
+    /// Longest wait for the response headers and for each read of the body.
+    pub read_timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+#[derive(Clone, Debug)]
+pub struct LlmClient {
+    client: Client<OpenAIConfig>,
+    model: String,
+    max_output_tokens: u32,
+    /// OpenAI itself wants `max_completion_tokens` (reasoning models reject `max_tokens`);
+    /// most other OpenAI-compatible servers only know `max_tokens`.
+    uses_max_completion_tokens: bool,
+}
+
+impl LlmClient {
+    pub fn new(settings: LlmSettings) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            // Per read, never in total: a long healthy stream must not be cut off.
+            .read_timeout(settings.read_timeout)
+            .tcp_nodelay(true)
+            .build()?;
+        let config = OpenAIConfig::new()
+            .with_api_base(&settings.base_url)
+            .with_api_key(
+                settings
+                    .api_key
+                    .as_ref()
+                    .map(|key| key.expose_secret().to_string())
+                    .unwrap_or_default(),
+            );
+        let client = Client::with_config(config).with_http_service(retry::RetryService {
+            http,
+            policy: settings.retry,
+        });
+        Ok(Self {
+            client,
+            model: settings.model,
+            max_output_tokens: settings.max_output_tokens,
+            uses_max_completion_tokens: settings.base_url.starts_with("https://api.openai.com/"),
+        })
+    }
+
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// Starts a streamed answer to `history` under `system_prompt`. Returns once the
+    /// server has answered with a success status, so HTTP errors arrive here, before any
+    /// byte was relayed.
+    pub async fn stream_chat(
+        &self,
+        system_prompt: &str,
+        history: &[(Role, &str)],
+    ) -> Result<ChunkStream, UpstreamError> {
+        let mut messages: Vec<ChatCompletionRequestMessage> = Vec::with_capacity(history.len() + 1);
+        messages.push(ChatCompletionRequestSystemMessage::from(system_prompt).into());
+        for &(role, content) in history {
+            messages.push(match role {
+                Role::User => ChatCompletionRequestUserMessage::from(content).into(),
+                Role::Assistant => ChatCompletionRequestAssistantMessage::from(content).into(),
+            });
+        }
+        let mut request = CreateChatCompletionRequest {
+            model: self.model.clone(),
+            messages,
+            stream: Some(true),
+            stream_options: Some(ChatCompletionStreamOptions {
+                include_usage: Some(true),
+                include_obfuscation: None,
+            }),
+            ..Default::default()
+        };
+        if self.uses_max_completion_tokens {
+            request.max_completion_tokens = Some(self.max_output_tokens);
+        } else {
+            #[allow(deprecated)]
+            {
+                request.max_tokens = Some(self.max_output_tokens);
+            }
+        }
+        self.client
+            .chat()
+            .create_stream(request)
+            .await
+            .map_err(UpstreamError::from)
+    }
+}
+
+/// Every way a model call can fail, as the user and the operator need to tell them apart.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("rate limited by the model server")]
+    RateLimited,
+    #[error("the provider account has no credit left (insufficient_quota): check its billing")]
+    QuotaExhausted,
+    #[error("the model server rejected our key (HTTP {0}): check OPENAI_API_KEY")]
+    Unauthorized(u16),
+    #[error("the model server rejected the request (HTTP {0})")]
+    Rejected(u16),
+    #[error("the model server failed (HTTP {0})")]
+    ServerError(u16),
+    #[error("the model server did not respond in time")]
+    Timeout,
+    #[error("the model server could not be reached")]
+    Unreachable,
+    #[error("the connection to the model server broke off")]
+    Broken,
+    #[error("the model server sent an error or an unreadable chunk")]
+    Malformed,
+}
+
+impl UpstreamError {
+    /// What the person in front of the page is told: what happened and what to do,
+    /// without anything from the provider's response.
+    pub fn user_message(&self) -> &'static str {
+        match self {
+            UpstreamError::RateLimited => {
+                "The model is busy right now (rate limited). Please try again in a minute."
+            }
+            UpstreamError::QuotaExhausted | UpstreamError::Unauthorized(_) => {
+                "The service is unavailable right now. The operator has been told."
+            }
+            UpstreamError::Rejected(_) => "The model could not answer this request.",
+            UpstreamError::ServerError(_) => {
+                "The model server had an error. Please try again."
+            }
+            UpstreamError::Timeout => "The model stopped responding. Please try again.",
+            UpstreamError::Unreachable => {
+                "The model server cannot be reached right now. Please try again later."
+            }
+            UpstreamError::Broken => "The connection to the model broke off mid-answer.",
+            UpstreamError::Malformed => {
+                "The model sent something that could not be read, so the answer ended."
+            }
+        }
+    }
+
+    /// Whether the answer was cut off mid-way (and may be worth continuing) rather than
+    /// refused.
+    pub fn is_cut_off(&self) -> bool {
+        matches!(self, UpstreamError::Timeout | UpstreamError::Broken)
+    }
+}
+
+impl From<OpenAIError> for UpstreamError {
+    fn from(error: OpenAIError) -> Self {
+        let classified = match &error {
+            OpenAIError::ApiError(response) => {
+                let status = response.status_code.as_u16();
+                let api = &response.api_error;
+                let quota = api.code.as_deref() == Some("insufficient_quota")
+                    || api.r#type.as_deref() == Some("insufficient_quota");
+                match status {
+                    429 if quota => UpstreamError::QuotaExhausted,
+                    429 => UpstreamError::RateLimited,
+                    401 | 403 => UpstreamError::Unauthorized(status),
+                    500.. => UpstreamError::ServerError(status),
+                    _ => UpstreamError::Rejected(status),
+                }
+            }
+            OpenAIError::Reqwest(e) if e.is_timeout() => UpstreamError::Timeout,
+            OpenAIError::Reqwest(e) if e.is_connect() => UpstreamError::Unreachable,
+            OpenAIError::Reqwest(_) => UpstreamError::Broken,
+            // Timeouts during the body surface as stream errors whose text is all we get.
+            OpenAIError::StreamError(e) => match e.as_ref() {
+                StreamError::EventStream(text) if text.contains("timed out") => {
+                    UpstreamError::Timeout
+                }
+                StreamError::EventStream(_) => UpstreamError::Broken,
+                StreamError::UnknownEvent(_) => UpstreamError::Malformed,
+            },
+            OpenAIError::JSONDeserialize(_, content) => {
+                if let Ok(in_band) = serde_json::from_str::<WrappedError>(content) {
+                    tracing::warn!(error = %in_band.error, "the model server sent an in-band error");
+                }
+                UpstreamError::Malformed
+            }
+            _ => UpstreamError::Unreachable,
+        };
+        match classified {
+            UpstreamError::QuotaExhausted | UpstreamError::Unauthorized(_) => {
+                tracing::error!(error = %error, "model call refused: {classified}");
+            }
+            _ => tracing::warn!(error = %error, "model call failed: {classified}"),
+        }
+        classified
+    }
+}

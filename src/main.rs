@@ -1,0 +1,95 @@
+//! The `promptship` command: serve the app (the default) or run a maintenance task.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use promptship::{
+    AppState,
+    config::{Config, ConfigError, Site},
+    db, telemetry,
+};
+
+#[derive(Parser)]
+#[command(version, about = "An LLM-backed chat service: pages, API, SQLite.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (config, site) = match load_settings() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+    // reqwest is built without a default TLS crypto provider (it saves building
+    // aws-lc); install ring before any client exists.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(config, site).await,
+            Command::Migrate => migrate(&config).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads the environment and the site file, reporting every problem of both at once.
+fn load_settings() -> Result<(Config, Site), ConfigError> {
+    let config = Config::from_env();
+    let site_path = config.as_ref().ok().and_then(|c| c.site_path.clone());
+    let site = Site::load(site_path.as_deref());
+    match (config, site) {
+        (Ok(config), Ok(site)) => Ok((config, site)),
+        (config, site) => {
+            let mut problems = config.err().map(|e| e.0).unwrap_or_default();
+            problems.extend(site.err().map(|e| e.0).unwrap_or_default());
+            Err(ConfigError(problems))
+        }
+    }
+}
+
+async fn serve(config: Config, site: Site) -> anyhow::Result<()> {
+    let bind_addr = config.bind_addr;
+    let state = AppState::build(config, site).await?;
+    let listener = tokio::net::TcpListener::bind(bind_addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {bind_addr} ({e}): set BIND_ADDR to a free address"))?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    promptship::serve(state, listener, promptship::shutdown_signal()).await
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let pool = db::connect(&config.database_url).await?;
+    db::migrate(&pool).await?;
+    db::close(&pool).await;
+    println!("migrations applied to {}", config.database_url);
+    Ok(())
+}

@@ -1,0 +1,349 @@
+//! The HTML pages: the landing page, a conversation, and the forms that act on them.
+//! Every form works without JavaScript (the POST waits for the whole answer, then
+//! redirects); with htmx the same POST streams the answer into the page.
+
+use std::convert::Infallible;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Form,
+    extract::{Path, State, rejection::FormRejection},
+    http::{HeaderMap, StatusCode},
+    response::{
+        IntoResponse, Redirect, Response,
+        sse::{Event, Sse},
+    },
+};
+use futures_util::{Stream, StreamExt, stream};
+use serde::Deserialize;
+
+use crate::{
+    AppState,
+    chat::{self, Ask, Turn, TurnEvent},
+    db::{
+        Conversation, Message, MessageStatus, Role,
+        conversations::{self, find_conversation, list_conversations},
+        messages::list_messages,
+    },
+    error::AppError,
+    markdown,
+};
+
+/// Conversations listed in the sidebar.
+const SIDEBAR_CONVERSATIONS: i64 = 100;
+
+/// What every page shows around its content.
+pub struct Layout {
+    pub site_name: String,
+    pub demo: bool,
+    pub conversations: Vec<Conversation>,
+    /// The conversation open in the page, highlighted in the sidebar.
+    pub active: Option<String>,
+}
+
+impl Layout {
+    pub async fn load(state: &AppState, active: Option<&str>) -> Result<Self, AppError> {
+        Ok(Self {
+            site_name: state.site.name.clone(),
+            demo: state.config.provider.is_demo(),
+            conversations: list_conversations(&state.db, SIDEBAR_CONVERSATIONS).await?,
+            active: active.map(str::to_string),
+        })
+    }
+
+    /// The layout of an error page: no database access, so it renders even when the
+    /// database is the problem.
+    pub fn bare(state: &AppState) -> Self {
+        Self {
+            site_name: state.site.name.clone(),
+            demo: state.config.provider.is_demo(),
+            conversations: Vec::new(),
+            active: None,
+        }
+    }
+}
+
+/// A message as a page shows it.
+pub struct MessageView {
+    pub id: i64,
+    pub conversation_id: String,
+    pub role: &'static str,
+    pub status: &'static str,
+    pub content: String,
+    /// Sanitized HTML of an answer's Markdown.
+    pub html: String,
+    pub error: Option<String>,
+    /// Model, tokens and timing, for the curious.
+    pub meta: String,
+    /// Whether this is the conversation's last message (it gets "Regenerate").
+    pub last: bool,
+}
+
+impl MessageView {
+    fn new(message: &Message, last: bool) -> Self {
+        let (role, html) = match message.role {
+            Role::User => ("user", String::new()),
+            Role::Assistant => ("assistant", markdown::to_safe_html(&message.content)),
+        };
+        let mut meta = Vec::new();
+        if message.status != MessageStatus::Streaming && message.role == Role::Assistant {
+            meta.extend(message.model.clone());
+            if let Some(tokens) = message.completion_tokens {
+                meta.push(format!("{tokens} tokens"));
+            }
+            if let Some(ms) = message.duration_ms {
+                meta.push(format!("{:.1} s", ms as f64 / 1000.0));
+            }
+        }
+        Self {
+            id: message.id,
+            conversation_id: message.conversation_id.clone(),
+            role,
+            status: message.status.as_str(),
+            content: message.content.clone(),
+            html,
+            error: message.error.clone(),
+            meta: meta.join(" · "),
+            last,
+        }
+    }
+
+    fn list(messages: &[Message]) -> Vec<Self> {
+        messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| Self::new(m, i + 1 == messages.len()))
+            .collect()
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "chat.html")]
+pub struct ChatPage {
+    layout: Layout,
+    conversation: Option<Conversation>,
+    messages: Vec<MessageView>,
+    /// Where the composer posts.
+    action: String,
+    tagline: String,
+    landing_html: String,
+    suggestions: Vec<String>,
+    max_message_chars: usize,
+    oob: bool,
+}
+
+impl ChatPage {
+    fn new(state: &AppState, layout: Layout, conversation: Option<Conversation>, messages: &[Message]) -> Self {
+        let action = match &conversation {
+            Some(c) => format!("/conversations/{}/messages", c.id),
+            None => "/conversations".to_string(),
+        };
+        Self {
+            layout,
+            conversation,
+            messages: MessageView::list(messages),
+            action,
+            tagline: state.site.tagline.clone(),
+            landing_html: markdown::to_safe_html(&state.site.landing),
+            suggestions: state.site.suggestions.clone(),
+            max_message_chars: state.config.max_message_chars,
+            oob: false,
+        }
+    }
+}
+
+pub async fn show_home(State(state): State<AppState>) -> Result<ChatPage, AppError> {
+    let layout = Layout::load(&state, None).await?;
+    Ok(ChatPage::new(&state, layout, None, &[]))
+}
+
+pub async fn show_conversation(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<ChatPage, AppError> {
+    let mut conn = state.db.acquire().await?;
+    let conversation = find_conversation(&mut conn, &id)
+        .await?
+        .ok_or(AppError::NotFound("conversation"))?;
+    let messages = list_messages(&mut conn, &id).await?;
+    drop(conn);
+    let layout = Layout::load(&state, Some(&id)).await?;
+    Ok(ChatPage::new(&state, layout, Some(conversation), &messages))
+}
+
+#[derive(Deserialize)]
+pub struct MessageForm {
+    content: String,
+}
+
+pub async fn start_conversation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<MessageForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Form(form) = form?;
+    let turn = chat::start_turn(&state, None, Ask::Message(form.content)).await?;
+    respond(state, &headers, turn).await
+}
+
+pub async fn send_message(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<MessageForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Form(form) = form?;
+    let turn = chat::start_turn(&state, Some(&id), Ask::Message(form.content)).await;
+    match turn {
+        // Without JavaScript a double submit lands here: show the answer in progress.
+        Err(AppError::Conflict(_)) if !is_htmx(&headers) => {
+            Ok(Redirect::to(&format!("/conversations/{id}")).into_response())
+        }
+        turn => respond(state, &headers, turn?).await,
+    }
+}
+
+pub async fn regenerate_answer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let turn = chat::start_turn(&state, Some(&id), Ask::Regenerate).await?;
+    respond(state, &headers, turn).await
+}
+
+pub async fn stop_answer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    state.turns.stop(&id);
+    if is_htmx(&headers) {
+        // The running stream delivers the final state of the answer.
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        Redirect::to(&format!("/conversations/{id}")).into_response()
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RenameForm {
+    title: String,
+}
+
+pub async fn rename_conversation(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Result<Form<RenameForm>, FormRejection>,
+) -> Result<Redirect, AppError> {
+    let Form(form) = form?;
+    let title = super::validate_title(&form.title)?;
+    if !conversations::update_conversation_title(&state.db, &id, title).await? {
+        return Err(AppError::NotFound("conversation"));
+    }
+    Ok(Redirect::to(&format!("/conversations/{id}")))
+}
+
+pub async fn delete_conversation(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Redirect, AppError> {
+    state.turns.stop(&id);
+    if !conversations::delete_conversation(&state.db, &id).await? {
+        return Err(AppError::NotFound("conversation"));
+    }
+    Ok(Redirect::to("/"))
+}
+
+fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.contains_key("hx-request")
+}
+
+/// The messages list, swapped into `#messages` when a turn starts.
+#[derive(Template)]
+#[template(path = "partials/messages.html")]
+struct MessagesFragment {
+    messages: Vec<MessageView>,
+    oob: bool,
+}
+
+/// The finished answer, swapped over its placeholder; the sidebar too when the turn
+/// created the conversation.
+#[derive(Template)]
+#[template(
+    source = "{% include \"partials/message.html\" %}{% if let Some(layout) = sidebar %}{% include \"partials/sidebar.html\" %}{% endif %}",
+    ext = "html"
+)]
+struct AnswerFragment {
+    message: MessageView,
+    sidebar: Option<Layout>,
+    oob: bool,
+}
+
+/// htmx gets the answer as a stream; a plain form post waits for it and redirects.
+async fn respond(state: AppState, headers: &HeaderMap, turn: Turn) -> Result<Response, AppError> {
+    if !is_htmx(headers) {
+        let conversation_id = turn.conversation.id.clone();
+        turn.finish().await;
+        return Ok(Redirect::to(&format!("/conversations/{conversation_id}")).into_response());
+    }
+    let messages = list_messages(&mut *state.db.acquire().await?, &turn.conversation.id).await?;
+    let start = MessagesFragment {
+        messages: MessageView::list(&messages),
+        oob: false,
+    }
+    .render()
+    .map_err(anyhow::Error::from)?;
+    Ok(Sse::new(page_events(state, start, turn)).into_response())
+}
+
+/// The events of a streamed answer, in the shape the page's htmx and app.js expect:
+/// the messages list first, then `delta` events with JSON-encoded text, then the final
+/// answer as an out-of-band swap.
+fn page_events(
+    state: AppState,
+    start: String,
+    turn: Turn,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    let created = turn.created.then(|| format!("/conversations/{}", turn.conversation.id));
+    let first = stream::iter(
+        std::iter::once(Event::default().data(start)).chain(
+            created.map(|url| Event::default().event("conversation").data(url)),
+        ),
+    );
+    let events = stream::unfold(turn.events, |mut events| async move {
+        events.recv().await.map(|event| (event, events))
+    });
+    let created = turn.created;
+    let rest = events.then(move |event| {
+        let state = state.clone();
+        async move {
+            match event {
+                TurnEvent::Delta(text) => Event::default()
+                    .event("delta")
+                    .data(serde_json::Value::String(text).to_string()),
+                TurnEvent::Done(message) => {
+                    let sidebar = if created {
+                        Layout::load(&state, Some(&message.conversation_id)).await.ok()
+                    } else {
+                        None
+                    };
+                    let fragment = AnswerFragment {
+                        message: MessageView::new(&message, true),
+                        sidebar,
+                        oob: true,
+                    };
+                    match fragment.render() {
+                        Ok(html) => Event::default().data(html),
+                        Err(error) => {
+                            tracing::error!(%error, "cannot render the final answer");
+                            Event::default().event("reload").data("render failed")
+                        }
+                    }
+                }
+            }
+        }
+    });
+    first.chain(rest).map(Ok)
+}

@@ -1,0 +1,51 @@
+// promptship's only script: keyboard sending, and the live text of a streaming answer.
+// Everything else is htmx; every form also works with JavaScript off.
+(() => {
+  "use strict";
+
+  const composer = () => document.getElementById("composer");
+
+  // Enter sends, Shift+Enter adds a line (not while an IME is composing).
+  document.addEventListener("keydown", (event) => {
+    const box = event.target;
+    if (!(box instanceof HTMLTextAreaElement) || box.form !== composer()) return;
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    event.preventDefault();
+    if (box.value.trim() !== "") box.form.requestSubmit();
+  });
+
+  // The answer's stream has started: the message is saved, so the box can be emptied.
+  document.addEventListener("htmx:sse:after:connection", (event) => {
+    const form = composer();
+    if (form && event.target === form) {
+      const box = form.querySelector("textarea");
+      box.value = "";
+      box.focus();
+    }
+    const notice = document.getElementById("notice");
+    if (notice) notice.textContent = "";
+  });
+
+  // Text as the model writes it: appended as text, never parsed as HTML. The final
+  // event replaces it with the server's sanitized Markdown rendering.
+  document.addEventListener("delta", (event) => {
+    const target = document.querySelector("[data-stream]");
+    if (!target) return;
+    target.append(JSON.parse(event.detail.data));
+    target.scrollIntoView({ block: "end" });
+  });
+
+  // A new conversation was created by this message: give the page its URL, and send the
+  // next message to it.
+  document.addEventListener("conversation", (event) => {
+    const url = event.detail.data;
+    history.replaceState(null, "", url);
+    const form = composer();
+    if (form) {
+      form.setAttribute("hx-post", url + "/messages");
+      form.action = url + "/messages";
+    }
+  });
+
+  document.addEventListener("reload", () => location.reload());
+})();
