@@ -14,15 +14,17 @@ use std::{
 use futures_util::StreamExt;
 use sqlx::SqlitePool;
 use tokio::sync::mpsc;
-use tracing::Instrument;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use tracing::Instrument;
 
 use crate::{
     AppState,
     db::{
         self, Conversation, Message, MessageStatus, Role,
         conversations::{find_conversation, insert_conversation, update_conversation_activity},
-        messages::{Outcome, delete_message, insert_message, list_messages, update_message_outcome},
+        messages::{
+            Outcome, delete_message, insert_message, list_messages, update_message_outcome,
+        },
     },
     error::AppError,
     llm::{LlmClient, UpstreamError},
@@ -172,7 +174,10 @@ pub async fn start_turn(
             let Ask::Message(content) = &ask else {
                 return Err(AppError::NotFound("conversation"));
             };
-            (insert_conversation(&mut tx, &title_from(content)).await?, true)
+            (
+                insert_conversation(&mut tx, &title_from(content)).await?,
+                true,
+            )
         }
     };
     let question = match &ask {
@@ -193,7 +198,9 @@ pub async fn start_turn(
                 Some(last) if last.status == MessageStatus::Streaming => {
                     return Err(busy());
                 }
-                Some(last) if last.role == Role::Assistant => delete_message(&mut tx, last.id).await?,
+                Some(last) if last.role == Role::Assistant => {
+                    delete_message(&mut tx, last.id).await?
+                }
                 Some(_) => {}
                 None => {
                     return Err(AppError::Invalid(
@@ -309,6 +316,9 @@ impl RunningTurn {
         let mut first_token_ms = None;
         let mut usage = None;
         let mut finished = false;
+        // Whether the model server accepted the call: a failure after that cuts an answer
+        // off (interrupted), a failure before it refuses one (failed).
+        let mut accepted = false;
 
         let ending = 'turn: {
             let history: Vec<(Role, &str)> =
@@ -323,6 +333,7 @@ impl RunningTurn {
                     Err(error) => break 'turn Ending::Upstream(error),
                 },
             };
+            accepted = true;
             loop {
                 let next = tokio::select! {
                     biased;
@@ -383,7 +394,9 @@ impl RunningTurn {
                 MessageStatus::Interrupted,
                 Some("The server restarted while this answer was being written."),
             ),
-            Ending::Upstream(e) if e.is_cut_off() => (MessageStatus::Interrupted, Some(e.user_message())),
+            Ending::Upstream(e) if accepted && e.is_cut_off() => {
+                (MessageStatus::Interrupted, Some(e.user_message()))
+            }
             Ending::Upstream(e) => (MessageStatus::Failed, Some(e.user_message())),
         };
         let outcome = Outcome {
@@ -446,8 +459,14 @@ mod tests {
 
     #[test]
     fn empty_and_oversized_messages_are_refused() {
-        assert!(matches!(validate_message(" \n\t", 10), Err(AppError::Invalid(_))));
-        assert!(matches!(validate_message("elevenchars", 10), Err(AppError::TooLarge(_))));
+        assert!(matches!(
+            validate_message(" \n\t", 10),
+            Err(AppError::Invalid(_))
+        ));
+        assert!(matches!(
+            validate_message("elevenchars", 10),
+            Err(AppError::TooLarge(_))
+        ));
         // Characters, not bytes: ten emoji fit a ten-character limit.
         assert!(validate_message(&"🦀".repeat(10), 10).is_ok());
     }

@@ -205,8 +205,9 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
     }
 
     fn problem(&mut self, name: &str, value: &str, expected: &str) {
-        self.problems
-            .push(format!("{name}={value:?} is not valid: expected {expected}"));
+        self.problems.push(format!(
+            "{name}={value:?} is not valid: expected {expected}"
+        ));
     }
 
     /// The parsed variable, or `default` when unset (or invalid, which is also reported).

@@ -63,12 +63,19 @@ impl AppState {
         db::migrate(&db).await?;
         let recovered = db::messages::interrupt_streaming_messages(&db).await?;
         if recovered > 0 {
-            tracing::warn!(recovered, "answers cut off by the last shutdown were marked interrupted");
+            tracing::warn!(
+                recovered,
+                "answers cut off by the last shutdown were marked interrupted"
+            );
         }
         let (base_url, api_key, model) = match &config.provider {
             Provider::Demo => {
-                let base_url = llm::demo::spawn().await.context("cannot start the demo model")?;
-                tracing::info!("no OPENAI_API_KEY or OPENAI_BASE_URL set: using the built-in demo model");
+                let base_url = llm::demo::spawn()
+                    .await
+                    .context("cannot start the demo model")?;
+                tracing::info!(
+                    "no OPENAI_API_KEY or OPENAI_BASE_URL set: using the built-in demo model"
+                );
                 (base_url, None, llm::demo::MODEL.to_string())
             }
             Provider::OpenAi { base_url, api_key } => {
@@ -122,10 +129,16 @@ pub async fn serve(
         }
     }
     let deadline = tokio::time::Instant::now() + grace;
-    tracing::info!(?grace, "shutting down: refusing new connections, letting open answers finish");
+    tracing::info!(
+        ?grace,
+        "shutting down: refusing new connections, letting open answers finish"
+    );
     stopping.cancel();
     // A second is kept for the final events to reach the clients and for the database.
-    state.turns.drain(grace.saturating_sub(Duration::from_secs(1))).await;
+    state
+        .turns
+        .drain(grace.saturating_sub(Duration::from_secs(1)))
+        .await;
     match tokio::time::timeout_at(deadline, &mut server).await {
         Ok(result) => result??,
         Err(_) => {

@@ -34,10 +34,6 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(config.log_format);
-    // reqwest is built without a default TLS crypto provider (it saves building
-    // aws-lc); install ring before any client exists.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -81,7 +77,9 @@ async fn serve(config: Config, site: Site) -> anyhow::Result<()> {
     let state = AppState::build(config, site).await?;
     let listener = tokio::net::TcpListener::bind(bind_addr)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {bind_addr} ({e}): set BIND_ADDR to a free address"))?;
+        .map_err(|e| {
+            anyhow::anyhow!("cannot listen on {bind_addr} ({e}): set BIND_ADDR to a free address")
+        })?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     promptship::serve(state, listener, promptship::shutdown_signal()).await
 }

@@ -48,7 +48,14 @@ mod tests {
              [x](javascript:alert(3)) <a href=\"javascript:alert(4)\">y</a>\n\n\
              <iframe src=\"https://evil.example\"></iframe><style>body{}</style>",
         );
-        for bad in ["<script", "onclick", "href=\"javascript", "<iframe", "<style", "alert(1)"] {
+        for bad in [
+            "<script",
+            "onclick",
+            "href=\"javascript",
+            "<iframe",
+            "<style",
+            "alert(1)",
+        ] {
             assert!(!html.contains(bad), "{bad} survived in {html}");
         }
         assert!(html.contains("hi"));
@@ -64,6 +71,9 @@ mod tests {
     #[test]
     fn links_get_safe_rel() {
         let html = to_safe_html("[docs](https://docs.rs)");
-        assert!(html.contains("rel=\"noopener noreferrer nofollow ugc\""), "{html}");
+        assert!(
+            html.contains("rel=\"noopener noreferrer nofollow ugc\""),
+            "{html}"
+        );
     }
 }

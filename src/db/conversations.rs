@@ -74,11 +74,18 @@ pub async fn update_conversation_title(
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn update_conversation_activity(conn: &mut SqliteConnection, id: &str) -> sqlx::Result<()> {
+pub async fn update_conversation_activity(
+    conn: &mut SqliteConnection,
+    id: &str,
+) -> sqlx::Result<()> {
     let now = super::now_ms();
-    sqlx::query!("UPDATE conversations SET updated_at = ? WHERE id = ?", now, id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE conversations SET updated_at = ? WHERE id = ?",
+        now,
+        id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

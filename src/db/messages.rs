@@ -129,7 +129,11 @@ pub async fn find_message(db: &SqlitePool, id: i64) -> sqlx::Result<Option<Messa
 }
 
 /// Saves how an answer ended.
-pub async fn update_message_outcome(db: &SqlitePool, id: i64, outcome: &Outcome) -> sqlx::Result<()> {
+pub async fn update_message_outcome(
+    db: &SqlitePool,
+    id: i64,
+    outcome: &Outcome,
+) -> sqlx::Result<()> {
     let now = super::now_ms();
     sqlx::query!(
         "UPDATE messages

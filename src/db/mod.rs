@@ -46,10 +46,7 @@ pub async fn connect(url: &str) -> anyhow::Result<SqlitePool> {
 
 /// Applies pending migrations; running it again is a no-op.
 pub async fn migrate(db: &SqlitePool) -> anyhow::Result<()> {
-    MIGRATOR
-        .run(db)
-        .await
-        .context("database migrations failed")
+    MIGRATOR.run(db).await.context("database migrations failed")
 }
 
 /// Closes the pool and folds the WAL back into the database file, so a copy of the file

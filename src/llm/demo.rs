@@ -109,7 +109,10 @@ async fn chat_completions(Json(request): Json<ChatRequest>) -> Response {
             "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }],
         })
     };
-    let mut events = vec![chunk(json!({"role": "assistant", "content": ""}), Value::Null)];
+    let mut events = vec![chunk(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )];
     events.extend(
         words
             .into_iter()

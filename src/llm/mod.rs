@@ -53,10 +53,15 @@ pub struct LlmClient {
 
 impl LlmClient {
     pub fn new(settings: LlmSettings) -> anyhow::Result<Self> {
+        // reqwest is built without a default TLS crypto provider (that saves building
+        // aws-lc) and panics without one; installing twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
-            // Per read, never in total: a long healthy stream must not be cut off.
-            .read_timeout(settings.read_timeout)
+            // Per read, never in total: a long healthy stream must not be cut off. It bounds
+            // the wait for headers; mid-stream the turn's own idle timer (the same
+            // setting) fires a moment earlier, so a stall is reported as a stall.
+            .read_timeout(settings.read_timeout + Duration::from_secs(1))
             .tcp_nodelay(true)
             .build()?;
         let config = OpenAIConfig::new()
@@ -161,9 +166,7 @@ impl UpstreamError {
                 "The service is unavailable right now. The operator has been told."
             }
             UpstreamError::Rejected(_) => "The model could not answer this request.",
-            UpstreamError::ServerError(_) => {
-                "The model server had an error. Please try again."
-            }
+            UpstreamError::ServerError(_) => "The model server had an error. Please try again.",
             UpstreamError::Timeout => "The model stopped responding. Please try again.",
             UpstreamError::Unreachable => {
                 "The model server cannot be reached right now. Please try again later."

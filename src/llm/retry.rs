@@ -73,7 +73,11 @@ impl tower::Service<HttpRequestFactory> for RetryService {
                         if attempt < policy.max_attempts
                             && started.elapsed() + wait <= policy.deadline =>
                     {
-                        tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, "model server busy or unreachable; retrying");
+                        tracing::warn!(
+                            attempt,
+                            wait_ms = wait.as_millis() as u64,
+                            "model server busy or unreachable; retrying"
+                        );
                         tokio::time::sleep(wait).await;
                         attempt += 1;
                     }
@@ -150,7 +154,10 @@ mod tests {
         headers.insert("retry-after-ms", "150".parse().unwrap());
         assert_eq!(retry_after(&headers), Some(Duration::from_millis(150)));
         let mut dated = HeaderMap::new();
-        dated.insert("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        dated.insert(
+            "retry-after",
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
         assert_eq!(retry_after(&dated), None);
     }
 

@@ -151,7 +151,8 @@ pub async fn stop_answer_json(State(state): State<AppState>, Path(id): Path<Stri
 /// how it ended).
 fn api_events(turn: Turn) -> impl Stream<Item = Result<Event, Infallible>> {
     let start = json!({ "question": turn.question, "answer": turn.answer });
-    let first = stream::once(async move { Event::default().event("start").data(start.to_string()) });
+    let first =
+        stream::once(async move { Event::default().event("start").data(start.to_string()) });
     let rest = stream::unfold(turn.events, |mut events| async move {
         let event = match events.recv().await? {
             TurnEvent::Delta(content) => Event::default()

@@ -43,10 +43,19 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations", post(pages::start_conversation))
         .route("/conversations/{id}", get(pages::show_conversation))
         .route("/conversations/{id}/messages", post(pages::send_message))
-        .route("/conversations/{id}/regenerate", post(pages::regenerate_answer))
+        .route(
+            "/conversations/{id}/regenerate",
+            post(pages::regenerate_answer),
+        )
         .route("/conversations/{id}/stop", post(pages::stop_answer))
-        .route("/conversations/{id}/rename", post(pages::rename_conversation))
-        .route("/conversations/{id}/delete", post(pages::delete_conversation))
+        .route(
+            "/conversations/{id}/rename",
+            post(pages::rename_conversation),
+        )
+        .route(
+            "/conversations/{id}/delete",
+            post(pages::delete_conversation),
+        )
         // JSON API
         .route(
             "/api/conversations",
@@ -58,7 +67,10 @@ pub fn router(state: AppState) -> Router {
                 .patch(api::rename_conversation_json)
                 .delete(api::delete_conversation_json),
         )
-        .route("/api/conversations/{id}/messages", post(api::send_message_json))
+        .route(
+            "/api/conversations/{id}/messages",
+            post(api::send_message_json),
+        )
         .route("/api/conversations/{id}/stop", post(api::stop_answer_json))
         // Operations
         .route("/healthz", get(health::healthz))
@@ -70,20 +82,23 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                    let request_id = request
-                        .headers()
-                        .get(REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default();
-                    tracing::info_span!(
-                        "request",
-                        method = %request.method(),
-                        path = %request.uri().path(),
-                        request_id,
-                    )
-                })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &Request| {
+                            let request_id = request
+                                .headers()
+                                .get(REQUEST_ID)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or_default();
+                            tracing::info_span!(
+                                "request",
+                                method = %request.method(),
+                                path = %request.uri().path(),
+                                request_id,
+                            )
+                        })
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
         .with_state(state)
@@ -97,7 +112,9 @@ async fn not_found() -> AppError {
 fn validate_title(title: &str) -> Result<&str, AppError> {
     let title = title.trim();
     if title.is_empty() {
-        return Err(AppError::Invalid("The title is empty: write a title.".into()));
+        return Err(AppError::Invalid(
+            "The title is empty: write a title.".into(),
+        ));
     }
     if title.chars().count() > TITLE_LIMIT {
         return Err(AppError::Invalid(format!(

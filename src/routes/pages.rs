@@ -134,7 +134,12 @@ pub struct ChatPage {
 }
 
 impl ChatPage {
-    fn new(state: &AppState, layout: Layout, conversation: Option<Conversation>, messages: &[Message]) -> Self {
+    fn new(
+        state: &AppState,
+        layout: Layout,
+        conversation: Option<Conversation>,
+        messages: &[Message],
+    ) -> Self {
         let action = match &conversation {
             Some(c) => format!("/conversations/{}/messages", c.id),
             None => "/conversations".to_string(),
@@ -306,11 +311,12 @@ fn page_events(
     start: String,
     turn: Turn,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    let created = turn.created.then(|| format!("/conversations/{}", turn.conversation.id));
+    let created = turn
+        .created
+        .then(|| format!("/conversations/{}", turn.conversation.id));
     let first = stream::iter(
-        std::iter::once(Event::default().data(start)).chain(
-            created.map(|url| Event::default().event("conversation").data(url)),
-        ),
+        std::iter::once(Event::default().data(start))
+            .chain(created.map(|url| Event::default().event("conversation").data(url))),
     );
     let events = stream::unfold(turn.events, |mut events| async move {
         events.recv().await.map(|event| (event, events))
@@ -325,7 +331,9 @@ fn page_events(
                     .data(serde_json::Value::String(text).to_string()),
                 TurnEvent::Done(message) => {
                     let sidebar = if created {
-                        Layout::load(&state, Some(&message.conversation_id)).await.ok()
+                        Layout::load(&state, Some(&message.conversation_id))
+                            .await
+                            .ok()
                     } else {
                         None
                     };

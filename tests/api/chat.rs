@@ -1,0 +1,440 @@
+//! Conversations and streamed answers through the pages and the JSON API.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::{
+    helpers::{TestApp, done_answer, read_events, streamed_text},
+    mock_upstream::{PROMPT_TOKENS, Scenario, words},
+};
+
+#[tokio::test]
+async fn a_streamed_answer_is_relayed_chunk_by_chunk_and_saved_with_its_usage() {
+    let app = TestApp::spawn().await;
+    let answer = "Rust keeps memory safe without a garbage collector.";
+    app.mock.push(Scenario::Answer {
+        words: words(answer),
+        delay: Duration::from_millis(20),
+    });
+    let conversation = app.create_conversation().await;
+
+    let events = app
+        .chat(&conversation, "How does Rust manage memory?")
+        .await;
+
+    assert_eq!(events[0].event, "start");
+    assert_eq!(
+        events[0].json()["question"]["content"],
+        "How does Rust manage memory?"
+    );
+    assert_eq!(events[0].json()["answer"]["status"], "streaming");
+    let deltas = events.iter().filter(|e| e.event == "delta").count();
+    assert_eq!(deltas, words(answer).len(), "one event per upstream chunk");
+    assert_eq!(streamed_text(&events), answer);
+    let done = done_answer(&events);
+    assert_eq!(done["status"], "complete");
+    assert_eq!(done["content"], answer);
+
+    let saved = app.messages(&conversation).await;
+    assert_eq!(saved.len(), 2);
+    assert_eq!(saved[0]["role"], "user");
+    assert_eq!(saved[0]["content"], "How does Rust manage memory?");
+    assert_eq!(saved[1]["role"], "assistant");
+    assert_eq!(saved[1]["status"], "complete");
+    assert_eq!(saved[1]["content"], answer);
+    assert_eq!(saved[1]["model"], "gpt-4o-mini");
+    assert_eq!(saved[1]["prompt_tokens"], PROMPT_TOKENS);
+    assert_eq!(saved[1]["completion_tokens"], words(answer).len());
+    assert!(saved[1]["first_token_ms"].as_i64().unwrap() >= 0);
+    assert!(
+        saved[1]["duration_ms"].as_i64().unwrap() >= saved[1]["first_token_ms"].as_i64().unwrap()
+    );
+    assert_eq!(app.mock.posts(), 1);
+}
+
+#[tokio::test]
+async fn the_model_gets_the_system_prompt_the_history_and_the_server_caps() {
+    let app = TestApp::spawn().await;
+    let conversation = app.create_conversation().await;
+    app.chat(&conversation, "first question").await;
+    app.chat(&conversation, "second question").await;
+
+    let request = &app.mock.requests()[1];
+    let messages = request["messages"].as_array().unwrap();
+    let roles: Vec<&str> = messages
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["system", "user", "assistant", "user"]);
+    assert!(messages[0]["content"].as_str().unwrap().contains("helpful"));
+    assert_eq!(messages[1]["content"], "first question");
+    assert_eq!(messages[2]["content"], "Hello from the mock.");
+    assert_eq!(messages[3]["content"], "second question");
+    assert_eq!(request["model"], "gpt-4o-mini");
+    assert_eq!(request["stream"], true);
+    assert_eq!(request["stream_options"]["include_usage"], true);
+    assert_eq!(request["max_tokens"], 1024);
+}
+
+#[tokio::test]
+async fn a_form_post_without_javascript_waits_for_the_answer_and_redirects() {
+    let app = TestApp::spawn().await;
+    app.mock.push(Scenario::answer("A **bold** answer."));
+
+    let response = app
+        .post_form("/conversations", &[("content", "Hi there")])
+        .await;
+
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("/conversations/"), "{location}");
+    let page = app.get(&location).await.text().await.unwrap();
+    assert!(page.contains("Hi there"));
+    assert!(
+        page.contains("<strong>bold</strong>"),
+        "the answer is rendered Markdown"
+    );
+    assert!(page.contains("data-status=\"complete\""));
+
+    // The next message goes to the same conversation.
+    let response = app
+        .post_form(&format!("{location}/messages"), &[("content", "Again")])
+        .await;
+    assert_eq!(response.status(), 303);
+    let id = location.trim_start_matches("/conversations/");
+    assert_eq!(app.messages(id).await.len(), 4);
+}
+
+#[tokio::test]
+async fn an_htmx_post_streams_html_for_the_page() {
+    let app = TestApp::spawn().await;
+    app.mock.push(Scenario::answer("Plain *text* answer"));
+
+    let response = app
+        .client
+        .post(app.url("/conversations"))
+        .header("hx-request", "true")
+        .form(&[("content", "Hello <b>world</b>")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let events = read_events(response).await;
+
+    // First the messages list, with the user's text escaped and an empty answer.
+    assert_eq!(events[0].event, "message", "unnamed: swapped by htmx");
+    assert!(
+        events[0]
+            .data
+            .contains("Hello &#60;b&#62;world&#60;/b&#62;")
+            || events[0].data.contains("Hello &lt;b&gt;world&lt;/b&gt;"),
+        "{}",
+        events[0].data
+    );
+    assert!(events[0].data.contains("data-stream"));
+    // A new conversation tells the page its URL.
+    assert_eq!(events[1].event, "conversation");
+    assert!(events[1].data.starts_with("/conversations/"));
+    // Deltas are JSON strings, appended as text by the page.
+    let text: String = events
+        .iter()
+        .filter(|e| e.event == "delta")
+        .map(|e| serde_json::from_str::<String>(&e.data).unwrap())
+        .collect();
+    assert_eq!(text, "Plain *text* answer");
+    // The final answer replaces its placeholder out of band, rendered.
+    let last = events.last().unwrap();
+    assert!(last.data.contains("hx-swap-oob=\"true\""));
+    assert!(last.data.contains("<em>text</em>"));
+    assert!(last.data.contains("data-status=\"complete\""));
+}
+
+#[tokio::test]
+async fn model_output_with_html_renders_inert_live_and_in_history() {
+    let app = TestApp::spawn().await;
+    let evil = "Look: <script>alert(1)</script> <img src=x onerror=alert(2)> \
+                [click](javascript:alert(3)) <a href=\"javascript:alert(4)\" onclick=\"alert(5)\">me</a> \
+                ![pixel](https://tracker.example/p.png)";
+    app.mock.push(Scenario::answer(evil));
+
+    let response = app
+        .client
+        .post(app.url("/conversations"))
+        .header("hx-request", "true")
+        .form(&[("content", "say something nasty")])
+        .send()
+        .await
+        .unwrap();
+    let events = read_events(response).await;
+    let live = &events.last().unwrap().data;
+    let url = &events[1].data;
+    let history = app.get(url).await.text().await.unwrap();
+
+    for html in [live.as_str(), history.as_str()] {
+        for bad in [
+            "<script>alert",
+            "onerror",
+            "onclick",
+            "href=\"javascript",
+            "<img",
+            "tracker.example",
+        ] {
+            assert!(!html.contains(bad), "`{bad}` reached the page:\n{html}");
+        }
+    }
+    assert!(history.contains("Look:"));
+}
+
+#[tokio::test]
+async fn an_unknown_conversation_is_404_for_pages_and_the_api() {
+    let app = TestApp::spawn().await;
+    let missing = "00000000-0000-0000-0000-000000000000";
+
+    let page = app.get(&format!("/conversations/{missing}")).await;
+    assert_eq!(page.status(), 404);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.text().await.unwrap().contains("does not exist"));
+
+    let api = app.get(&format!("/api/conversations/{missing}")).await;
+    assert_eq!(api.status(), 404);
+    let body: serde_json::Value = api.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("conversation does not exist")
+    );
+
+    let send = app.send_streaming(missing, "hello?").await;
+    assert_eq!(send.status(), 404);
+    let form = app
+        .post_form(
+            &format!("/conversations/{missing}/messages"),
+            &[("content", "hello?")],
+        )
+        .await;
+    assert_eq!(form.status(), 404);
+    assert_eq!(app.message_count().await, 0);
+    assert_eq!(app.mock.posts(), 0);
+}
+
+#[tokio::test]
+async fn empty_and_oversized_messages_are_refused_and_store_nothing() {
+    let app = TestApp::spawn_with(&[("MAX_MESSAGE_CHARS", "100")]).await;
+    let conversation = app.create_conversation().await;
+
+    let empty = app.send_streaming(&conversation, "   \n ").await;
+    assert_eq!(empty.status(), 422);
+    let body: serde_json::Value = empty.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("empty"));
+
+    let long = app.send_streaming(&conversation, &"x".repeat(101)).await;
+    assert_eq!(long.status(), 413);
+    let body: serde_json::Value = long.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit is 100")
+    );
+
+    let form = app.post_form("/conversations", &[("content", "")]).await;
+    assert_eq!(form.status(), 422);
+    assert!(form.text().await.unwrap().contains("empty"));
+
+    // A body over the request limit is refused before it is parsed.
+    let huge = app
+        .client
+        .post(app.url(&format!("/api/conversations/{conversation}/messages")))
+        .json(&json!({ "content": "y".repeat(300 * 1024) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 413);
+
+    let invalid = app
+        .client
+        .post(app.url(&format!("/api/conversations/{conversation}/messages")))
+        .header("content-type", "application/json")
+        .body("{\"content\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invalid.status(), 400);
+
+    assert_eq!(app.message_count().await, 0);
+    assert_eq!(app.mock.posts(), 0);
+}
+
+#[tokio::test]
+async fn a_double_submitted_turn_makes_one_upstream_call() {
+    let app = TestApp::spawn().await;
+    app.mock.push(Scenario::Answer {
+        words: words("slow answer that takes a while to arrive"),
+        delay: Duration::from_millis(50),
+    });
+    let conversation = app.create_conversation().await;
+
+    let (first, second) = tokio::join!(
+        app.send_streaming(&conversation, "same question"),
+        app.send_streaming(&conversation, "same question"),
+    );
+    let mut statuses = [first.status().as_u16(), second.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409]);
+    let (ok, refused) = if first.status() == 200 {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    let refusal: serde_json::Value = refused.json().await.unwrap();
+    assert!(
+        refusal["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("still being written")
+    );
+    let events = read_events(ok).await;
+    assert_eq!(done_answer(&events)["status"], "complete");
+
+    assert_eq!(app.mock.posts(), 1);
+    assert_eq!(
+        app.messages(&conversation).await.len(),
+        2,
+        "the refused question is not stored"
+    );
+}
+
+#[tokio::test]
+async fn stop_ends_the_answer_and_keeps_what_arrived() {
+    let app = TestApp::spawn().await;
+    app.mock.push(Scenario::Answer {
+        words: words(&"word ".repeat(200)),
+        delay: Duration::from_millis(20),
+    });
+    let conversation = app.create_conversation().await;
+    let response = app.send_streaming(&conversation, "talk a lot").await;
+    let stopper = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        app.client
+            .post(app.url(&format!("/api/conversations/{conversation}/stop")))
+            .send()
+            .await
+            .unwrap()
+    };
+    let (events, stop) = tokio::join!(read_events(response), stopper);
+
+    assert_eq!(stop.status(), 202);
+    let done = done_answer(&events);
+    assert_eq!(done["status"], "interrupted");
+    assert_eq!(done["error"], "Stopped.");
+    let partial = done["content"].as_str().unwrap();
+    assert!(!partial.is_empty() && partial.len() < 1000, "{partial}");
+    assert_eq!(app.messages(&conversation).await[1]["content"], partial);
+    assert!(
+        !app.mock.hangups().is_empty(),
+        "the upstream request was closed"
+    );
+}
+
+#[tokio::test]
+async fn regenerate_replaces_the_last_answer() {
+    let app = TestApp::spawn().await;
+    app.mock.push(Scenario::answer("first answer"));
+    app.mock.push(Scenario::answer("second answer"));
+    let response = app
+        .post_form("/conversations", &[("content", "question")])
+        .await;
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+
+    let response = app.post_form(&format!("{location}/regenerate"), &[]).await;
+
+    assert_eq!(response.status(), 303);
+    let id = location.trim_start_matches("/conversations/");
+    let messages = app.messages(id).await;
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[1]["content"], "second answer");
+    assert_eq!(app.mock.posts(), 2);
+    let roles: Vec<_> = app.mock.requests()[1]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        roles,
+        ["system", "user"],
+        "the replaced answer is not sent again"
+    );
+}
+
+#[tokio::test]
+async fn conversations_can_be_renamed_and_deleted() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .post_form(
+            "/conversations",
+            &[("content", "A question\nwith two lines")],
+        )
+        .await;
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let id = location.trim_start_matches("/conversations/").to_string();
+    let listed: serde_json::Value = app.get("/api/conversations").await.json().await.unwrap();
+    assert_eq!(
+        listed[0]["title"], "A question",
+        "titled after the first line"
+    );
+
+    let renamed = app
+        .post_form(&format!("{location}/rename"), &[("title", "  Renamed  ")])
+        .await;
+    assert_eq!(renamed.status(), 303);
+    assert!(
+        app.get(&location)
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Renamed")
+    );
+    let blank = app
+        .post_form(&format!("{location}/rename"), &[("title", " ")])
+        .await;
+    assert_eq!(blank.status(), 422);
+
+    let patched = app
+        .client
+        .patch(app.url(&format!("/api/conversations/{id}")))
+        .json(&json!({ "title": "Via the API" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    assert_eq!(
+        patched.json::<serde_json::Value>().await.unwrap()["title"],
+        "Via the API"
+    );
+
+    let deleted = app.post_form(&format!("{location}/delete"), &[]).await;
+    assert_eq!(deleted.status(), 303);
+    assert_eq!(app.get(&location).await.status(), 404);
+    assert_eq!(
+        app.message_count().await,
+        0,
+        "messages go with their conversation"
+    );
+    let again = app
+        .client
+        .delete(app.url(&format!("/api/conversations/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404);
+}

@@ -1,0 +1,303 @@
+//! Every way the upstream can fail: the user gets a clear error, the partial answer is
+//! saved with the right status, and each turn makes exactly the upstream calls it should.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::{
+    helpers::{SseEvent, TestApp, done_answer, read_events, streamed_text},
+    mock_upstream::{Scenario, words},
+};
+
+/// Sends one message, reads its stream, and returns the events and the saved answer.
+async fn turn(app: &TestApp, content: &str) -> (Vec<SseEvent>, Value) {
+    let conversation = app.create_conversation().await;
+    let events = app.chat(&conversation, content).await;
+    let messages = app.messages(&conversation).await;
+    assert_eq!(messages.len(), 2, "the question is saved whatever happens");
+    assert_eq!(messages[0]["content"], content);
+    (events, messages[1].clone())
+}
+
+fn assert_saved_as(
+    events: &[SseEvent],
+    saved: &Value,
+    status: &str,
+    error_contains: &str,
+    content: &str,
+) {
+    let done = done_answer(events);
+    assert_eq!(done["status"], status, "{done}");
+    assert_eq!(saved["status"], status, "{saved}");
+    let error = saved["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains(error_contains),
+        "error {error:?} lacks {error_contains:?}"
+    );
+    assert_eq!(done["error"], saved["error"]);
+    assert_eq!(saved["content"], content);
+    assert_eq!(
+        streamed_text(events),
+        content,
+        "what was shown is what was saved"
+    );
+}
+
+#[tokio::test]
+async fn a_429_with_a_long_retry_after_is_not_retried_and_says_busy() {
+    let app = TestApp::spawn().await;
+    app.mock.push(Scenario::Status {
+        status: 429,
+        body: r#"{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}"#.into(),
+        retry_after: Some("60"),
+    });
+    let (events, saved) = turn(&app, "hello").await;
+    assert_saved_as(&events, &saved, "failed", "busy", "");
+    assert_eq!(app.mock.posts(), 1);
+}
+
+#[tokio::test]
+async fn a_429_with_a_short_retry_after_is_retried_after_waiting() {
+    let app = TestApp::spawn().await;
+    app.mock.push(Scenario::Status {
+        status: 429,
+        body: r#"{"error":{"message":"Rate limit reached","type":"requests"}}"#.into(),
+        retry_after: Some("1"),
+    });
+    app.mock.push(Scenario::answer("worth the wait"));
+    let started = Instant::now();
+    let (events, saved) = turn(&app, "hello").await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
+    assert_saved_as(&events, &saved, "complete", "", "worth the wait");
+    assert_eq!(app.mock.posts(), 2);
+}
+
+#[tokio::test]
+async fn insufficient_quota_is_not_retried_and_the_user_sees_unavailable() {
+    let app = TestApp::spawn().await;
+    app.mock.push(Scenario::Status {
+        status: 429,
+        body: r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#.into(),
+        retry_after: None,
+    });
+    let (events, saved) = turn(&app, "hello").await;
+    assert_saved_as(&events, &saved, "failed", "unavailable", "");
+    assert_eq!(app.mock.posts(), 1);
+}
+
+#[tokio::test]
+async fn a_500_is_reported_once_without_forwarding_the_upstream_body() {
+    let app = TestApp::spawn().await;
+    app.mock.push(Scenario::Status {
+        status: 500,
+        body: "internal stack trace SECRET-UPSTREAM-DETAIL".into(),
+        retry_after: None,
+    });
+    let (events, saved) = turn(&app, "hello").await;
+    assert_saved_as(&events, &saved, "failed", "model server had an error", "");
+    assert_eq!(app.mock.posts(), 1);
+    assert!(
+        events
+            .iter()
+            .all(|e| !e.data.contains("SECRET-UPSTREAM-DETAIL"))
+    );
+    assert!(!saved.to_string().contains("SECRET-UPSTREAM-DETAIL"));
+}
+
+#[tokio::test]
+async fn a_503_is_retried_and_the_answer_completes() {
+    let app = TestApp::spawn().await;
+    app.mock.push(Scenario::Status {
+        status: 503,
+        body: "overloaded".into(),
+        retry_after: None,
+    });
+    app.mock.push(Scenario::answer("back again"));
+    let (events, saved) = turn(&app, "hello").await;
+    assert_saved_as(&events, &saved, "complete", "", "back again");
+    assert_eq!(app.mock.posts(), 2);
+}
+
+#[tokio::test]
+async fn an_upstream_that_never_answers_times_out_with_a_clear_error() {
+    let app = TestApp::spawn().await;
+    app.mock.push(Scenario::HangBeforeHeaders);
+    let started = Instant::now();
+    let (events, saved) = turn(&app, "hello").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "bounded by UPSTREAM_TIMEOUT_SECS=1"
+    );
+    assert_saved_as(&events, &saved, "failed", "stopped responding", "");
+    assert_eq!(app.mock.posts(), 1);
+}
+
+#[tokio::test]
+async fn a_stall_mid_stream_ends_with_an_error_and_keeps_the_partial_answer() {
+    let app = TestApp::spawn().await;
+    app.mock.push(Scenario::StallAfter(words("half an ")));
+    let (events, saved) = turn(&app, "hello").await;
+    assert_saved_as(
+        &events,
+        &saved,
+        "interrupted",
+        "stopped responding",
+        "half an ",
+    );
+    assert_eq!(app.mock.posts(), 1);
+}
+
+#[tokio::test]
+async fn a_reset_mid_stream_is_an_error_never_a_normal_stop() {
+    let app = TestApp::spawn().await;
+    app.mock.push(Scenario::ResetAfter(words("cut short ")));
+    let (events, saved) = turn(&app, "hello").await;
+    assert_saved_as(&events, &saved, "interrupted", "broke off", "cut short ");
+    assert_eq!(app.mock.posts(), 1, "no silent reconnect");
+}
+
+#[tokio::test]
+async fn an_end_of_stream_without_done_counts_as_interrupted() {
+    let app = TestApp::spawn().await;
+    app.mock
+        .push(Scenario::EofWithoutDone(words("no finish reason ")));
+    let (events, saved) = turn(&app, "hello").await;
+    assert_saved_as(
+        &events,
+        &saved,
+        "interrupted",
+        "broke off",
+        "no finish reason ",
+    );
+    assert_eq!(app.mock.posts(), 1);
+}
+
+#[tokio::test]
+async fn a_malformed_chunk_is_surfaced_as_an_error() {
+    let app = TestApp::spawn().await;
+    app.mock
+        .push(Scenario::MalformedAfter(words("before the garbage ")));
+    let (events, saved) = turn(&app, "hello").await;
+    assert_saved_as(
+        &events,
+        &saved,
+        "failed",
+        "could not be read",
+        "before the garbage ",
+    );
+    assert_eq!(app.mock.posts(), 1);
+}
+
+#[tokio::test]
+async fn an_in_band_error_event_is_surfaced_as_an_error() {
+    let app = TestApp::spawn().await;
+    app.mock.push(Scenario::InBandErrorAfter(words("partial ")));
+    let (events, saved) = turn(&app, "hello").await;
+    assert_saved_as(&events, &saved, "failed", "could not be read", "partial ");
+    assert_eq!(app.mock.posts(), 1);
+}
+
+#[tokio::test]
+async fn events_split_across_arbitrary_writes_parse_correctly() {
+    let app = TestApp::spawn().await;
+    let text = "pieces of seven bytes split every event";
+    app.mock.push(Scenario::Fragmented {
+        words: words(text),
+        piece: 7,
+    });
+    let (events, saved) = turn(&app, "hello").await;
+    assert_saved_as(&events, &saved, "complete", "", text);
+}
+
+#[tokio::test]
+async fn a_long_healthy_stream_is_never_cut_by_a_timeout() {
+    // Each chunk comes well within the 1 s idle timeout; the whole answer takes ~3 s.
+    let app = TestApp::spawn().await;
+    let text = "steady ".repeat(10);
+    app.mock.push(Scenario::Answer {
+        words: words(&text),
+        delay: Duration::from_millis(250),
+    });
+    let (events, saved) = turn(&app, "hello").await;
+    assert_saved_as(&events, &saved, "complete", "", &text);
+}
+
+#[tokio::test]
+async fn a_reader_that_leaves_closes_the_upstream_within_a_second() {
+    let app = TestApp::spawn().await;
+    app.mock.push(Scenario::Answer {
+        words: words(&"token ".repeat(500)),
+        delay: Duration::from_millis(20),
+    });
+    let conversation = app.create_conversation().await;
+    let response = app
+        .send_streaming(&conversation, "a long answer please")
+        .await;
+    let mut stream = response.bytes_stream();
+    use futures_util::StreamExt;
+    let mut received = 0;
+    while received < 5 {
+        stream.next().await.unwrap().unwrap();
+        received += 1;
+    }
+    let left = Instant::now();
+    drop(stream);
+
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while app.mock.hangups().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let hangup = *app
+        .mock
+        .hangups()
+        .first()
+        .expect("the upstream was never closed");
+    assert!(
+        hangup.duration_since(left) < Duration::from_secs(1),
+        "closed after {:?}",
+        hangup.duration_since(left)
+    );
+
+    // The partial answer is saved as interrupted.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let messages = app.messages(&conversation).await;
+        if messages[1]["status"] != "streaming" {
+            assert_eq!(messages[1]["status"], "interrupted");
+            assert!(
+                messages[1]["content"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("token ")
+            );
+            assert!(messages[1]["error"].as_str().unwrap().contains("closed"));
+            break;
+        }
+        assert!(Instant::now() < deadline, "the answer was never saved");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.mock.posts(), 1);
+}
+
+#[tokio::test]
+async fn the_page_stream_ends_with_the_error_shown_in_the_answer() {
+    let app = TestApp::spawn().await;
+    app.mock.push(Scenario::ResetAfter(words("partial words ")));
+    let response = app
+        .client
+        .post(app.url("/conversations"))
+        .header("hx-request", "true")
+        .form(&[("content", "hello")])
+        .send()
+        .await
+        .unwrap();
+    let events = read_events(response).await;
+    let last = &events.last().unwrap().data;
+    assert!(last.contains("data-status=\"interrupted\""), "{last}");
+    assert!(last.contains("broke off"), "{last}");
+    assert!(last.contains("partial words"), "{last}");
+}

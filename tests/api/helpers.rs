@@ -1,0 +1,197 @@
+//! `TestApp`: the real router served on a loopback port, with a temporary SQLite file and
+//! the mock upstream as its model server.
+
+use std::{collections::HashMap, time::Duration};
+
+use eventsource_stream::Eventsource;
+use futures_util::StreamExt;
+use promptship::{
+    AppState,
+    config::{Config, Site},
+};
+use serde_json::Value;
+use sqlx::SqlitePool;
+use tokio::{sync::oneshot, task::JoinHandle};
+
+use crate::mock_upstream::MockUpstream;
+
+pub struct TestApp {
+    /// `http://127.0.0.1:port`
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: SqlitePool,
+    pub mock: MockUpstream,
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    pub server: Option<JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+/// One server-sent event as a client saw it.
+#[derive(Clone, Debug)]
+pub struct SseEvent {
+    pub event: String,
+    pub data: String,
+}
+
+impl SseEvent {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.data).unwrap()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Starts the app with extra environment variables (e.g. a short timeout).
+    pub async fn spawn_with(vars: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mock = MockUpstream::start().await;
+        let mut env: HashMap<String, String> = HashMap::from([
+            (
+                "DATABASE_URL".into(),
+                format!("sqlite://{}", dir.path().join("test.db").display()),
+            ),
+            ("OPENAI_BASE_URL".into(), mock.base_url.clone()),
+            ("OPENAI_API_KEY".into(), "sk-test-secret-key".into()),
+            ("UPSTREAM_TIMEOUT_SECS".into(), "1".into()),
+        ]);
+        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let config = Config::from_lookup(|name| env.get(name).cloned()).unwrap();
+        let site = Site::load(None).unwrap();
+        let state = AppState::build(config, site).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let server = tokio::spawn(promptship::serve(state.clone(), listener, async {
+            let _ = signal.await;
+        }));
+        Self {
+            address,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            db: state.db.clone(),
+            mock,
+            state,
+            shutdown: Some(shutdown),
+            server: Some(server),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a conversation through the JSON API and returns its id.
+    pub async fn create_conversation(&self) -> String {
+        let response = self
+            .client
+            .post(self.url("/api/conversations"))
+            .json(&serde_json::json!({ "title": "Test" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        response.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Sends a message through the JSON API asking for a stream.
+    pub async fn send_streaming(&self, conversation: &str, content: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("/api/conversations/{conversation}/messages")))
+            .header("accept", "text/event-stream")
+            .json(&serde_json::json!({ "content": content }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Sends a message and reads the whole stream (bounded by a deadline).
+    pub async fn chat(&self, conversation: &str, content: &str) -> Vec<SseEvent> {
+        let response = self.send_streaming(conversation, content).await;
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        read_events(response).await
+    }
+
+    /// The conversation's messages as the API returns them.
+    pub async fn messages(&self, conversation: &str) -> Vec<Value> {
+        let body: Value = self
+            .get(&format!("/api/conversations/{conversation}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        body["messages"].as_array().unwrap().clone()
+    }
+
+    pub async fn message_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM messages")
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
+    }
+
+    /// Sends the shutdown signal and waits for the server to finish.
+    pub async fn shut_down(&mut self) -> anyhow::Result<()> {
+        self.shutdown.take().unwrap().send(()).unwrap();
+        self.server.take().unwrap().await.unwrap()
+    }
+}
+
+pub async fn read_events(response: reqwest::Response) -> Vec<SseEvent> {
+    let mut stream = response.bytes_stream().eventsource();
+    let mut events = Vec::new();
+    let read = async {
+        while let Some(event) = stream.next().await {
+            let event = event.unwrap();
+            events.push(SseEvent {
+                event: event.event,
+                data: event.data,
+            });
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), read)
+        .await
+        .expect("the stream did not end within 20 s");
+    events
+}
+
+/// The text of all `delta` events of an API stream, joined.
+pub fn streamed_text(events: &[SseEvent]) -> String {
+    events
+        .iter()
+        .filter(|e| e.event == "delta")
+        .map(|e| e.json()["content"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The answer of the `done` event of an API stream.
+pub fn done_answer(events: &[SseEvent]) -> Value {
+    let done = events.last().expect("no events");
+    assert_eq!(
+        done.event, "done",
+        "the stream did not end with `done`: {events:?}"
+    );
+    done.json()["answer"].clone()
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real router over HTTP, a temporary SQLite file, and a mock
+//! OpenAI-compatible upstream.
+
+mod chat;
+mod faults;
+mod helpers;
+mod mock_upstream;
+mod operations;

@@ -1,0 +1,340 @@
+//! A mock OpenAI-compatible upstream that the tests control: it counts the POSTs it
+//! receives, records each request, notices when a client hangs up, and can fail in every
+//! way a real provider does.
+
+use std::{
+    collections::VecDeque,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use axum::{
+    Json, Router,
+    body::{Body, Bytes},
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use futures_util::{StreamExt, stream};
+use serde_json::{Value, json};
+
+/// What the mock does with one request.
+#[derive(Clone, Debug)]
+pub enum Scenario {
+    /// Streams `words` with `delay` between chunks, a finish reason, usage and `[DONE]`.
+    Answer { words: Vec<String>, delay: Duration },
+    /// Answers with an HTTP error.
+    Status {
+        status: u16,
+        body: String,
+        retry_after: Option<&'static str>,
+    },
+    /// Never sends headers.
+    HangBeforeHeaders,
+    /// Sends `words`, then nothing more while keeping the connection open.
+    StallAfter(Vec<String>),
+    /// Sends `words`, then breaks the connection.
+    ResetAfter(Vec<String>),
+    /// Sends `words`, then ends the body cleanly with no finish reason and no `[DONE]`.
+    EofWithoutDone(Vec<String>),
+    /// Sends `words`, then a chunk that is not JSON.
+    MalformedAfter(Vec<String>),
+    /// Sends `words`, then an in-band `{"error": …}` event.
+    InBandErrorAfter(Vec<String>),
+    /// A whole answer written to the socket in pieces of `piece` bytes, splitting events.
+    Fragmented { words: Vec<String>, piece: usize },
+}
+
+impl Scenario {
+    pub fn answer(text: &str) -> Self {
+        Scenario::Answer {
+            words: words(text),
+            delay: Duration::from_millis(5),
+        }
+    }
+}
+
+/// Splits text into chunks that keep their spaces, like a model's tokens.
+pub fn words(text: &str) -> Vec<String> {
+    text.split_inclusive(' ').map(str::to_string).collect()
+}
+
+pub const PROMPT_TOKENS: u32 = 17;
+
+#[derive(Default)]
+struct MockState {
+    scenarios: Mutex<VecDeque<Scenario>>,
+    posts: AtomicUsize,
+    requests: Mutex<Vec<Value>>,
+    /// When each response body was dropped before it was complete (the client hung up).
+    hangups: Mutex<Vec<Instant>>,
+}
+
+#[derive(Clone)]
+pub struct MockUpstream {
+    /// Base URL including `/v1`.
+    pub base_url: String,
+    state: Arc<MockState>,
+}
+
+impl MockUpstream {
+    pub async fn start() -> Self {
+        let state = Arc::new(MockState::default());
+        let app = Router::new()
+            .route("/v1/chat/completions", post(chat_completions))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self {
+            base_url: format!("http://{addr}/v1"),
+            state,
+        }
+    }
+
+    /// Queues what the next requests get; when the queue is empty a short answer is sent.
+    pub fn push(&self, scenario: Scenario) {
+        self.state.scenarios.lock().unwrap().push_back(scenario);
+    }
+
+    pub fn posts(&self) -> usize {
+        self.state.posts.load(Ordering::SeqCst)
+    }
+
+    pub fn requests(&self) -> Vec<Value> {
+        self.state.requests.lock().unwrap().clone()
+    }
+
+    pub fn hangups(&self) -> Vec<Instant> {
+        self.state.hangups.lock().unwrap().clone()
+    }
+}
+
+async fn chat_completions(
+    State(state): State<Arc<MockState>>,
+    Json(request): Json<Value>,
+) -> Response {
+    state.posts.fetch_add(1, Ordering::SeqCst);
+    state.requests.lock().unwrap().push(request);
+    let scenario = state
+        .scenarios
+        .lock()
+        .unwrap()
+        .pop_front()
+        .unwrap_or_else(|| Scenario::answer("Hello from the mock."));
+    let guard = HangupGuard {
+        state: state.clone(),
+        complete: false,
+    };
+    match scenario {
+        Scenario::Status {
+            status,
+            body,
+            retry_after,
+        } => {
+            let mut response = (StatusCode::from_u16(status).unwrap(), body).into_response();
+            if let Some(value) = retry_after {
+                response
+                    .headers_mut()
+                    .insert("retry-after", value.parse().unwrap());
+            }
+            response
+        }
+        Scenario::HangBeforeHeaders => {
+            let _guard = guard;
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            StatusCode::OK.into_response()
+        }
+        Scenario::Answer { words, delay } => {
+            let completion = words.len() as u32;
+            let mut chunks = content_chunks(&words);
+            chunks.push(finish_chunk());
+            chunks.push(usage_chunk(completion));
+            chunks.push("data: [DONE]\n\n".to_string());
+            sse(stream_with_delay(chunks, delay, guard, End::Clean))
+        }
+        Scenario::StallAfter(words) => sse(stream_with_delay(
+            content_chunks(&words),
+            Duration::from_millis(5),
+            guard,
+            End::Stall,
+        )),
+        Scenario::ResetAfter(words) => sse(stream_with_delay(
+            content_chunks(&words),
+            Duration::from_millis(5),
+            guard,
+            End::Reset,
+        )),
+        Scenario::EofWithoutDone(words) => sse(stream_with_delay(
+            content_chunks(&words),
+            Duration::from_millis(5),
+            guard,
+            End::Clean,
+        )),
+        Scenario::MalformedAfter(words) => {
+            let mut chunks = content_chunks(&words);
+            chunks.push("data: {\"id\": \"x\", \"choices\": [ this is not json\n\n".into());
+            chunks.extend(content_chunks(&["never shown".to_string()]));
+            chunks.push(finish_chunk());
+            chunks.push("data: [DONE]\n\n".into());
+            sse(stream_with_delay(
+                chunks,
+                Duration::from_millis(5),
+                guard,
+                End::Clean,
+            ))
+        }
+        Scenario::InBandErrorAfter(words) => {
+            let mut chunks = content_chunks(&words);
+            chunks.push(format!(
+                "data: {}\n\n",
+                json!({"error": {"message": "The server had an error while processing your request.", "type": "server_error"}})
+            ));
+            chunks.push("data: [DONE]\n\n".into());
+            sse(stream_with_delay(
+                chunks,
+                Duration::from_millis(5),
+                guard,
+                End::Clean,
+            ))
+        }
+        Scenario::Fragmented { words, piece } => {
+            let completion = words.len() as u32;
+            let mut chunks = content_chunks(&words);
+            chunks.push(finish_chunk());
+            chunks.push(usage_chunk(completion));
+            chunks.push("data: [DONE]\n\n".into());
+            let bytes = chunks.concat().into_bytes();
+            let pieces: Vec<String> = bytes.chunks(piece).map(ascii).collect();
+            sse(stream_with_delay(
+                pieces,
+                Duration::from_millis(2),
+                guard,
+                End::Clean,
+            ))
+        }
+    }
+}
+
+/// Pieces of a byte string may split a UTF-8 character; the tests only split ASCII.
+fn ascii(piece: &[u8]) -> String {
+    String::from_utf8(piece.to_vec()).expect("fragmented answers are ASCII")
+}
+
+fn chunk(delta: Value, finish: Value) -> String {
+    let body = json!({
+        "id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 1, "model": "mock-model",
+        "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }],
+    });
+    format!("data: {body}\n\n")
+}
+
+fn content_chunks(words: &[String]) -> Vec<String> {
+    let mut chunks = vec![chunk(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )];
+    chunks.extend(
+        words
+            .iter()
+            .map(|w| chunk(json!({ "content": w }), Value::Null)),
+    );
+    chunks
+}
+
+fn finish_chunk() -> String {
+    chunk(json!({}), json!("stop"))
+}
+
+fn usage_chunk(completion_tokens: u32) -> String {
+    let body = json!({
+        "id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 1, "model": "mock-model",
+        "choices": [],
+        "usage": { "prompt_tokens": PROMPT_TOKENS, "completion_tokens": completion_tokens,
+                   "total_tokens": PROMPT_TOKENS + completion_tokens },
+    });
+    format!("data: {body}\n\n")
+}
+
+enum End {
+    Clean,
+    Stall,
+    Reset,
+}
+
+/// Records a hang-up if the body is dropped before it was sent in full.
+struct HangupGuard {
+    state: Arc<MockState>,
+    complete: bool,
+}
+
+impl HangupGuard {
+    fn finish(&mut self) {
+        self.complete = true;
+    }
+}
+
+impl Drop for HangupGuard {
+    fn drop(&mut self) {
+        if !self.complete {
+            self.state.hangups.lock().unwrap().push(Instant::now());
+        }
+    }
+}
+
+fn stream_with_delay(
+    chunks: Vec<String>,
+    delay: Duration,
+    guard: HangupGuard,
+    end: End,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    let body = stream::unfold(
+        (chunks.into_iter(), guard, end),
+        move |(mut chunks, mut guard, end)| async move {
+            tokio::time::sleep(delay).await;
+            match chunks.next() {
+                Some(chunk) => Some((Ok(Bytes::from(chunk)), (chunks, guard, end))),
+                None => match end {
+                    End::Clean => {
+                        guard.finish();
+                        None
+                    }
+                    End::Stall => {
+                        let _guard = guard;
+                        std::future::pending::<()>().await;
+                        None
+                    }
+                    End::Reset => {
+                        guard.finish();
+                        Some((
+                            Err(std::io::Error::new(
+                                std::io::ErrorKind::ConnectionReset,
+                                "reset",
+                            )),
+                            (chunks, guard, End::Clean),
+                        ))
+                    }
+                },
+            }
+        },
+    );
+    // Stop after an error so the connection is aborted rather than continued.
+    body.scan(false, |failed, item: Result<Bytes, std::io::Error>| {
+        let stop = *failed;
+        *failed |= item.is_err();
+        std::future::ready((!stop).then_some(item))
+    })
+}
+
+fn sse(
+    body: impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+) -> Response {
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(Body::from_stream(body))
+        .unwrap()
+}

@@ -1,0 +1,237 @@
+//! Probes, request ids, error pages, static files, start-up recovery and shutdown.
+
+use std::time::{Duration, Instant};
+
+use crate::{
+    helpers::{TestApp, done_answer, read_events},
+    mock_upstream::{Scenario, words},
+};
+
+#[tokio::test]
+async fn health_and_readiness_probes_answer() {
+    let app = TestApp::spawn().await;
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 200);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+
+    app.db.close().await;
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 503, "not ready without a database");
+    assert_eq!(app.get("/healthz").await.status(), 200, "but still alive");
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = TestApp::spawn().await;
+    for path in ["/", "/healthz", "/nowhere", "/api/conversations/nope"] {
+        let response = app.get(path).await;
+        let id = response
+            .headers()
+            .get("x-request-id")
+            .unwrap_or_else(|| panic!("{path} has no request id"));
+        assert_eq!(id.len(), 36, "a UUID");
+    }
+}
+
+#[tokio::test]
+async fn a_server_error_shows_a_generic_message_and_the_request_id_but_not_the_cause() {
+    let app = TestApp::spawn().await;
+    let conversation = app.create_conversation().await;
+    sqlx::query("DROP TABLE messages")
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    let page = app.get(&format!("/conversations/{conversation}")).await;
+    assert_eq!(page.status(), 500);
+    let id = page.headers()["x-request-id"].to_str().unwrap().to_string();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Something went wrong"));
+    assert!(html.contains(&id), "the page quotes the request id");
+    assert!(
+        !html.contains("no such table"),
+        "the cause stays in the log"
+    );
+
+    let api = app.get(&format!("/api/conversations/{conversation}")).await;
+    assert_eq!(api.status(), 500);
+    let body: serde_json::Value = api.json().await.unwrap();
+    assert!(!body.to_string().contains("no such table"));
+    assert_eq!(body["error"]["request_id"].as_str().unwrap().len(), 36);
+}
+
+#[tokio::test]
+async fn static_files_are_served_from_the_binary_with_their_types() {
+    let app = TestApp::spawn().await;
+    let htmx = app.get("/static/vendor/htmx.min.js").await;
+    assert_eq!(htmx.status(), 200);
+    assert!(
+        htmx.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    assert!(htmx.text().await.unwrap().contains("htmx"));
+    let css = app.get("/static/vendor/pico.min.css").await;
+    assert_eq!(css.headers()["content-type"], "text/css");
+    assert_eq!(app.get("/static/../Cargo.toml").await.status(), 404);
+}
+
+#[tokio::test]
+async fn the_landing_page_comes_from_the_site_file_and_shows_no_demo_badge_with_a_real_model() {
+    let app = TestApp::spawn().await;
+    let html = app.get("/").await.text().await.unwrap();
+    assert!(
+        html.contains("A small, fast, self-hosted chat"),
+        "tagline from promptship.toml"
+    );
+    assert!(
+        html.contains("Write a haiku about SQLite"),
+        "suggestions from promptship.toml"
+    );
+    assert!(!html.contains("demo model</span>"));
+    assert!(!html.contains("<script>"), "no inline scripts");
+}
+
+#[tokio::test]
+async fn the_demo_model_answers_through_the_same_http_path_when_nothing_is_configured() {
+    let app = TestApp::spawn_with(&[("OPENAI_BASE_URL", ""), ("OPENAI_API_KEY", "")]).await;
+    assert!(
+        app.get("/")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("demo model</span>")
+    );
+    let conversation = app.create_conversation().await;
+    let events = app.chat(&conversation, "What are you?").await;
+    let answer = done_answer(&events);
+    assert_eq!(answer["status"], "complete");
+    assert_eq!(answer["model"], "promptship-demo");
+    let content = answer["content"].as_str().unwrap();
+    assert!(content.contains("This is the demo model"));
+    assert!(
+        content.contains("> What are you?"),
+        "it echoes the question"
+    );
+    assert!(content.contains("OPENAI_API_KEY"), "it explains the set-up");
+    assert!(
+        events.iter().filter(|e| e.event == "delta").count() > 10,
+        "word by word"
+    );
+    assert!(answer["completion_tokens"].as_i64().unwrap() > 0);
+    assert_eq!(app.mock.posts(), 0);
+}
+
+#[tokio::test]
+async fn the_api_key_never_reaches_pages_responses_or_the_database() {
+    let app = TestApp::spawn().await;
+    let conversation = app.create_conversation().await;
+    let events = app.chat(&conversation, "what is your key?").await;
+    assert!(
+        events
+            .iter()
+            .all(|e| !e.data.contains("sk-test-secret-key"))
+    );
+    let page = app
+        .get(&format!("/conversations/{conversation}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("sk-test-secret-key"));
+    let dump: Vec<String> =
+        sqlx::query_scalar("SELECT content || coalesce(error, '') FROM messages")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert!(dump.iter().all(|row| !row.contains("sk-test-secret-key")));
+    assert!(
+        !format!("{:?}", app.state.config).contains("sk-test-secret-key"),
+        "Debug redacts it"
+    );
+}
+
+#[tokio::test]
+async fn answers_left_streaming_by_a_crash_are_marked_interrupted_at_start() {
+    let app = TestApp::spawn().await;
+    let conversation = app.create_conversation().await;
+    sqlx::query(
+        "INSERT INTO messages (conversation_id, role, content, status, created_at, updated_at)
+         VALUES (?, 'assistant', 'half', 'streaming', 0, 0)",
+    )
+    .bind(&conversation)
+    .execute(&app.db)
+    .await
+    .unwrap();
+
+    // A second start on the same database file, as after `kill -9`; migrations re-run
+    // as a no-op.
+    let config = app.state.config.as_ref().clone();
+    let restarted = promptship::AppState::build(config, app.state.site.as_ref().clone())
+        .await
+        .unwrap();
+    let (status, error): (String, String) =
+        sqlx::query_as("SELECT status, error FROM messages WHERE content = 'half'")
+            .fetch_one(&restarted.db)
+            .await
+            .unwrap();
+    assert_eq!(status, "interrupted");
+    assert!(error.contains("restarted"));
+}
+
+#[tokio::test]
+async fn shutdown_lets_an_open_stream_end_with_a_final_event_and_saves_it() {
+    let mut app = TestApp::spawn_with(&[
+        ("SHUTDOWN_GRACE_SECS", "2"),
+        ("UPSTREAM_TIMEOUT_SECS", "30"),
+    ])
+    .await;
+    app.mock
+        .push(Scenario::StallAfter(words("partial before shutdown ")));
+    let conversation = app.create_conversation().await;
+    let response = app.send_streaming(&conversation, "hello").await;
+    let reader = tokio::spawn(read_events(response));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let started = Instant::now();
+    app.shut_down().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+
+    let events = reader.await.unwrap();
+    let done = done_answer(&events);
+    assert_eq!(done["status"], "interrupted");
+    assert!(done["error"].as_str().unwrap().contains("restarted"));
+    let reopened = promptship::db::connect(&app.state.config.database_url)
+        .await
+        .unwrap();
+    let (status, content): (String, String) =
+        sqlx::query_as("SELECT status, content FROM messages WHERE role = 'assistant'")
+            .fetch_one(&reopened)
+            .await
+            .unwrap();
+    assert_eq!(status, "interrupted");
+    assert_eq!(content, "partial before shutdown ");
+}
+
+#[tokio::test]
+async fn shutdown_lets_a_healthy_stream_finish_within_the_grace_period() {
+    let mut app = TestApp::spawn_with(&[("SHUTDOWN_GRACE_SECS", "5")]).await;
+    app.mock.push(Scenario::Answer {
+        words: words("a short answer that finishes in time"),
+        delay: Duration::from_millis(50),
+    });
+    let conversation = app.create_conversation().await;
+    let response = app.send_streaming(&conversation, "hello").await;
+    let reader = tokio::spawn(read_events(response));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    app.shut_down().await.unwrap();
+    let events = reader.await.unwrap();
+    assert_eq!(done_answer(&events)["status"], "complete");
+}
