@@ -60,7 +60,13 @@ fn main() -> ExitCode {
 /// Reads the environment and the site file, reporting every problem of both at once.
 fn load_settings() -> Result<(Config, Site), ConfigError> {
     let config = Config::from_env();
-    let site_path = config.as_ref().ok().and_then(|c| c.site_path.clone());
+    // Even when the environment has problems, the site file is checked too.
+    let site_path = match &config {
+        Ok(config) => config.site_path.clone(),
+        Err(_) => std::env::var_os("PROMPTSHIP_SITE")
+            .filter(|path| !path.is_empty())
+            .map(std::path::PathBuf::from),
+    };
     let site = Site::load(site_path.as_deref());
     match (config, site) {
         (Ok(config), Ok(site)) => Ok((config, site)),

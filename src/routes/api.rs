@@ -20,21 +20,19 @@ use serde_json::json;
 use crate::{
     AppState,
     chat::{self, Ask, Turn, TurnEvent},
-    db::{
-        Conversation, Message,
-        conversations::{self, find_conversation, insert_conversation, list_conversations},
-        messages::list_messages,
-    },
+    db::{Conversation, Message, conversations, messages::list_messages},
     error::AppError,
 };
 
 /// Conversations returned by the list endpoint.
 const LIST_LIMIT: i64 = 100;
 
-pub async fn list_conversations_json(
+pub async fn list_conversations(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<Conversation>>, AppError> {
-    Ok(Json(list_conversations(&state.db, LIST_LIMIT).await?))
+    Ok(Json(
+        conversations::list_conversations(&state.db, LIST_LIMIT).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -53,7 +51,8 @@ pub async fn create_conversation(
         Some(title) => super::validate_title(title)?,
         None => "New conversation",
     };
-    let conversation = insert_conversation(&mut *state.db.acquire().await?, title).await?;
+    let conversation =
+        conversations::insert_conversation(&mut *state.db.acquire().await?, title).await?;
     Ok((StatusCode::CREATED, Json(conversation)))
 }
 
@@ -64,12 +63,12 @@ pub struct ConversationWithMessages {
     messages: Vec<Message>,
 }
 
-pub async fn show_conversation_json(
+pub async fn show_conversation(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<ConversationWithMessages>, AppError> {
     let mut conn = state.db.acquire().await?;
-    let conversation = find_conversation(&mut conn, &id)
+    let conversation = conversations::find_conversation(&mut conn, &id)
         .await?
         .ok_or(AppError::NotFound("conversation"))?;
     let messages = list_messages(&mut conn, &id).await?;
@@ -85,7 +84,7 @@ pub struct Rename {
     title: String,
 }
 
-pub async fn rename_conversation_json(
+pub async fn rename_conversation(
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Result<Json<Rename>, JsonRejection>,
@@ -95,13 +94,13 @@ pub async fn rename_conversation_json(
     if !conversations::update_conversation_title(&state.db, &id, title).await? {
         return Err(AppError::NotFound("conversation"));
     }
-    let conversation = find_conversation(&mut *state.db.acquire().await?, &id)
+    let conversation = conversations::find_conversation(&mut *state.db.acquire().await?, &id)
         .await?
         .ok_or(AppError::NotFound("conversation"))?;
     Ok(Json(conversation))
 }
 
-pub async fn delete_conversation_json(
+pub async fn delete_conversation(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
@@ -118,7 +117,7 @@ pub struct NewMessage {
     content: String,
 }
 
-pub async fn send_message_json(
+pub async fn send_message(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -138,7 +137,7 @@ pub async fn send_message_json(
     Ok(Json(json!({ "question": question, "answer": answer })).into_response())
 }
 
-pub async fn stop_answer_json(State(state): State<AppState>, Path(id): Path<String>) -> StatusCode {
+pub async fn stop_answer(State(state): State<AppState>, Path(id): Path<String>) -> StatusCode {
     if state.turns.stop(&id) {
         StatusCode::ACCEPTED
     } else {

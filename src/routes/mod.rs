@@ -59,19 +59,16 @@ pub fn router(state: AppState) -> Router {
         // JSON API
         .route(
             "/api/conversations",
-            get(api::list_conversations_json).post(api::create_conversation),
+            get(api::list_conversations).post(api::create_conversation),
         )
         .route(
             "/api/conversations/{id}",
-            get(api::show_conversation_json)
-                .patch(api::rename_conversation_json)
-                .delete(api::delete_conversation_json),
+            get(api::show_conversation)
+                .patch(api::rename_conversation)
+                .delete(api::delete_conversation),
         )
-        .route(
-            "/api/conversations/{id}/messages",
-            post(api::send_message_json),
-        )
-        .route("/api/conversations/{id}/stop", post(api::stop_answer_json))
+        .route("/api/conversations/{id}/messages", post(api::send_message))
+        .route("/api/conversations/{id}/stop", post(api::stop_answer))
         // Operations
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -70,10 +70,7 @@ impl TestApp {
         }));
         Self {
             address,
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+            client: http_client(),
             db: state.db.clone(),
             mock,
             state,
@@ -157,6 +154,17 @@ impl TestApp {
         self.shutdown.take().unwrap().send(()).unwrap();
         self.server.take().unwrap().await.unwrap()
     }
+}
+
+/// A client that shows redirects instead of following them.
+pub fn http_client() -> reqwest::Client {
+    // reqwest is built without a default TLS provider; the app installs ring, and so
+    // must a test that builds a client first.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 pub async fn read_events(response: reqwest::Response) -> Vec<SseEvent> {

@@ -6,3 +6,4 @@ mod faults;
 mod helpers;
 mod mock_upstream;
 mod operations;
+mod process;

@@ -556,6 +556,55 @@ browserTest('without JavaScript: the form waits for the answer and redirects; re
 });
 
 browserTest(
+  'with JavaScript: Regenerate streams a new answer',
+  {
+    // Known app bug: the Regenerate form sits inside #messages, which the stream's first
+    // event replaces; hx-sse stops reading once its source element is disconnected, so
+    // the server sees the page leave and interrupts the answer. Remove `todo` once fixed.
+    todo: 'Regenerate form inside #messages is swapped away, which aborts its own stream',
+  },
+  async ({ openPage, pageErrors }) => {
+    const page = await openPage();
+    await page.goto('/');
+    await waitForScripts(page);
+    await page.locator('#content').fill('Say it again');
+    await page.locator('#content').press('Enter');
+    await waitForAnswer(page, 1);
+    await page.waitForURL(CONVERSATION_URL, { timeout: 5_000 });
+
+    await page.locator('#messages article.message.assistant.complete').evaluate((old) => {
+      old.__replaced = true;
+    });
+    await recordStream(page);
+    await page.locator('#messages button.regenerate').click();
+    try {
+      await page.waitForFunction(
+        () => {
+          const answers = document.querySelectorAll('#messages article.message.assistant');
+          const last = answers[answers.length - 1];
+          return answers.length === 1 && last && !last.__replaced && !last.classList.contains('streaming');
+        },
+        null,
+        { timeout: 10_000, polling: 50 },
+      );
+    } catch {
+      const state = await page.locator('#messages article.message.assistant').evaluateAll((all) => all.map((a) => a.className));
+      assert.fail(`the regenerated answer did not finish within 10 s; answers now: ${JSON.stringify(state)}`);
+    }
+    const log = await waitForAnswer(page, 1);
+    assertGrowsInSteps(streamingLengths(log), 'regenerated answer');
+    assert.equal(await page.locator('#messages article.message').count(), 2, 'regenerate should replace the answer, not add one');
+    await page.reload();
+    assert.equal(
+      await page.locator('#messages article.message.assistant.complete').count(),
+      1,
+      `after a reload the regenerated answer is not complete: ${await page.locator('#messages article.message.assistant').getAttribute('class')}`,
+    );
+    assert.deepEqual(pageErrors, [], 'the page threw JavaScript errors');
+  },
+);
+
+browserTest(
   'screenshots for the docs (desktop, phone, dark)',
   { skip: SCREENSHOTS ? false : 'set SCREENSHOTS=1 to write docs/screenshots/*.png' },
   async ({ openPage }) => {

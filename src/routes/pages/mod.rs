@@ -2,25 +2,23 @@
 //! Every form works without JavaScript (the POST waits for the whole answer, then
 //! redirects); with htmx the same POST streams the answer into the page.
 
-use std::convert::Infallible;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Form,
     extract::{Path, State, rejection::FormRejection},
     http::{HeaderMap, StatusCode},
-    response::{
-        IntoResponse, Redirect, Response,
-        sse::{Event, Sse},
-    },
+    response::{IntoResponse, Redirect, Response},
 };
-use futures_util::{Stream, StreamExt, stream};
 use serde::Deserialize;
+
+mod stream;
+
+use self::stream::respond;
 
 use crate::{
     AppState,
-    chat::{self, Ask, Turn, TurnEvent},
+    chat::{self, Ask},
     db::{
         Conversation, Message, MessageStatus, Role,
         conversations::{self, find_conversation, list_conversations},
@@ -81,7 +79,7 @@ pub struct MessageView {
 }
 
 impl MessageView {
-    fn new(message: &Message, last: bool) -> Self {
+    pub(super) fn new(message: &Message, last: bool) -> Self {
         let (role, html) = match message.role {
             Role::User => ("user", String::new()),
             Role::Assistant => ("assistant", markdown::to_safe_html(&message.content)),
@@ -109,7 +107,7 @@ impl MessageView {
         }
     }
 
-    fn list(messages: &[Message]) -> Vec<Self> {
+    pub(super) fn list(messages: &[Message]) -> Vec<Self> {
         messages
             .iter()
             .enumerate()
@@ -261,97 +259,6 @@ pub async fn delete_conversation(
     Ok(Redirect::to("/"))
 }
 
-fn is_htmx(headers: &HeaderMap) -> bool {
+pub(super) fn is_htmx(headers: &HeaderMap) -> bool {
     headers.contains_key("hx-request")
-}
-
-/// The messages list, swapped into `#messages` when a turn starts.
-#[derive(Template)]
-#[template(path = "partials/messages.html")]
-struct MessagesFragment {
-    messages: Vec<MessageView>,
-    oob: bool,
-}
-
-/// The finished answer, swapped over its placeholder; the sidebar too when the turn
-/// created the conversation.
-#[derive(Template)]
-#[template(
-    source = "{% include \"partials/message.html\" %}{% if let Some(layout) = sidebar %}{% include \"partials/sidebar.html\" %}{% endif %}",
-    ext = "html"
-)]
-struct AnswerFragment {
-    message: MessageView,
-    sidebar: Option<Layout>,
-    oob: bool,
-}
-
-/// htmx gets the answer as a stream; a plain form post waits for it and redirects.
-async fn respond(state: AppState, headers: &HeaderMap, turn: Turn) -> Result<Response, AppError> {
-    if !is_htmx(headers) {
-        let conversation_id = turn.conversation.id.clone();
-        turn.finish().await;
-        return Ok(Redirect::to(&format!("/conversations/{conversation_id}")).into_response());
-    }
-    let messages = list_messages(&mut *state.db.acquire().await?, &turn.conversation.id).await?;
-    let start = MessagesFragment {
-        messages: MessageView::list(&messages),
-        oob: false,
-    }
-    .render()
-    .map_err(anyhow::Error::from)?;
-    Ok(Sse::new(page_events(state, start, turn)).into_response())
-}
-
-/// The events of a streamed answer, in the shape the page's htmx and app.js expect:
-/// the messages list first, then `delta` events with JSON-encoded text, then the final
-/// answer as an out-of-band swap.
-fn page_events(
-    state: AppState,
-    start: String,
-    turn: Turn,
-) -> impl Stream<Item = Result<Event, Infallible>> {
-    let created = turn
-        .created
-        .then(|| format!("/conversations/{}", turn.conversation.id));
-    let first = stream::iter(
-        std::iter::once(Event::default().data(start))
-            .chain(created.map(|url| Event::default().event("conversation").data(url))),
-    );
-    let events = stream::unfold(turn.events, |mut events| async move {
-        events.recv().await.map(|event| (event, events))
-    });
-    let created = turn.created;
-    let rest = events.then(move |event| {
-        let state = state.clone();
-        async move {
-            match event {
-                TurnEvent::Delta(text) => Event::default()
-                    .event("delta")
-                    .data(serde_json::Value::String(text).to_string()),
-                TurnEvent::Done(message) => {
-                    let sidebar = if created {
-                        Layout::load(&state, Some(&message.conversation_id))
-                            .await
-                            .ok()
-                    } else {
-                        None
-                    };
-                    let fragment = AnswerFragment {
-                        message: MessageView::new(&message, true),
-                        sidebar,
-                        oob: true,
-                    };
-                    match fragment.render() {
-                        Ok(html) => Event::default().data(html),
-                        Err(error) => {
-                            tracing::error!(%error, "cannot render the final answer");
-                            Event::default().event("reload").data("render failed")
-                        }
-                    }
-                }
-            }
-        }
-    });
-    first.chain(rest).map(Ok)
 }

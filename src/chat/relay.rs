@@ -1,0 +1,180 @@
+//! The task that writes one answer: it calls the model, forwards each chunk to the
+//! request that started the turn, and saves the answer however it ends.
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use sqlx::SqlitePool;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{TurnEvent, Turns};
+use crate::{
+    db::{
+        self, Message, MessageStatus, Role,
+        messages::{Outcome, update_message_outcome},
+    },
+    llm::{LlmClient, UpstreamError},
+};
+
+/// Why an answer ended.
+enum Ending {
+    Complete,
+    /// The user pressed stop.
+    Stopped,
+    /// The reader went away (tab closed, connection lost).
+    ReaderLeft,
+    /// The server is shutting down and the drain deadline passed.
+    ShuttingDown,
+    Upstream(UpstreamError),
+}
+
+pub(super) struct RunningTurn {
+    pub(super) db: SqlitePool,
+    pub(super) llm: LlmClient,
+    pub(super) system_prompt: String,
+    pub(super) history: Vec<(Role, String)>,
+    pub(super) answer: Message,
+    pub(super) timeout: Duration,
+    pub(super) cancel: CancellationToken,
+    pub(super) stopped_by_abort: CancellationToken,
+    pub(super) events: mpsc::Sender<TurnEvent>,
+    pub(super) turns: Turns,
+}
+
+impl RunningTurn {
+    pub(super) async fn run(self) {
+        let started = Instant::now();
+        let mut text = String::new();
+        let mut first_token_ms = None;
+        let mut usage = None;
+        let mut finished = false;
+        // Whether the model server accepted the call: a failure after that cuts an answer
+        // off (interrupted), a failure before it refuses one (failed).
+        let mut accepted = false;
+
+        let ending = 'turn: {
+            let history: Vec<(Role, &str)> =
+                self.history.iter().map(|(r, c)| (*r, c.as_str())).collect();
+            let call = self.llm.stream_chat(&self.system_prompt, &history);
+            let mut stream = tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => break 'turn self.cancelled(),
+                _ = self.events.closed() => break 'turn Ending::ReaderLeft,
+                result = call => match result {
+                    Ok(stream) => stream,
+                    Err(error) => break 'turn Ending::Upstream(error),
+                },
+            };
+            accepted = true;
+            loop {
+                let next = tokio::select! {
+                    biased;
+                    _ = self.cancel.cancelled() => break 'turn self.cancelled(),
+                    _ = self.events.closed() => break 'turn Ending::ReaderLeft,
+                    next = tokio::time::timeout(self.timeout, stream.next()) => next,
+                };
+                let chunk = match next {
+                    Ok(Some(Ok(chunk))) => chunk,
+                    // A stream that ends, breaks or stalls after the model said it was
+                    // done still delivered the whole answer.
+                    _ if finished => break 'turn Ending::Complete,
+                    Ok(Some(Err(error))) => break 'turn Ending::Upstream(error.into()),
+                    // The end of the stream without a finish reason is a cut-off, never a
+                    // normal stop.
+                    Ok(None) => {
+                        tracing::warn!("the model's stream ended without a finish reason");
+                        break 'turn Ending::Upstream(UpstreamError::Broken);
+                    }
+                    Err(_) => {
+                        tracing::warn!(timeout = ?self.timeout, "the model's stream stalled");
+                        break 'turn Ending::Upstream(UpstreamError::Timeout);
+                    }
+                };
+                if let Some(reported) = chunk.usage {
+                    usage = Some(reported);
+                }
+                // Usage arrives in a last chunk with no choices; only choice 0 is asked for.
+                let Some(choice) = chunk.choices.into_iter().find(|c| c.index == 0) else {
+                    continue;
+                };
+                finished |= choice.finish_reason.is_some();
+                let Some(delta) = choice.delta.content.filter(|d| !d.is_empty()) else {
+                    continue;
+                };
+                first_token_ms.get_or_insert(started.elapsed().as_millis() as i64);
+                text.push_str(&delta);
+                tokio::select! {
+                    biased;
+                    _ = self.cancel.cancelled() => break 'turn self.cancelled(),
+                    sent = self.events.send(TurnEvent::Delta(delta)) => {
+                        if sent.is_err() {
+                            break 'turn Ending::ReaderLeft;
+                        }
+                    }
+                }
+            }
+        };
+
+        let (status, error) = match &ending {
+            Ending::Complete => (MessageStatus::Complete, None),
+            Ending::Stopped => (MessageStatus::Interrupted, Some("Stopped.")),
+            Ending::ReaderLeft => (
+                MessageStatus::Interrupted,
+                Some("The page was closed before the answer was finished."),
+            ),
+            Ending::ShuttingDown => (
+                MessageStatus::Interrupted,
+                Some("The server restarted while this answer was being written."),
+            ),
+            Ending::Upstream(e) if accepted && e.is_cut_off() => {
+                (MessageStatus::Interrupted, Some(e.user_message()))
+            }
+            Ending::Upstream(e) => (MessageStatus::Failed, Some(e.user_message())),
+        };
+        let outcome = Outcome {
+            content: text,
+            status,
+            error: error.map(str::to_string),
+            prompt_tokens: usage.as_ref().map(|u| i64::from(u.prompt_tokens)),
+            completion_tokens: usage.as_ref().map(|u| i64::from(u.completion_tokens)),
+            first_token_ms,
+            duration_ms: started.elapsed().as_millis() as i64,
+        };
+        if let Err(error) = update_message_outcome(&self.db, self.answer.id, &outcome).await {
+            tracing::error!(%error, "could not save the answer");
+        }
+        tracing::info!(
+            status = status.as_str(),
+            first_token_ms,
+            duration_ms = outcome.duration_ms,
+            "answer ended"
+        );
+        self.turns
+            .running
+            .lock()
+            .expect("turn registry poisoned")
+            .remove(&self.answer.conversation_id);
+        let saved = Message {
+            content: outcome.content,
+            status: outcome.status,
+            error: outcome.error,
+            prompt_tokens: outcome.prompt_tokens,
+            completion_tokens: outcome.completion_tokens,
+            first_token_ms: outcome.first_token_ms,
+            duration_ms: Some(outcome.duration_ms),
+            updated_at: db::now_ms(),
+            ..self.answer
+        };
+        // The reader may have left; the answer is saved either way.
+        let _ = self.events.send(TurnEvent::Done(saved)).await;
+    }
+
+    fn cancelled(&self) -> Ending {
+        if self.stopped_by_abort.is_cancelled() {
+            Ending::ShuttingDown
+        } else {
+            Ending::Stopped
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! The site file (`promptship.toml`): what this service *is*.
+
+use serde::Deserialize;
+
+use super::ConfigError;
+
+/// The site file used when `PROMPTSHIP_SITE` is not set and `promptship.toml` is missing,
+/// so the binary runs from any directory.
+const DEFAULT_SITE: &str = include_str!("../../promptship.toml");
+
+/// What this service *is*: read from the site file (`promptship.toml`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// Shown in the header and the page titles.
+    pub name: String,
+    /// One line under the name on the landing page.
+    pub tagline: String,
+    /// Markdown shown on the landing page above the first message box.
+    pub landing: String,
+    /// The system prompt sent first in every conversation.
+    pub system_prompt: String,
+    /// Example first messages offered on the landing page.
+    #[serde(default)]
+    pub suggestions: Vec<String>,
+    /// The model name sent to the provider (ignored by the demo model).
+    pub model: String,
+    /// The most tokens one answer may use; the server sends it on every call.
+    pub max_output_tokens: u32,
+}
+
+impl Site {
+    /// Loads the site file named by the config, or the built-in default when none is set
+    /// and `promptship.toml` does not exist in the working directory.
+    pub fn load(path: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let (name, text) = match path {
+            Some(path) => match std::fs::read_to_string(path) {
+                Ok(text) => (path.display().to_string(), text),
+                Err(e) => {
+                    return Err(ConfigError(vec![format!(
+                        "PROMPTSHIP_SITE={:?} cannot be read ({e}): point it at your site file",
+                        path.display().to_string()
+                    )]));
+                }
+            },
+            None => match std::fs::read_to_string("promptship.toml") {
+                Ok(text) => ("promptship.toml".to_string(), text),
+                Err(_) => ("built-in promptship.toml".to_string(), DEFAULT_SITE.into()),
+            },
+        };
+        Self::parse(&name, &text)
+    }
+
+    pub fn parse(name: &str, text: &str) -> Result<Self, ConfigError> {
+        let site: Site = toml::from_str(text)
+            .map_err(|e| ConfigError(vec![format!("{name}: {}", e.to_string().trim())]))?;
+        let mut problems = Vec::new();
+        if site.name.trim().is_empty() {
+            problems.push(format!("{name}: `name` must not be empty"));
+        }
+        if site.model.trim().is_empty() {
+            problems.push(format!("{name}: `model` must name the provider's model"));
+        }
+        if site.max_output_tokens == 0 {
+            problems.push(format!("{name}: `max_output_tokens` must be above 0"));
+        }
+        if problems.is_empty() {
+            Ok(site)
+        } else {
+            Err(ConfigError(problems))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_site_file_is_valid() {
+        let site = Site::parse("promptship.toml", DEFAULT_SITE).unwrap();
+        assert!(!site.suggestions.is_empty());
+    }
+
+    #[test]
+    fn a_site_file_with_a_typo_names_the_field() {
+        let err = Site::parse(
+            "site.toml",
+            "name='x'\ntagline=''\nlanding=''\nsystem_prompt=''\nmodel='m'\nmax_output_tokens=5\nmodle='y'",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("modle"), "{err}");
+    }
+}

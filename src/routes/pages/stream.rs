@@ -1,0 +1,117 @@
+//! The page's stream of a turn: with htmx, the answer arrives as server-sent events the
+//! page swaps in; a plain form post waits for the answer and redirects.
+
+use std::convert::Infallible;
+
+use askama::Template;
+use axum::{
+    http::HeaderMap,
+    response::{
+        IntoResponse, Redirect, Response,
+        sse::{Event, Sse},
+    },
+};
+use futures_util::{Stream, StreamExt, stream};
+
+use super::{Layout, MessageView, is_htmx};
+use crate::{
+    AppState,
+    chat::{Turn, TurnEvent},
+    db::messages::list_messages,
+    error::AppError,
+};
+
+/// The messages list, swapped into `#messages` when a turn starts.
+#[derive(Template)]
+#[template(path = "partials/messages.html")]
+struct MessagesFragment {
+    messages: Vec<MessageView>,
+    oob: bool,
+}
+
+/// The finished answer, swapped over its placeholder; the sidebar too when the turn
+/// created the conversation.
+#[derive(Template)]
+#[template(
+    source = "{% include \"partials/message.html\" %}{% if let Some(layout) = sidebar %}{% include \"partials/sidebar.html\" %}{% endif %}",
+    ext = "html"
+)]
+struct AnswerFragment {
+    message: MessageView,
+    sidebar: Option<Layout>,
+    oob: bool,
+}
+
+/// htmx gets the answer as a stream; a plain form post waits for it and redirects.
+pub(super) async fn respond(
+    state: AppState,
+    headers: &HeaderMap,
+    turn: Turn,
+) -> Result<Response, AppError> {
+    if !is_htmx(headers) {
+        let conversation_id = turn.conversation.id.clone();
+        turn.finish().await;
+        return Ok(Redirect::to(&format!("/conversations/{conversation_id}")).into_response());
+    }
+    let messages = list_messages(&mut *state.db.acquire().await?, &turn.conversation.id).await?;
+    let start = MessagesFragment {
+        messages: MessageView::list(&messages),
+        oob: false,
+    }
+    .render()
+    .map_err(anyhow::Error::from)?;
+    Ok(Sse::new(page_events(state, start, turn)).into_response())
+}
+
+/// The events of a streamed answer, in the shape the page's htmx and app.js expect:
+/// the messages list first, then `delta` events with JSON-encoded text, then the final
+/// answer as an out-of-band swap.
+fn page_events(
+    state: AppState,
+    start: String,
+    turn: Turn,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    let created = turn
+        .created
+        .then(|| format!("/conversations/{}", turn.conversation.id));
+    let first = stream::iter(
+        std::iter::once(Event::default().data(start))
+            .chain(created.map(|url| Event::default().event("conversation").data(url))),
+    );
+    let events = stream::unfold(turn.events, |mut events| async move {
+        events.recv().await.map(|event| (event, events))
+    });
+    let created = turn.created;
+    let rest = events.then(move |event| {
+        let state = state.clone();
+        async move {
+            match event {
+                TurnEvent::Delta(text) => Event::default()
+                    .event("delta")
+                    .data(serde_json::Value::String(text).to_string()),
+                TurnEvent::Done(message) => {
+                    let sidebar = if created {
+                        Layout::load(&state, Some(&message.conversation_id))
+                            .await
+                            .ok()
+                    } else {
+                        None
+                    };
+                    let fragment = AnswerFragment {
+                        message: MessageView::new(&message, true),
+                        sidebar,
+                        oob: true,
+                    };
+                    match fragment.render() {
+                        Ok(html) => Event::default().data(html),
+                        Err(error) => {
+                            tracing::error!(%error, "cannot render the final answer");
+                            Event::default().event("reload").data("render failed")
+                        }
+                    }
+                }
+            }
+        }
+    });
+    first.chain(rest).map(Ok)
+}

@@ -1,0 +1,110 @@
+//! The binary itself: start-up errors, and SIGTERM with an answer streaming.
+
+use std::{
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use crate::helpers::{done_answer, http_client, read_events};
+
+fn promptship() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_promptship"));
+    command
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null());
+    command
+}
+
+#[test]
+fn invalid_settings_stop_the_start_with_every_problem_listed() {
+    let output = promptship()
+        .env("BIND_ADDR", "nowhere")
+        .env("LOG_FORMAT", "yaml")
+        .env("PROMPTSHIP_SITE", "/nonexistent/site.toml")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("3 problem(s)"), "{stderr}");
+    assert!(stderr.contains("BIND_ADDR=\"nowhere\""), "{stderr}");
+    assert!(stderr.contains("LOG_FORMAT"), "{stderr}");
+    assert!(stderr.contains("/nonexistent/site.toml"), "{stderr}");
+}
+
+#[tokio::test]
+async fn sigterm_lets_the_open_answer_finish_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = promptship()
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/app.db", dir.path().display()),
+        )
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = http_client();
+    let started = Instant::now();
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let conversation: serde_json::Value = client
+        .post(format!("{base}/api/conversations"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = conversation["id"].as_str().unwrap();
+    // The demo model takes about three seconds to stream its answer.
+    let response = client
+        .post(format!("{base}/api/conversations/{id}/messages"))
+        .header("accept", "text/event-stream")
+        .json(&serde_json::json!({ "content": "hello" }))
+        .send()
+        .await
+        .unwrap();
+    let reader = tokio::spawn(read_events(response));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let terminated = Instant::now();
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "exit status {status:?}");
+    assert!(
+        terminated.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        terminated.elapsed()
+    );
+
+    let events = reader.await.unwrap();
+    let answer = done_answer(&events);
+    assert_eq!(
+        answer["status"], "complete",
+        "the open answer was allowed to finish"
+    );
+}
