@@ -14,6 +14,17 @@
     if (box.value.trim() !== "") box.form.requestSubmit();
   });
 
+  // A suggestion on the landing page is sent like a typed message (so it streams); without
+  // JavaScript its button posts the form by itself.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest(".suggestions button[name=content]");
+    const form = composer();
+    if (!button || !form) return;
+    event.preventDefault();
+    form.querySelector("textarea").value = button.value;
+    form.requestSubmit();
+  });
+
   // The answer's stream has started: the message is saved, so the box can be emptied.
   document.addEventListener("htmx:sse:after:connection", (event) => {
     const form = composer();

@@ -74,12 +74,10 @@ pub struct MessageView {
     pub error: Option<String>,
     /// Model, tokens and timing, for the curious.
     pub meta: String,
-    /// Whether this is the conversation's last message (it gets "Regenerate").
-    pub last: bool,
 }
 
 impl MessageView {
-    pub(super) fn new(message: &Message, last: bool) -> Self {
+    pub(super) fn new(message: &Message) -> Self {
         let (role, html) = match message.role {
             Role::User => ("user", String::new()),
             Role::Assistant => ("assistant", markdown::to_safe_html(&message.content)),
@@ -103,16 +101,11 @@ impl MessageView {
             html,
             error: message.error.clone(),
             meta: meta.join(" · "),
-            last,
         }
     }
 
     pub(super) fn list(messages: &[Message]) -> Vec<Self> {
-        messages
-            .iter()
-            .enumerate()
-            .map(|(i, m)| Self::new(m, i + 1 == messages.len()))
-            .collect()
+        messages.iter().map(Self::new).collect()
     }
 }
 

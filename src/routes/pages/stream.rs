@@ -98,7 +98,7 @@ fn page_events(
                         None
                     };
                     let fragment = AnswerFragment {
-                        message: MessageView::new(&message, true),
+                        message: MessageView::new(&message),
                         sidebar,
                         oob: true,
                     };
