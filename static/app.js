@@ -5,9 +5,12 @@
 
   const composer = () => document.getElementById("composer");
 
-  // Enter sends, Shift+Enter adds a line (not while an IME is composing).
+  // Enter sends, Shift+Enter adds a line (not while an IME is composing). Touch keyboards
+  // have no Shift+Enter, so there Enter adds a line and the Send button sends.
+  const touch = window.matchMedia("(pointer: coarse)").matches;
   document.addEventListener("keydown", (event) => {
     const box = event.target;
+    if (touch) return;
     if (!(box instanceof HTMLTextAreaElement) || box.form !== composer()) return;
     if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
     event.preventDefault();
@@ -55,6 +58,10 @@
     if (form) {
       form.setAttribute("hx-post", url + "/messages");
       form.action = url + "/messages";
+      const regenerate = form.querySelector(".regenerate");
+      regenerate.setAttribute("hx-post", url + "/regenerate");
+      regenerate.setAttribute("formaction", url + "/regenerate");
+      regenerate.hidden = false;
     }
   });
 

@@ -26,7 +26,10 @@ import { chromium } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
-const BIN = path.resolve(HERE, process.env.PROMPTSHIP_BIN || '../../target/debug/promptship');
+// PROMPTSHIP_BIN is taken relative to the working directory, the default to this file.
+const BIN = process.env.PROMPTSHIP_BIN
+  ? path.resolve(process.env.PROMPTSHIP_BIN)
+  : path.resolve(HERE, '../../target/debug/promptship');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SCREENSHOT_DIR = path.join(REPO, 'docs/screenshots');
 const FAILURE_DIR = path.join(HERE, 'screenshots-tmp');
@@ -368,7 +371,7 @@ async function sendWithoutJavaScript(page, text) {
   );
   // The next page load is the redirect's target (the current page has loaded already).
   const loaded = page.waitForEvent('load', { timeout: ANSWER_TIMEOUT });
-  await page.locator('#composer button[type=submit]').click({ noWaitAfter: true });
+  await page.locator('#composer').getByRole('button', { name: 'Send', exact: true }).click({ noWaitAfter: true });
   const response = await posted;
   await loaded;
   assert.match(pathOf(page), CONVERSATION_URL, `the form post did not land on a conversation: ${page.url()}`);
@@ -555,54 +558,61 @@ browserTest('without JavaScript: the form waits for the answer and redirects; re
   assert.ok((await page.title()).startsWith(title), `the page title is ${JSON.stringify(await page.title())}`);
 });
 
-browserTest(
-  'with JavaScript: Regenerate streams a new answer',
-  {
-    // Known app bug: the Regenerate form sits inside #messages, which the stream's first
-    // event replaces; hx-sse stops reading once its source element is disconnected, so
-    // the server sees the page leave and interrupts the answer. Remove `todo` once fixed.
-    todo: 'Regenerate form inside #messages is swapped away, which aborts its own stream',
-  },
-  async ({ openPage, pageErrors }) => {
-    const page = await openPage();
-    await page.goto('/');
-    await waitForScripts(page);
-    await page.locator('#content').fill('Say it again');
-    await page.locator('#content').press('Enter');
-    await waitForAnswer(page, 1);
-    await page.waitForURL(CONVERSATION_URL, { timeout: 5_000 });
+browserTest('with JavaScript: a suggestion streams like a typed message; Regenerate streams a new answer', {}, async ({ openPage, pageErrors }) => {
+  const page = await openPage();
+  const posts = recordPosts(page);
+  await page.goto('/');
+  await waitForScripts(page);
 
-    await page.locator('#messages article.message.assistant.complete').evaluate((old) => {
-      old.__replaced = true;
-    });
-    await recordStream(page);
-    await page.locator('#messages button.regenerate').click();
-    try {
-      await page.waitForFunction(
-        () => {
-          const answers = document.querySelectorAll('#messages article.message.assistant');
-          const last = answers[answers.length - 1];
-          return answers.length === 1 && last && !last.__replaced && !last.classList.contains('streaming');
-        },
-        null,
-        { timeout: 10_000, polling: 50 },
-      );
-    } catch {
-      const state = await page.locator('#messages article.message.assistant').evaluateAll((all) => all.map((a) => a.className));
-      assert.fail(`the regenerated answer did not finish within 10 s; answers now: ${JSON.stringify(state)}`);
-    }
-    const log = await waitForAnswer(page, 1);
-    assertGrowsInSteps(streamingLengths(log), 'regenerated answer');
-    assert.equal(await page.locator('#messages article.message').count(), 2, 'regenerate should replace the answer, not add one');
-    await page.reload();
-    assert.equal(
-      await page.locator('#messages article.message.assistant.complete').count(),
-      1,
-      `after a reload the regenerated answer is not complete: ${await page.locator('#messages article.message.assistant').getAttribute('class')}`,
+  const suggestion = page.locator('#messages .suggestions button').first();
+  const question = await suggestion.getAttribute('value');
+  assert.ok(question, 'the landing page shows no suggestions');
+  await recordStream(page);
+  await suggestion.click();
+  const log = await waitForAnswer(page, 1);
+  assert.deepEqual(posts, [{ path: '/conversations', htmx: true }], 'a suggestion should make one htmx POST /conversations');
+  assertGrowsInSteps(streamingLengths(log), 'answer to a suggestion');
+  const match = pathOf(page).match(CONVERSATION_URL);
+  assert.ok(match, `the URL did not become /conversations/<uuid>: ${page.url()}`);
+  assert.equal(await page.locator('#messages article.message.user .content').textContent(), question);
+
+  // Regenerate replaces the last answer with a new, streamed one.
+  await page.reload();
+  await waitForScripts(page);
+  const regenerate = page.getByRole('button', { name: 'Regenerate' });
+  assert.equal(await regenerate.count(), 1, 'a conversation with an answer has no Regenerate button');
+  await page.locator('#messages article.message.assistant.complete').evaluate((old) => {
+    old.__replaced = true;
+  });
+  await recordStream(page);
+  await regenerate.click();
+  try {
+    await page.waitForFunction(
+      () => {
+        const answers = document.querySelectorAll('#messages article.message.assistant');
+        const last = answers[answers.length - 1];
+        return answers.length === 1 && !last.__replaced && !last.classList.contains('streaming');
+      },
+      null,
+      { timeout: ANSWER_TIMEOUT, polling: 50 },
     );
-    assert.deepEqual(pageErrors, [], 'the page threw JavaScript errors');
-  },
-);
+  } catch {
+    const state = await page.locator('#messages article.message.assistant').evaluateAll((all) => all.map((a) => a.className));
+    const notice = await page.locator('#notice').textContent();
+    assert.fail(`the regenerated answer did not finish; answers now: ${JSON.stringify(state)}, notice: ${JSON.stringify(notice)}`);
+  }
+  const regenerated = await waitForAnswer(page, 1);
+  assert.deepEqual(posts.at(-1), { path: `/conversations/${match[1]}/regenerate`, htmx: true });
+  assertGrowsInSteps(streamingLengths(regenerated), 'regenerated answer');
+  assert.equal(await page.locator('#messages article.message').count(), 2, 'Regenerate should replace the answer, not add one');
+  await page.reload();
+  assert.equal(
+    await page.locator('#messages article.message.assistant.complete').count(),
+    1,
+    `after a reload the regenerated answer is not complete: ${await page.locator('#messages article.message.assistant').getAttribute('class')}`,
+  );
+  assert.deepEqual(pageErrors, [], 'the page threw JavaScript errors');
+});
 
 browserTest(
   'screenshots for the docs (desktop, phone, dark)',

@@ -117,6 +117,8 @@ pub struct ChatPage {
     messages: Vec<MessageView>,
     /// Where the composer posts.
     action: String,
+    /// Where "Regenerate" posts (empty before the conversation exists).
+    regenerate: String,
     tagline: String,
     landing_html: String,
     suggestions: Vec<String>,
@@ -131,15 +133,19 @@ impl ChatPage {
         conversation: Option<Conversation>,
         messages: &[Message],
     ) -> Self {
-        let action = match &conversation {
-            Some(c) => format!("/conversations/{}/messages", c.id),
-            None => "/conversations".to_string(),
+        let (action, regenerate) = match &conversation {
+            Some(c) => (
+                format!("/conversations/{}/messages", c.id),
+                format!("/conversations/{}/regenerate", c.id),
+            ),
+            None => ("/conversations".to_string(), String::new()),
         };
         Self {
             layout,
             conversation,
             messages: MessageView::list(messages),
             action,
+            regenerate,
             tagline: state.site.tagline.clone(),
             landing_html: markdown::to_safe_html(&state.site.landing),
             suggestions: state.site.suggestions.clone(),
