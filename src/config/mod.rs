@@ -134,16 +134,10 @@ impl Config {
             );
         }
         let api_key = api_key.map(SecretString::from);
-        let base_url = read.string("OPENAI_BASE_URL");
-        if let Some(url) = &base_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            read.problem(
-                "OPENAI_BASE_URL",
-                url,
-                "an http(s) URL including /v1, e.g. http://localhost:11434/v1",
-            );
-        }
+        let base_url = read.url(
+            "OPENAI_BASE_URL",
+            "an http(s) URL including /v1, e.g. http://localhost:11434/v1",
+        );
         let provider = match (base_url, api_key) {
             (None, None) => Provider::Demo,
             (base_url, api_key) => Provider::OpenAi {
@@ -154,16 +148,10 @@ impl Config {
                 api_key,
             },
         };
-        let public_url = read.string("PUBLIC_URL");
-        if let Some(url) = &public_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            read.problem(
-                "PUBLIC_URL",
-                url,
-                "the public URL, e.g. https://chat.example.com",
-            );
-        }
+        let public_url = read.url(
+            "PUBLIC_URL",
+            "the public URL, e.g. https://chat.example.com",
+        );
         let log_format = match read.string("LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -211,6 +199,15 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
         (self.lookup)(name)
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
+    }
+
+    /// A set variable that must be an http(s) URL.
+    fn url(&mut self, name: &str, expected: &str) -> Option<String> {
+        let url = self.string(name)?;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            self.problem(name, &url, expected);
+        }
+        Some(url)
     }
 
     fn problem(&mut self, name: &str, value: &str, expected: &str) {

@@ -112,13 +112,8 @@ async fn an_htmx_post_streams_html_for_the_page() {
     app.mock.push(Scenario::answer("Plain *text* answer"));
 
     let response = app
-        .client
-        .post(app.url("/conversations"))
-        .header("hx-request", "true")
-        .form(&[("content", "Hello <b>world</b>")])
-        .send()
-        .await
-        .unwrap();
+        .post_htmx("/conversations", &[("content", "Hello <b>world</b>")])
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     let events = read_events(response).await;
@@ -160,13 +155,8 @@ async fn model_output_with_html_renders_inert_live_and_in_history() {
     app.mock.push(Scenario::answer(evil));
 
     let response = app
-        .client
-        .post(app.url("/conversations"))
-        .header("hx-request", "true")
-        .form(&[("content", "say something nasty")])
-        .send()
-        .await
-        .unwrap();
+        .post_htmx("/conversations", &[("content", "say something nasty")])
+        .await;
     let events = read_events(response).await;
     let live = &events.last().unwrap().data;
     let url = &events[1].data;
@@ -437,4 +427,18 @@ async fn conversations_can_be_renamed_and_deleted() {
         .await
         .unwrap();
     assert_eq!(again.status(), 404);
+}
+
+#[tokio::test]
+async fn unusual_characters_are_stored_and_shown_safely() {
+    let app = TestApp::spawn().await;
+    let conversation = app.create_conversation().await;
+    let content = "nul\u{0}byte, rtl \u{202E}override, crlf\r\nline, emoji 🦀🦀🦀";
+    let events = app.chat(&conversation, content).await;
+    assert_eq!(done_answer(&events)["status"], "complete");
+    let saved = app.messages(&conversation).await;
+    assert_eq!(saved[0]["content"], content, "stored byte for byte");
+    assert_eq!(app.mock.requests()[0]["messages"][1]["content"], content);
+    let page = app.get(&format!("/conversations/{conversation}")).await;
+    assert_eq!(page.status(), 200);
 }

@@ -288,13 +288,8 @@ async fn the_page_stream_ends_with_the_error_shown_in_the_answer() {
     let app = TestApp::spawn().await;
     app.mock.push(Scenario::ResetAfter(words("partial words ")));
     let response = app
-        .client
-        .post(app.url("/conversations"))
-        .header("hx-request", "true")
-        .form(&[("content", "hello")])
-        .send()
-        .await
-        .unwrap();
+        .post_htmx("/conversations", &[("content", "hello")])
+        .await;
     let events = read_events(response).await;
     let last = &events.last().unwrap().data;
     assert!(last.contains("data-status=\"interrupted\""), "{last}");

@@ -97,6 +97,17 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Posts a form as htmx does, which asks for the page's stream.
+    pub async fn post_htmx(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("hx-request", "true")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Creates a conversation through the JSON API and returns its id.
     pub async fn create_conversation(&self) -> String {
         let response = self

@@ -149,14 +149,12 @@ async fn chat_completions(
             tokio::time::sleep(Duration::from_secs(3600)).await;
             StatusCode::OK.into_response()
         }
-        Scenario::Answer { words, delay } => {
-            let completion = words.len() as u32;
-            let mut chunks = content_chunks(&words);
-            chunks.push(finish_chunk());
-            chunks.push(usage_chunk(completion));
-            chunks.push("data: [DONE]\n\n".to_string());
-            sse(stream_with_delay(chunks, delay, guard, End::Clean))
-        }
+        Scenario::Answer { words, delay } => sse(stream_with_delay(
+            complete_answer(&words),
+            delay,
+            guard,
+            End::Clean,
+        )),
         Scenario::StallAfter(words) => sse(stream_with_delay(
             content_chunks(&words),
             Duration::from_millis(5),
@@ -203,12 +201,7 @@ async fn chat_completions(
             ))
         }
         Scenario::Fragmented { words, piece } => {
-            let completion = words.len() as u32;
-            let mut chunks = content_chunks(&words);
-            chunks.push(finish_chunk());
-            chunks.push(usage_chunk(completion));
-            chunks.push("data: [DONE]\n\n".into());
-            let bytes = chunks.concat().into_bytes();
+            let bytes = complete_answer(&words).concat().into_bytes();
             let pieces: Vec<String> = bytes.chunks(piece).map(ascii).collect();
             sse(stream_with_delay(
                 pieces,
@@ -243,6 +236,15 @@ fn content_chunks(words: &[String]) -> Vec<String> {
             .iter()
             .map(|w| chunk(json!({ "content": w }), Value::Null)),
     );
+    chunks
+}
+
+/// Every event of a successful answer: content, finish reason, usage, `[DONE]`.
+fn complete_answer(words: &[String]) -> Vec<String> {
+    let mut chunks = content_chunks(words);
+    chunks.push(finish_chunk());
+    chunks.push(usage_chunk(words.len() as u32));
+    chunks.push("data: [DONE]\n\n".into());
     chunks
 }
 
