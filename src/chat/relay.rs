@@ -141,8 +141,23 @@ impl RunningTurn {
             first_token_ms,
             duration_ms: started.elapsed().as_millis() as i64,
         };
-        if let Err(error) = update_message_outcome(&self.db, self.answer.id, &outcome).await {
-            tracing::error!(%error, "could not save the answer");
+        // Unregister before saving: once saved, the conversation may start its next turn,
+        // whose stop handle must not be removed by this one.
+        self.turns
+            .running
+            .lock()
+            .expect("turn registry poisoned")
+            .remove(&self.answer.conversation_id);
+        // A row left `streaming` would block the conversation until the next restart, so a
+        // failed save is tried again before giving up.
+        for attempt in 1..=3 {
+            match update_message_outcome(&self.db, self.answer.id, &outcome).await {
+                Ok(()) => break,
+                Err(error) => {
+                    tracing::error!(%error, attempt, "could not save the answer");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
         }
         tracing::info!(
             status = status.as_str(),
@@ -150,11 +165,6 @@ impl RunningTurn {
             duration_ms = outcome.duration_ms,
             "answer ended"
         );
-        self.turns
-            .running
-            .lock()
-            .expect("turn registry poisoned")
-            .remove(&self.answer.conversation_id);
         let saved = Message {
             content: outcome.content,
             status: outcome.status,
