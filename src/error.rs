@@ -21,6 +21,9 @@ pub enum AppError {
     /// A message or body over the configured size.
     #[error("{0}")]
     TooLarge(String),
+    /// The caller may not do this (not an admin, a cross-site request).
+    #[error("{0}")]
+    Forbidden(String),
     /// The request clashes with work in progress, e.g. an answer is still being written.
     #[error("{0}")]
     Conflict(String),
@@ -49,6 +52,7 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Malformed { status, .. } => *status,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -26,7 +26,7 @@ pub mod markdown;
 pub mod routes;
 pub mod telemetry;
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::serve::ListenerExt;
@@ -117,9 +117,12 @@ pub async fn serve(
     });
     let stopping = CancellationToken::new();
     let mut server = tokio::spawn(
-        axum::serve(listener, routes::router(state.clone()))
-            .with_graceful_shutdown(stopping.clone().cancelled_owned())
-            .into_future(),
+        axum::serve(
+            listener,
+            routes::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stopping.clone().cancelled_owned())
+        .into_future(),
     );
     tokio::select! {
         () = shutdown => {}

@@ -3,7 +3,15 @@
 
 mod site;
 
-use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+use std::{
+    fmt,
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+    str::FromStr,
+    time::Duration,
+};
+
+use ipnet::IpNet;
 
 use secrecy::SecretString;
 
@@ -25,6 +33,9 @@ pub struct Config {
     pub site_path: Option<PathBuf>,
     /// The public https URL of the deployment, for links and cookies (`PUBLIC_URL`).
     pub public_url: Option<String>,
+    /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`: IPs or CIDRs,
+    /// comma-separated); from anyone else the header is ignored.
+    pub trusted_proxies: Vec<IpNet>,
     /// `pretty` logs for people, `json` logs for machines (`LOG_FORMAT`).
     pub log_format: LogFormat,
     /// How long to wait for the model's first byte, and then between chunks, before
@@ -152,6 +163,28 @@ impl Config {
             "PUBLIC_URL",
             "the public URL, e.g. https://chat.example.com",
         );
+        let mut trusted_proxies = Vec::new();
+        for entry in read
+            .string("TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+        {
+            let entry = entry.trim();
+            if entry.is_empty() {
+                continue;
+            }
+            match entry
+                .parse::<IpNet>()
+                .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+            {
+                Ok(net) => trusted_proxies.push(net),
+                Err(_) => read.problem(
+                    "TRUSTED_PROXIES",
+                    entry,
+                    "IP addresses or CIDR ranges, comma-separated, e.g. 127.0.0.1,10.0.0.0/8",
+                ),
+            }
+        }
         let log_format = match read.string("LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -179,6 +212,7 @@ impl Config {
             provider,
             site_path,
             public_url,
+            trusted_proxies,
             log_format,
             upstream_timeout,
             upstream_connect_timeout,

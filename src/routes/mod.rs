@@ -3,18 +3,16 @@
 mod api;
 mod assets;
 mod health;
+pub mod middleware;
 mod pages;
 
-use askama::Template;
 use axum::{
-    Json, Router,
-    extract::{DefaultBodyLimit, Request, State},
-    http::{HeaderName, HeaderValue, header},
-    middleware::{self, Next},
-    response::{Html, IntoResponse, Response},
+    Router,
+    extract::{DefaultBodyLimit, Request},
+    http::HeaderName,
+    middleware::from_fn_with_state,
     routing::{get, post},
 };
-use serde_json::json;
 use tower::ServiceBuilder;
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -22,10 +20,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{
-    AppState,
-    error::{AppError, ErrorReport},
-};
+use crate::{AppState, error::AppError};
 
 /// Largest request body accepted; a message's own limit (`MAX_MESSAGE_CHARS`) is checked
 /// after parsing, with a message that says by how much it is over.
@@ -37,7 +32,12 @@ const TITLE_LIMIT: usize = 200;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let https = state
+        .config
+        .public_url
+        .as_deref()
+        .is_some_and(|url| url.starts_with("https://"));
+    let mut router = Router::new()
         // Pages and their forms
         .route("/", get(pages::show_home))
         .route("/conversations", post(pages::start_conversation))
@@ -74,8 +74,16 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/static/{*path}", get(assets::serve_asset))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), render_errors))
+        .layer(from_fn_with_state(state.clone(), middleware::render_errors))
+        .layer(from_fn_with_state(
+            state.clone(),
+            middleware::refuse_cross_site,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(from_fn_with_state(
+            state.clone(),
+            middleware::record_client_ip,
+        ))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -98,7 +106,12 @@ pub fn router(state: AppState) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
-        .with_state(state)
+        .with_state(state);
+    // Outermost, so that every response gets them: pages, errors, 413s, 429s, streams.
+    for layer in middleware::security_headers(https) {
+        router = router.layer(layer);
+    }
+    router
 }
 
 async fn not_found() -> AppError {
@@ -119,71 +132,4 @@ fn validate_title(title: &str) -> Result<&str, AppError> {
         )));
     }
     Ok(title)
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage {
-    layout: pages::Layout,
-    status: u16,
-    message: String,
-    request_id: Option<String>,
-}
-
-/// An error shown inside a page by htmx.
-#[derive(Template)]
-#[template(source = "<p class=\"error\">{{ message }}</p>", ext = "html")]
-struct ErrorNotice {
-    message: String,
-}
-
-/// Turns an [`ErrorReport`] into the body its caller understands: JSON for the API, a
-/// small fragment for htmx (shown in the page's notice area), a full page otherwise.
-async fn render_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let is_api = request.uri().path().starts_with("/api/");
-    let is_htmx = request.headers().contains_key("hx-request");
-    let request_id = request
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let mut response = next.run(request).await;
-    let Some(ErrorReport { status, message }) = response.extensions_mut().remove::<ErrorReport>()
-    else {
-        return response;
-    };
-    let shown_id = request_id.clone().filter(|_| status.is_server_error());
-    let mut response = if is_api {
-        Json(json!({
-            "error": { "status": status.as_u16(), "message": message, "request_id": request_id }
-        }))
-        .into_response()
-    } else if is_htmx {
-        let notice = ErrorNotice { message };
-        let mut response = match notice.render() {
-            Ok(html) => Html(html).into_response(),
-            Err(_) => notice.message.into_response(),
-        };
-        // Errors go to the notice area, never over the conversation.
-        let headers = response.headers_mut();
-        headers.insert("hx-retarget", HeaderValue::from_static("#notice"));
-        headers.insert("hx-reswap", HeaderValue::from_static("innerHTML"));
-        response
-    } else {
-        let page = ErrorPage {
-            layout: pages::Layout::bare(&state),
-            status: status.as_u16(),
-            message,
-            request_id: shown_id,
-        };
-        match page.render() {
-            Ok(html) => Html(html).into_response(),
-            Err(_) => page.message.into_response(),
-        }
-    };
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }

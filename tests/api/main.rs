@@ -7,3 +7,4 @@ mod helpers;
 mod mock_upstream;
 mod operations;
 mod process;
+mod security;

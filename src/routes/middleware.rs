@@ -1,0 +1,252 @@
+//! Middleware of every request: the client's address, cross-site refusal, security
+//! headers, and error rendering.
+
+use std::net::{IpAddr, SocketAddr};
+
+use askama::Template;
+use axum::{
+    Json,
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, header},
+    middleware::Next,
+    response::{Html, IntoResponse, Response},
+};
+use ipnet::IpNet;
+use serde_json::json;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use super::{REQUEST_ID, pages};
+use crate::{
+    AppState,
+    error::{AppError, ErrorReport},
+};
+
+/// The address of the person (or bot) behind a request, for limits and the usage ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClientIp(pub IpAddr);
+
+/// Finds the client's address. `X-Forwarded-For` is believed only when the request comes
+/// from a configured trusted proxy, and then only up to the first hop not in the list:
+/// anything left of that was written by the client and may be forged.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    if !trusted.iter().any(|net| net.contains(&peer)) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    hops.iter()
+        .rev()
+        .find(|hop| !trusted.iter().any(|net| net.contains(*hop)))
+        .or(hops.first())
+        .copied()
+        .unwrap_or(peer)
+}
+
+pub async fn record_client_ip(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let ip = client_ip(peer, request.headers(), &state.config.trusted_proxies);
+    request.extensions_mut().insert(ClientIp(ip));
+    next.run(request).await
+}
+
+/// Refuses state-changing requests that a browser marks as coming from another site.
+/// Browsers send `Sec-Fetch-Site` (and `Origin`) on every cross-site POST, so a forged
+/// form or fetch elsewhere cannot act with the visitor's cookie; clients that are not
+/// browsers send neither and carry no cookie to abuse.
+pub async fn refuse_cross_site(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let cross_site = match fetch_site {
+        Some(site) => !matches!(site, "same-origin" | "none"),
+        None => match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+            Some(origin) => !is_own_origin(origin, headers, state.config.public_url.as_deref()),
+            None => false,
+        },
+    };
+    if cross_site {
+        tracing::warn!(?fetch_site, "refused a cross-site request");
+        return AppError::Forbidden(
+            "Cross-site requests are refused: use the site's own forms.".into(),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+fn is_own_origin(origin: &str, headers: &HeaderMap, public_url: Option<&str>) -> bool {
+    if let Some(public) = public_url {
+        return origin == public.trim_end_matches('/');
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    host.is_some_and(|host| {
+        origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"))
+            == Some(host)
+    })
+}
+
+/// The headers every response gets, errors and streams included.
+pub fn security_headers(https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
+    let mut headers = vec![
+        (
+            header::CONTENT_SECURITY_POLICY,
+            // No inline script or style anywhere, so none is allowed; images only from us.
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
+             form-action 'self'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+        ),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+    ];
+    if https {
+        headers.push((
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        ));
+    }
+    headers
+        .into_iter()
+        .map(|(name, value)| {
+            SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: pages::Layout,
+    status: u16,
+    message: String,
+    request_id: Option<String>,
+}
+
+/// An error shown inside a page by htmx.
+#[derive(Template)]
+#[template(source = "<p class=\"error\">{{ message }}</p>", ext = "html")]
+struct ErrorNotice {
+    message: String,
+}
+
+/// Turns an [`ErrorReport`] into the body its caller understands: JSON for the API, a
+/// small fragment for htmx (shown in the page's notice area), a full page otherwise.
+pub async fn render_errors(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let is_htmx = request.headers().contains_key("hx-request");
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let mut response = next.run(request).await;
+    let Some(ErrorReport { status, message }) = response.extensions_mut().remove::<ErrorReport>()
+    else {
+        return response;
+    };
+    let kept_headers = response.headers().clone();
+    let shown_id = request_id.clone().filter(|_| status.is_server_error());
+    let mut response = if is_api {
+        Json(json!({
+            "error": { "status": status.as_u16(), "message": message, "request_id": request_id }
+        }))
+        .into_response()
+    } else if is_htmx {
+        let notice = ErrorNotice { message };
+        let mut response = match notice.render() {
+            Ok(html) => Html(html).into_response(),
+            Err(_) => notice.message.into_response(),
+        };
+        // Errors go to the notice area, never over the conversation.
+        let headers = response.headers_mut();
+        headers.insert("hx-retarget", HeaderValue::from_static("#notice"));
+        headers.insert("hx-reswap", HeaderValue::from_static("innerHTML"));
+        response
+    } else {
+        let page = ErrorPage {
+            layout: pages::Layout::bare(&state),
+            status: status.as_u16(),
+            message,
+            request_id: shown_id,
+        };
+        match page.render() {
+            Ok(html) => Html(html).into_response(),
+            Err(_) => page.message.into_response(),
+        }
+    };
+    *response.status_mut() = status;
+    // Headers the error set for its client, such as Retry-After.
+    for (name, value) in &kept_headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            response.headers_mut().insert(name, value.clone());
+        }
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xff(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_from_an_untrusted_peer() {
+        let peer: IpAddr = "203.0.113.9".parse().unwrap();
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(client_ip(peer, &xff("1.2.3.4"), &trusted), peer);
+    }
+
+    #[test]
+    fn forwarded_for_is_read_right_to_left_past_trusted_hops() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        // The client forged "6.6.6.6"; the proxy appended the real address.
+        let ip = client_ip(proxy, &xff("6.6.6.6, 198.51.100.7, 10.0.0.5"), &trusted);
+        assert_eq!(ip, "198.51.100.7".parse::<IpAddr>().unwrap());
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &trusted), proxy);
+    }
+}
