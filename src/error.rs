@@ -4,9 +4,11 @@
 //! middleware in `routes` turns that into an HTML page, an htmx fragment or a JSON body,
 //! with the request id, depending on who asked.
 
+use std::time::Duration;
+
 use axum::{
     extract::rejection::{FormRejection, JsonRejection},
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
@@ -24,6 +26,22 @@ pub enum AppError {
     /// The caller may not do this (not an admin, a cross-site request).
     #[error("{0}")]
     Forbidden(String),
+    /// A user's or guest's daily allowance is spent, or a request rate exceeded (429).
+    #[error("{message}")]
+    LimitReached {
+        message: String,
+        retry_after: Duration,
+    },
+    /// Model calls are paused for everyone: the global budget is spent or the kill
+    /// switch is on (503).
+    #[error("{message}")]
+    Paused {
+        message: String,
+        retry_after: Duration,
+    },
+    /// Wrong email or password: one message for both, so accounts cannot be probed.
+    #[error("{0}")]
+    Unauthorized(String),
     /// The request clashes with work in progress, e.g. an answer is still being written.
     #[error("{0}")]
     Conflict(String),
@@ -53,6 +71,9 @@ impl AppError {
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::LimitReached { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Paused { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Malformed { status, .. } => *status,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -73,6 +94,14 @@ impl IntoResponse for AppError {
             self.to_string()
         };
         let mut response = status.into_response();
+        if let AppError::LimitReached { retry_after, .. } | AppError::Paused { retry_after, .. } =
+            &self
+        {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after.as_secs().max(1)),
+            );
+        }
         response
             .extensions_mut()
             .insert(ErrorReport { status, message });

@@ -17,6 +17,8 @@
 //! deltas are relayed to the browser as server-sent events → the answer is saved when it
 //! ends, however it ends.
 
+pub mod auth;
+pub mod budget;
 pub mod chat;
 pub mod config;
 pub mod db;
@@ -34,7 +36,12 @@ use sqlx::SqlitePool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use tower_sessions::ExpiredDeletion;
+use tower_sessions_sqlx_store::SqliteStore;
+
 use crate::{
+    auth::{Hasher, LoginThrottle},
+    budget::Clock,
     chat::Turns,
     config::{Config, Provider, Site},
     llm::{LlmClient, LlmSettings, RetryPolicy},
@@ -53,6 +60,14 @@ pub struct AppState {
     pub llm: LlmClient,
     /// The answers being written right now, for stop and shutdown.
     pub turns: Turns,
+    /// The time budgets are counted in (moved forward by tests).
+    pub clock: Clock,
+    /// argon2id hashing off the async runtime, a few at a time.
+    pub hasher: Hasher,
+    /// Failed logins per account and per address.
+    pub login_throttle: LoginThrottle,
+    /// Sessions, in SQLite so they survive restarts.
+    pub sessions: SqliteStore,
 }
 
 impl AppState {
@@ -91,12 +106,23 @@ impl AppState {
             read_timeout: config.upstream_timeout,
             retry: RetryPolicy::default(),
         })?;
+        let sessions = SqliteStore::new(db.clone());
+        sessions
+            .migrate()
+            .await
+            .context("cannot create the sessions table")?;
+        let hasher = Hasher::new().await?;
+        tokio::task::spawn_blocking(budget::warm_up).await?;
         Ok(Self {
             config: Arc::new(config),
             site: Arc::new(site),
             db,
             llm,
             turns: Turns::default(),
+            clock: Clock::default(),
+            hasher,
+            login_throttle: LoginThrottle::default(),
+            sessions,
         })
     }
 }
@@ -116,6 +142,12 @@ pub async fn serve(
         let _ = tcp.set_nodelay(true);
     });
     let stopping = CancellationToken::new();
+    let sweeper = tokio::spawn(
+        state
+            .sessions
+            .clone()
+            .continuously_delete_expired(auth::EXPIRED_SESSION_SWEEP),
+    );
     let mut server = tokio::spawn(
         axum::serve(
             listener,
@@ -149,6 +181,7 @@ pub async fn serve(
             server.abort();
         }
     }
+    sweeper.abort();
     db::close(&state.db).await;
     tracing::info!("shutdown complete");
     Ok(())

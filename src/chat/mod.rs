@@ -7,6 +7,7 @@
 
 use std::{
     collections::HashMap,
+    net::IpAddr,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -19,6 +20,8 @@ mod relay;
 
 use crate::{
     AppState,
+    auth::Owner,
+    budget,
     db::{
         Conversation, Message, MessageStatus, Role,
         conversations::{find_conversation, insert_conversation, update_conversation_activity},
@@ -26,9 +29,6 @@ use crate::{
     },
     error::AppError,
 };
-
-/// How many earlier messages are sent to the model with each turn.
-const HISTORY_MESSAGES: usize = 50;
 
 /// Deltas buffered between the model and a slow reader before the model is paused.
 const RELAY_BUFFER: usize = 32;
@@ -147,10 +147,20 @@ pub fn validate_message(content: &str, max_chars: usize) -> Result<(), AppError>
     Ok(())
 }
 
+/// Who is asking, for ownership and budgets.
+pub struct Asker<'a> {
+    pub owner: &'a Owner,
+    /// The user's own daily token budget, when an admin set one.
+    pub user_budget: Option<i64>,
+    pub ip: IpAddr,
+}
+
 /// Saves the question (creating the conversation when `conversation_id` is `None`) and an
-/// empty answer, then starts the model call in its own task.
+/// empty answer, reserves the call's budget, then starts the model call in its own task.
+/// A refusal (not found, busy, over budget) changes nothing.
 pub async fn start_turn(
     state: &AppState,
+    asker: &Asker<'_>,
     conversation_id: Option<&str>,
     ask: Ask,
 ) -> Result<Turn, AppError> {
@@ -162,7 +172,7 @@ pub async fn start_turn(
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
     let (conversation, created) = match conversation_id {
         Some(id) => (
-            find_conversation(&mut tx, id)
+            find_conversation(&mut tx, asker.owner, id)
                 .await?
                 .ok_or(AppError::NotFound("conversation"))?,
             false,
@@ -172,7 +182,7 @@ pub async fn start_turn(
                 return Err(AppError::NotFound("conversation"));
             };
             (
-                insert_conversation(&mut tx, &title_from(content)).await?,
+                insert_conversation(&mut tx, asker.owner, &title_from(content)).await?,
                 true,
             )
         }
@@ -222,15 +232,36 @@ pub async fn start_turn(
         _ => AppError::Database(error),
     })?;
     update_conversation_activity(&mut tx, &conversation.id).await?;
-    let history = list_messages(&mut tx, &conversation.id).await?;
-    tx.commit().await?;
-
-    let history: Vec<(Role, String)> = history
+    let history: Vec<(Role, String)> = list_messages(&mut tx, &conversation.id)
+        .await?
         .into_iter()
         .filter(|m| m.id != answer.id && m.status != MessageStatus::Failed && !m.content.is_empty())
         .map(|m| (m.role, m.content))
         .collect();
-    let history = history[history.len().saturating_sub(HISTORY_MESSAGES)..].to_vec();
+    let (history, prompt_tokens) = budget::trim_history(
+        &state.site.system_prompt,
+        history,
+        state.config.max_context_tokens,
+    );
+    let estimate = budget::Estimate {
+        model: state.llm.model(),
+        prompt_tokens: prompt_tokens as i64,
+        completion_tokens: i64::from(state.site.max_output_tokens),
+    };
+    // Dropping the transaction on a refusal rolls back the question too.
+    let usage_id = budget::reserve(
+        &mut tx,
+        &state.config.budgets,
+        &state.site,
+        &state.clock,
+        asker.owner,
+        asker.user_budget,
+        &asker.ip.to_string(),
+        &estimate,
+        answer.id,
+    )
+    .await?;
+    tx.commit().await?;
 
     let cancel = state.turns.abort.child_token();
     state
@@ -246,6 +277,11 @@ pub async fn start_turn(
         system_prompt: state.site.system_prompt.clone(),
         history,
         answer: answer.clone(),
+        usage: relay::UsageRow {
+            id: usage_id,
+            estimated_prompt_tokens: estimate.prompt_tokens,
+        },
+        site: state.site.clone(),
         timeout: state.config.upstream_timeout,
         cancel,
         stopped_by_abort: state.turns.abort.clone(),
@@ -262,6 +298,19 @@ pub async fn start_turn(
         answer,
         events: receiver,
     })
+}
+
+/// Stops the answer being written in one of the owner's conversations; returns whether
+/// there was one. Anyone else's conversation is not found.
+pub async fn stop(
+    state: &AppState,
+    owner: &Owner,
+    conversation_id: &str,
+) -> Result<bool, AppError> {
+    find_conversation(&mut *state.db.acquire().await?, owner, conversation_id)
+        .await?
+        .ok_or(AppError::NotFound("conversation"))?;
+    Ok(state.turns.stop(conversation_id))
 }
 
 fn busy() -> AppError {

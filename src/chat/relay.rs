@@ -1,7 +1,10 @@
 //! The task that writes one answer: it calls the model, forwards each chunk to the
 //! request that started the turn, and saves the answer however it ends.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use futures_util::StreamExt;
 use sqlx::SqlitePool;
@@ -10,9 +13,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::{TurnEvent, Turns};
 use crate::{
+    budget,
+    config::Site,
     db::{
         self, Message, MessageStatus, Role,
         messages::{Outcome, update_message_outcome},
+        usage::update_usage_settled,
     },
     llm::{LlmClient, UpstreamError},
 };
@@ -29,7 +35,15 @@ enum Ending {
     Upstream(UpstreamError),
 }
 
+/// The ledger row reserved for this call, settled when it ends.
+pub(super) struct UsageRow {
+    pub(super) id: i64,
+    pub(super) estimated_prompt_tokens: i64,
+}
+
 pub(super) struct RunningTurn {
+    pub(super) usage: UsageRow,
+    pub(super) site: Arc<Site>,
     pub(super) db: SqlitePool,
     pub(super) llm: LlmClient,
     pub(super) system_prompt: String,
@@ -165,6 +179,7 @@ impl RunningTurn {
             duration_ms = outcome.duration_ms,
             "answer ended"
         );
+        self.settle_usage(&outcome).await;
         let saved = Message {
             content: outcome.content,
             status: outcome.status,
@@ -178,6 +193,32 @@ impl RunningTurn {
         };
         // The reader may have left; the answer is saved either way.
         let _ = self.events.send(TurnEvent::Done(saved)).await;
+    }
+
+    /// Replaces the reservation with the real usage; when the server sent none (the
+    /// stream broke off), the prompt estimate and a count of the text received.
+    async fn settle_usage(&self, outcome: &Outcome) {
+        let prompt = outcome
+            .prompt_tokens
+            .unwrap_or(self.usage.estimated_prompt_tokens);
+        let completion = outcome
+            .completion_tokens
+            .unwrap_or_else(|| budget::count_tokens(&outcome.content) as i64);
+        let model = self.answer.model.as_deref().unwrap_or_default();
+        let cost = self.site.cost_microusd(model, prompt, completion);
+        if let Err(error) = update_usage_settled(
+            &self.db,
+            self.usage.id,
+            prompt,
+            completion,
+            cost,
+            outcome.status.as_str(),
+            outcome.duration_ms,
+        )
+        .await
+        {
+            tracing::error!(%error, "could not settle the usage of an answer");
+        }
     }
 
     fn cancelled(&self) -> Ending {

@@ -46,6 +46,19 @@ pub struct Config {
     pub upstream_connect_timeout: Duration,
     /// Longest user message accepted, in characters (`MAX_MESSAGE_CHARS`).
     pub max_message_chars: usize,
+    /// Daily allowances and the global budget.
+    pub budgets: Budgets,
+    /// Who may create an account by default (`SIGNUP_MODE`); an admin can change it.
+    pub signup_mode: SignupMode,
+    /// Tokens of conversation history sent with each turn, newest kept
+    /// (`MAX_CONTEXT_TOKENS`); the system prompt is always sent.
+    pub max_context_tokens: usize,
+    /// Requests per minute per client address on message routes
+    /// (`MESSAGE_RATE_PER_MINUTE`) and on login and sign-up (`AUTH_RATE_PER_MINUTE`).
+    pub message_rate_per_minute: u32,
+    pub auth_rate_per_minute: u32,
+    /// Accounts one address may create per hour (`SIGNUPS_PER_HOUR`).
+    pub signups_per_hour: u32,
     /// How long shutdown waits for open streams to end and be saved
     /// (`SHUTDOWN_GRACE_SECS`); below Docker's 10 s so the process exits on its own.
     pub shutdown_grace: Duration,
@@ -68,6 +81,54 @@ pub enum Provider {
 impl Provider {
     pub fn is_demo(&self) -> bool {
         matches!(self, Provider::Demo)
+    }
+}
+
+/// Daily budgets; every day starts at 00:00 UTC.
+#[derive(Clone, Copy, Debug)]
+pub struct Budgets {
+    /// Model calls per guest per day, counted per session and per address
+    /// (`GUEST_DAILY_MESSAGES`).
+    pub guest_daily_messages: i64,
+    /// Tokens per guest per day, per session and per address (`GUEST_DAILY_TOKENS`).
+    pub guest_daily_tokens: i64,
+    /// Tokens per user per day unless an admin set the user's own (`USER_DAILY_TOKENS`).
+    pub user_daily_tokens: i64,
+    /// Tokens per day over everyone (`GLOBAL_DAILY_TOKENS`).
+    pub global_daily_tokens: i64,
+    /// Money per day over everyone, in millionths of a dollar (`GLOBAL_DAILY_USD`).
+    pub global_daily_microusd: i64,
+}
+
+/// Who may create an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignupMode {
+    Open,
+    /// Only with a code an admin made.
+    Invite,
+    Closed,
+}
+
+impl SignupMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignupMode::Open => "open",
+            SignupMode::Invite => "invite",
+            SignupMode::Closed => "closed",
+        }
+    }
+}
+
+impl FromStr for SignupMode {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "open" => Ok(SignupMode::Open),
+            "invite" => Ok(SignupMode::Invite),
+            "closed" => Ok(SignupMode::Closed),
+            _ => Err(()),
+        }
     }
 }
 
@@ -201,6 +262,43 @@ impl Config {
             read.problem("MAX_MESSAGE_CHARS", "0", "a number above 0");
         }
         let shutdown_grace = read.seconds("SHUTDOWN_GRACE_SECS", 8);
+        let count = "a whole number";
+        let budgets = Budgets {
+            guest_daily_messages: read.parse("GUEST_DAILY_MESSAGES", 20, count),
+            guest_daily_tokens: read.parse("GUEST_DAILY_TOKENS", 30_000, count),
+            user_daily_tokens: read.parse("USER_DAILY_TOKENS", 200_000, count),
+            global_daily_tokens: read.parse("GLOBAL_DAILY_TOKENS", 2_000_000, count),
+            global_daily_microusd: {
+                let usd: f64 =
+                    read.parse("GLOBAL_DAILY_USD", 2.0, "an amount in dollars, e.g. 2.50");
+                if !(usd.is_finite() && usd >= 0.0) {
+                    read.problem(
+                        "GLOBAL_DAILY_USD",
+                        &usd.to_string(),
+                        "an amount of 0 or more",
+                    );
+                }
+                (usd * 1_000_000.0).round() as i64
+            },
+        };
+        let signup_mode = read.parse(
+            "SIGNUP_MODE",
+            SignupMode::Open,
+            "`open`, `invite` or `closed`",
+        );
+        let max_context_tokens = read.parse("MAX_CONTEXT_TOKENS", 8_000, count);
+        let message_rate_per_minute = read.parse("MESSAGE_RATE_PER_MINUTE", 20, count);
+        let auth_rate_per_minute = read.parse("AUTH_RATE_PER_MINUTE", 10, count);
+        let signups_per_hour = read.parse("SIGNUPS_PER_HOUR", 5, count);
+        for (name, value) in [
+            ("MESSAGE_RATE_PER_MINUTE", message_rate_per_minute),
+            ("AUTH_RATE_PER_MINUTE", auth_rate_per_minute),
+            ("SIGNUPS_PER_HOUR", signups_per_hour),
+        ] {
+            if value == 0 {
+                read.problem(name, "0", "a number above 0");
+            }
+        }
         let site_path = read.string("PROMPTSHIP_SITE").map(PathBuf::from);
 
         if !problems.is_empty() {
@@ -217,6 +315,12 @@ impl Config {
             upstream_timeout,
             upstream_connect_timeout,
             max_message_chars,
+            budgets,
+            signup_mode,
+            max_context_tokens,
+            message_rate_per_minute,
+            auth_rate_per_minute,
+            signups_per_hour,
             shutdown_grace,
         })
     }

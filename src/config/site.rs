@@ -1,5 +1,7 @@
 //! The site file (`promptship.toml`): what this service *is*.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 
 use super::ConfigError;
@@ -27,6 +29,27 @@ pub struct Site {
     pub model: String,
     /// The most tokens one answer may use; the server sends it on every call.
     pub max_output_tokens: u32,
+    /// Dollars per million tokens, by model name, for cost reports and the money budget.
+    #[serde(default)]
+    pub prices: HashMap<String, Price>,
+}
+
+/// A model's price in dollars per million tokens.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    pub input: f64,
+    pub output: f64,
+}
+
+impl Site {
+    /// What a call costs, in millionths of a dollar (0 for a model without a price).
+    pub fn cost_microusd(&self, model: &str, prompt_tokens: i64, completion_tokens: i64) -> i64 {
+        let price = self.prices.get(model).copied().unwrap_or_default();
+        // dollars per million tokens = micro-dollars per token
+        (prompt_tokens as f64 * price.input + completion_tokens as f64 * price.output).round()
+            as i64
+    }
 }
 
 impl Site {

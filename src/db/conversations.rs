@@ -1,7 +1,10 @@
-//! SQL for the `conversations` table.
+//! SQL for the `conversations` table. Every query takes the owner: a conversation is
+//! reachable only by the user or guest it belongs to, and is simply not found otherwise.
 
 use serde::Serialize;
 use sqlx::{SqliteConnection, SqlitePool};
+
+use crate::auth::Owner;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Conversation {
@@ -13,19 +16,23 @@ pub struct Conversation {
 
 pub async fn insert_conversation(
     conn: &mut SqliteConnection,
+    owner: &Owner,
     title: &str,
 ) -> sqlx::Result<Conversation> {
     let id = uuid::Uuid::new_v4().to_string();
     let now = super::now_ms();
+    let (user_id, guest_id) = (owner.user_id(), owner.guest_id());
     sqlx::query_as!(
         Conversation,
-        r#"INSERT INTO conversations (id, title, created_at, updated_at)
-           VALUES (?, ?, ?, ?)
+        r#"INSERT INTO conversations (id, title, created_at, updated_at, user_id, guest_id)
+           VALUES (?, ?, ?, ?, ?, ?)
            RETURNING id AS "id!", title, created_at, updated_at"#,
         id,
         title,
         now,
-        now
+        now,
+        user_id,
+        guest_id
     )
     .fetch_one(conn)
     .await
@@ -33,41 +40,59 @@ pub async fn insert_conversation(
 
 pub async fn find_conversation(
     conn: &mut SqliteConnection,
+    owner: &Owner,
     id: &str,
 ) -> sqlx::Result<Option<Conversation>> {
+    let (user_id, guest_id) = (owner.user_id(), owner.guest_id());
     sqlx::query_as!(
         Conversation,
-        r#"SELECT id AS "id!", title, created_at, updated_at FROM conversations WHERE id = ?"#,
-        id
+        r#"SELECT id AS "id!", title, created_at, updated_at FROM conversations
+           WHERE id = ? AND user_id IS ? AND guest_id IS ?"#,
+        id,
+        user_id,
+        guest_id
     )
     .fetch_optional(conn)
     .await
 }
 
-/// The most recently active conversations first.
-pub async fn list_conversations(db: &SqlitePool, limit: i64) -> sqlx::Result<Vec<Conversation>> {
+/// The owner's most recently active conversations first.
+pub async fn list_conversations(
+    db: &SqlitePool,
+    owner: &Owner,
+    limit: i64,
+) -> sqlx::Result<Vec<Conversation>> {
+    let (user_id, guest_id) = (owner.user_id(), owner.guest_id());
     sqlx::query_as!(
         Conversation,
         r#"SELECT id AS "id!", title, created_at, updated_at FROM conversations
+           WHERE user_id IS ? AND guest_id IS ?
            ORDER BY updated_at DESC LIMIT ?"#,
+        user_id,
+        guest_id,
         limit
     )
     .fetch_all(db)
     .await
 }
 
-/// Returns whether the conversation exists.
+/// Returns whether the owner has this conversation.
 pub async fn update_conversation_title(
     db: &SqlitePool,
+    owner: &Owner,
     id: &str,
     title: &str,
 ) -> sqlx::Result<bool> {
     let now = super::now_ms();
+    let (user_id, guest_id) = (owner.user_id(), owner.guest_id());
     let result = sqlx::query!(
-        "UPDATE conversations SET title = ?, updated_at = ? WHERE id = ?",
+        "UPDATE conversations SET title = ?, updated_at = ?
+         WHERE id = ? AND user_id IS ? AND guest_id IS ?",
         title,
         now,
-        id
+        id,
+        user_id,
+        guest_id
     )
     .execute(db)
     .await?;
@@ -89,10 +114,16 @@ pub async fn update_conversation_activity(
     Ok(())
 }
 
-/// Deletes the conversation and (by cascade) its messages; returns whether it existed.
-pub async fn delete_conversation(db: &SqlitePool, id: &str) -> sqlx::Result<bool> {
-    let result = sqlx::query!("DELETE FROM conversations WHERE id = ?", id)
-        .execute(db)
-        .await?;
+/// Deletes the conversation and (by cascade) its messages; returns whether the owner had it.
+pub async fn delete_conversation(db: &SqlitePool, owner: &Owner, id: &str) -> sqlx::Result<bool> {
+    let (user_id, guest_id) = (owner.user_id(), owner.guest_id());
+    let result = sqlx::query!(
+        "DELETE FROM conversations WHERE id = ? AND user_id IS ? AND guest_id IS ?",
+        id,
+        user_id,
+        guest_id
+    )
+    .execute(db)
+    .await?;
     Ok(result.rows_affected() == 1)
 }

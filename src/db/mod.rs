@@ -3,6 +3,8 @@
 
 pub mod conversations;
 pub mod messages;
+pub mod usage;
+pub mod users;
 
 use std::{str::FromStr, time::Duration};
 

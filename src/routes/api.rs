@@ -19,6 +19,7 @@ use serde_json::json;
 
 use crate::{
     AppState,
+    auth::Visitor,
     chat::{self, Ask, Turn, TurnEvent},
     db::{Conversation, Message, conversations, messages::list_messages},
     error::AppError,
@@ -29,9 +30,13 @@ const LIST_LIMIT: i64 = 100;
 
 pub async fn list_conversations(
     State(state): State<AppState>,
+    visitor: Visitor,
 ) -> Result<Json<Vec<Conversation>>, AppError> {
+    let Some(owner) = visitor.owner() else {
+        return Ok(Json(Vec::new()));
+    };
     Ok(Json(
-        conversations::list_conversations(&state.db, LIST_LIMIT).await?,
+        conversations::list_conversations(&state.db, &owner, LIST_LIMIT).await?,
     ))
 }
 
@@ -44,6 +49,7 @@ pub struct NewConversation {
 
 pub async fn create_conversation(
     State(state): State<AppState>,
+    mut visitor: Visitor,
     body: Result<Json<NewConversation>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Conversation>), AppError> {
     let Json(body) = body?;
@@ -51,8 +57,9 @@ pub async fn create_conversation(
         Some(title) => super::validate_title(title)?,
         None => "New conversation",
     };
+    let owner = visitor.owner_or_new_guest().await?;
     let conversation =
-        conversations::insert_conversation(&mut *state.db.acquire().await?, title).await?;
+        conversations::insert_conversation(&mut *state.db.acquire().await?, &owner, title).await?;
     Ok((StatusCode::CREATED, Json(conversation)))
 }
 
@@ -65,10 +72,12 @@ pub struct ConversationWithMessages {
 
 pub async fn show_conversation(
     State(state): State<AppState>,
+    visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<Json<ConversationWithMessages>, AppError> {
+    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
     let mut conn = state.db.acquire().await?;
-    let conversation = conversations::find_conversation(&mut conn, &id)
+    let conversation = conversations::find_conversation(&mut conn, &owner, &id)
         .await?
         .ok_or(AppError::NotFound("conversation"))?;
     let messages = list_messages(&mut conn, &id).await?;
@@ -86,26 +95,31 @@ pub struct Rename {
 
 pub async fn rename_conversation(
     State(state): State<AppState>,
+    visitor: Visitor,
     Path(id): Path<String>,
     body: Result<Json<Rename>, JsonRejection>,
 ) -> Result<Json<Conversation>, AppError> {
     let Json(body) = body?;
     let title = super::validate_title(&body.title)?;
-    if !conversations::update_conversation_title(&state.db, &id, title).await? {
+    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    if !conversations::update_conversation_title(&state.db, &owner, &id, title).await? {
         return Err(AppError::NotFound("conversation"));
     }
-    let conversation = conversations::find_conversation(&mut *state.db.acquire().await?, &id)
-        .await?
-        .ok_or(AppError::NotFound("conversation"))?;
+    let conversation =
+        conversations::find_conversation(&mut *state.db.acquire().await?, &owner, &id)
+            .await?
+            .ok_or(AppError::NotFound("conversation"))?;
     Ok(Json(conversation))
 }
 
 pub async fn delete_conversation(
     State(state): State<AppState>,
+    visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    state.turns.stop(&id);
-    if !conversations::delete_conversation(&state.db, &id).await? {
+    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    chat::stop(&state, &owner, &id).await?;
+    if !conversations::delete_conversation(&state.db, &owner, &id).await? {
         return Err(AppError::NotFound("conversation"));
     }
     Ok(StatusCode::NO_CONTENT)
@@ -119,12 +133,15 @@ pub struct NewMessage {
 
 pub async fn send_message(
     State(state): State<AppState>,
+    mut visitor: Visitor,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Json<NewMessage>, JsonRejection>,
 ) -> Result<Response, AppError> {
     let Json(body) = body?;
-    let turn = chat::start_turn(&state, Some(&id), Ask::Message(body.content)).await?;
+    let owner = visitor.owner_or_new_guest().await?;
+    let asker = super::pages::asker(&visitor, &owner);
+    let turn = chat::start_turn(&state, &asker, Some(&id), Ask::Message(body.content)).await?;
     let wants_stream = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -137,12 +154,17 @@ pub async fn send_message(
     Ok(Json(json!({ "question": question, "answer": answer })).into_response())
 }
 
-pub async fn stop_answer(State(state): State<AppState>, Path(id): Path<String>) -> StatusCode {
-    if state.turns.stop(&id) {
+pub async fn stop_answer(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    Ok(if chat::stop(&state, &owner, &id).await? {
         StatusCode::ACCEPTED
     } else {
         StatusCode::NO_CONTENT
-    }
+    })
 }
 
 /// `start` (the saved question and the empty answer), `delta` events with

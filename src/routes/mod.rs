@@ -1,5 +1,6 @@
 //! Every URL on one screen, and the middleware around them.
 
+mod account;
 mod api;
 mod assets;
 mod health;
@@ -20,7 +21,9 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{AppState, error::AppError};
+use axum_login::AuthManagerLayerBuilder;
+
+use crate::{AppState, auth, error::AppError};
 
 /// Largest request body accepted; a message's own limit (`MAX_MESSAGE_CHARS`) is checked
 /// after parsing, with a message that says by how much it is over.
@@ -37,6 +40,13 @@ pub fn router(state: AppState) -> Router {
         .public_url
         .as_deref()
         .is_some_and(|url| url.starts_with("https://"));
+    let backend = auth::Backend {
+        db: state.db.clone(),
+        hasher: state.hasher.clone(),
+    };
+    let auth_layer =
+        AuthManagerLayerBuilder::new(backend, auth::session_layer(state.sessions.clone(), https))
+            .build();
     let mut router = Router::new()
         // Pages and their forms
         .route("/", get(pages::show_home))
@@ -56,6 +66,10 @@ pub fn router(state: AppState) -> Router {
             "/conversations/{id}/delete",
             post(pages::delete_conversation),
         )
+        // Accounts
+        .route("/signup", get(account::show_signup).post(account::sign_up))
+        .route("/login", get(account::show_login).post(account::log_in))
+        .route("/logout", post(account::log_out))
         // JSON API
         .route(
             "/api/conversations",
@@ -74,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/static/{*path}", get(assets::serve_asset))
         .fallback(not_found)
+        .layer(auth_layer)
         .layer(from_fn_with_state(state.clone(), middleware::render_errors))
         .layer(from_fn_with_state(
             state.clone(),

@@ -18,7 +18,8 @@ use self::stream::respond;
 
 use crate::{
     AppState,
-    chat::{self, Ask},
+    auth::{Owner, Visitor},
+    chat::{self, Ask, Asker},
     db::{
         Conversation, Message, MessageStatus, Role,
         conversations::{self, find_conversation, list_conversations},
@@ -35,18 +36,31 @@ const SIDEBAR_CONVERSATIONS: i64 = 100;
 pub struct Layout {
     pub site_name: String,
     pub demo: bool,
+    /// The visitor's conversations (none for a guest who has not written yet).
     pub conversations: Vec<Conversation>,
     /// The conversation open in the page, highlighted in the sidebar.
     pub active: Option<String>,
+    /// The logged-in user's email; `None` for a guest.
+    pub user_email: Option<String>,
+    pub is_admin: bool,
 }
 
 impl Layout {
-    pub async fn load(state: &AppState, active: Option<&str>) -> Result<Self, AppError> {
+    pub async fn load(
+        state: &AppState,
+        visitor: &Visitor,
+        active: Option<&str>,
+    ) -> Result<Self, AppError> {
+        let conversations = match visitor.owner() {
+            Some(owner) => list_conversations(&state.db, &owner, SIDEBAR_CONVERSATIONS).await?,
+            None => Vec::new(),
+        };
         Ok(Self {
-            site_name: state.site.name.clone(),
-            demo: state.config.provider.is_demo(),
-            conversations: list_conversations(&state.db, SIDEBAR_CONVERSATIONS).await?,
+            conversations,
             active: active.map(str::to_string),
+            user_email: visitor.user.as_ref().map(|u| u.email.clone()),
+            is_admin: visitor.is_admin(),
+            ..Self::bare(state)
         })
     }
 
@@ -58,6 +72,8 @@ impl Layout {
             demo: state.config.provider.is_demo(),
             conversations: Vec::new(),
             active: None,
+            user_email: None,
+            is_admin: false,
         }
     }
 }
@@ -155,22 +171,27 @@ impl ChatPage {
     }
 }
 
-pub async fn show_home(State(state): State<AppState>) -> Result<ChatPage, AppError> {
-    let layout = Layout::load(&state, None).await?;
+pub async fn show_home(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<ChatPage, AppError> {
+    let layout = Layout::load(&state, &visitor, None).await?;
     Ok(ChatPage::new(&state, layout, None, &[]))
 }
 
 pub async fn show_conversation(
     State(state): State<AppState>,
+    visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<ChatPage, AppError> {
+    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
     let mut conn = state.db.acquire().await?;
-    let conversation = find_conversation(&mut conn, &id)
+    let conversation = find_conversation(&mut conn, &owner, &id)
         .await?
         .ok_or(AppError::NotFound("conversation"))?;
     let messages = list_messages(&mut conn, &id).await?;
     drop(conn);
-    let layout = Layout::load(&state, Some(&id)).await?;
+    let layout = Layout::load(&state, &visitor, Some(&id)).await?;
     Ok(ChatPage::new(&state, layout, Some(conversation), &messages))
 }
 
@@ -181,52 +202,73 @@ pub struct MessageForm {
 
 pub async fn start_conversation(
     State(state): State<AppState>,
+    mut visitor: Visitor,
     headers: HeaderMap,
     form: Result<Form<MessageForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let Form(form) = form?;
-    let turn = chat::start_turn(&state, None, Ask::Message(form.content)).await?;
-    respond(state, &headers, turn).await
+    let owner = visitor.owner_or_new_guest().await?;
+    let turn = chat::start_turn(
+        &state,
+        &asker(&visitor, &owner),
+        None,
+        Ask::Message(form.content),
+    )
+    .await?;
+    respond(state, visitor, &headers, turn).await
 }
 
 pub async fn send_message(
     State(state): State<AppState>,
+    mut visitor: Visitor,
     Path(id): Path<String>,
     headers: HeaderMap,
     form: Result<Form<MessageForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let Form(form) = form?;
-    let turn = chat::start_turn(&state, Some(&id), Ask::Message(form.content)).await;
+    let owner = visitor.owner_or_new_guest().await?;
+    let turn = chat::start_turn(
+        &state,
+        &asker(&visitor, &owner),
+        Some(&id),
+        Ask::Message(form.content),
+    )
+    .await;
     match turn {
         // Without JavaScript a double submit lands here: show the answer in progress.
         Err(AppError::Conflict(_)) if !is_htmx(&headers) => {
             Ok(Redirect::to(&format!("/conversations/{id}")).into_response())
         }
-        turn => respond(state, &headers, turn?).await,
+        turn => respond(state, visitor, &headers, turn?).await,
     }
 }
 
 pub async fn regenerate_answer(
     State(state): State<AppState>,
+    mut visitor: Visitor,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let turn = chat::start_turn(&state, Some(&id), Ask::Regenerate).await?;
-    respond(state, &headers, turn).await
+    let owner = visitor.owner_or_new_guest().await?;
+    let turn =
+        chat::start_turn(&state, &asker(&visitor, &owner), Some(&id), Ask::Regenerate).await?;
+    respond(state, visitor, &headers, turn).await
 }
 
 pub async fn stop_answer(
     State(state): State<AppState>,
+    visitor: Visitor,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    state.turns.stop(&id);
-    if is_htmx(&headers) {
+) -> Result<Response, AppError> {
+    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    chat::stop(&state, &owner, &id).await?;
+    Ok(if is_htmx(&headers) {
         // The running stream delivers the final state of the answer.
         StatusCode::NO_CONTENT.into_response()
     } else {
         Redirect::to(&format!("/conversations/{id}")).into_response()
-    }
+    })
 }
 
 #[derive(Deserialize)]
@@ -236,12 +278,14 @@ pub struct RenameForm {
 
 pub async fn rename_conversation(
     State(state): State<AppState>,
+    visitor: Visitor,
     Path(id): Path<String>,
     form: Result<Form<RenameForm>, FormRejection>,
 ) -> Result<Redirect, AppError> {
     let Form(form) = form?;
     let title = super::validate_title(&form.title)?;
-    if !conversations::update_conversation_title(&state.db, &id, title).await? {
+    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    if !conversations::update_conversation_title(&state.db, &owner, &id, title).await? {
         return Err(AppError::NotFound("conversation"));
     }
     Ok(Redirect::to(&format!("/conversations/{id}")))
@@ -249,13 +293,24 @@ pub async fn rename_conversation(
 
 pub async fn delete_conversation(
     State(state): State<AppState>,
+    visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<Redirect, AppError> {
-    state.turns.stop(&id);
-    if !conversations::delete_conversation(&state.db, &id).await? {
+    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    chat::stop(&state, &owner, &id).await?;
+    if !conversations::delete_conversation(&state.db, &owner, &id).await? {
         return Err(AppError::NotFound("conversation"));
     }
     Ok(Redirect::to("/"))
+}
+
+/// Who is asking, for `chat::start_turn`.
+pub(super) fn asker<'a>(visitor: &Visitor, owner: &'a Owner) -> Asker<'a> {
+    Asker {
+        owner,
+        user_budget: visitor.user.as_ref().and_then(|u| u.daily_token_budget),
+        ip: visitor.ip,
+    }
 }
 
 pub(super) fn is_htmx(headers: &HeaderMap) -> bool {

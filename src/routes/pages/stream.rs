@@ -16,6 +16,7 @@ use futures_util::{Stream, StreamExt, stream};
 use super::{Layout, MessageView, is_htmx};
 use crate::{
     AppState,
+    auth::Visitor,
     chat::{Turn, TurnEvent},
     db::messages::list_messages,
     error::AppError,
@@ -45,6 +46,7 @@ struct AnswerFragment {
 /// htmx gets the answer as a stream; a plain form post waits for it and redirects.
 pub(super) async fn respond(
     state: AppState,
+    visitor: Visitor,
     headers: &HeaderMap,
     turn: Turn,
 ) -> Result<Response, AppError> {
@@ -60,7 +62,7 @@ pub(super) async fn respond(
     }
     .render()
     .map_err(anyhow::Error::from)?;
-    Ok(Sse::new(page_events(state, start, turn)).into_response())
+    Ok(Sse::new(page_events(state, visitor, start, turn)).into_response())
 }
 
 /// The events of a streamed answer, in the shape the page's htmx and app.js expect:
@@ -68,6 +70,7 @@ pub(super) async fn respond(
 /// answer as an out-of-band swap.
 fn page_events(
     state: AppState,
+    visitor: Visitor,
     start: String,
     turn: Turn,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
@@ -84,6 +87,7 @@ fn page_events(
     let created = turn.created;
     let rest = events.then(move |event| {
         let state = state.clone();
+        let visitor = visitor.clone();
         async move {
             match event {
                 TurnEvent::Delta(text) => Event::default()
@@ -91,7 +95,7 @@ fn page_events(
                     .data(serde_json::Value::String(text).to_string()),
                 TurnEvent::Done(message) => {
                     let sidebar = if created {
-                        Layout::load(&state, Some(&message.conversation_id))
+                        Layout::load(&state, &visitor, Some(&message.conversation_id))
                             .await
                             .ok()
                     } else {

@@ -1,0 +1,227 @@
+//! Who is asking: accounts (axum-login over tower-sessions, stored in SQLite), guests (a
+//! random id in their session), password rules and hashing, and login throttling.
+
+mod password;
+mod throttle;
+
+use std::{net::IpAddr, time::Duration};
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+use axum_login::{AuthUser, AuthnBackend, UserId};
+use sqlx::SqlitePool;
+use tower_sessions::{
+    Expiry, Session, SessionManagerLayer,
+    cookie::{SameSite, time},
+};
+use tower_sessions_sqlx_store::SqliteStore;
+
+pub use password::{Hasher, check_new_password};
+pub use throttle::LoginThrottle;
+
+use crate::{
+    db::users::{User, UserRole, find_user, find_user_by_email},
+    error::AppError,
+    routes::middleware::ClientIp,
+};
+
+/// The session key holding a guest's id.
+const GUEST_KEY: &str = "guest_id";
+
+/// Sessions end after this long without a visit.
+const SESSION_IDLE_DAYS: i64 = 30;
+
+impl AuthUser for User {
+    type Id = i64;
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    /// Sessions are tied to the password hash: a password change ends the other sessions.
+    fn session_auth_hash(&self) -> &[u8] {
+        self.password_hash.as_bytes()
+    }
+}
+
+/// What a login form sends.
+#[derive(Clone)]
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
+
+/// Checks credentials against the `users` table.
+#[derive(Clone, Debug)]
+pub struct Backend {
+    pub db: SqlitePool,
+    pub hasher: Hasher,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Hashing(#[from] anyhow::Error),
+}
+
+impl AuthnBackend for Backend {
+    type User = User;
+    type Credentials = Credentials;
+    type Error = BackendError;
+
+    async fn authenticate(&self, credentials: Credentials) -> Result<Option<User>, BackendError> {
+        let user = find_user_by_email(&self.db, credentials.email.trim()).await?;
+        // An unknown email is checked against a dummy hash, so it takes as long as a
+        // wrong password and the two cannot be told apart.
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        let valid = self.hasher.verify(credentials.password, hash).await?;
+        Ok(user.filter(|u| valid && !u.disabled))
+    }
+
+    async fn get_user(&self, id: &UserId<Self>) -> Result<Option<User>, BackendError> {
+        Ok(find_user(&self.db, *id).await?.filter(|u| !u.disabled))
+    }
+}
+
+pub type AuthSession = axum_login::AuthSession<Backend>;
+
+/// The session cookie: HttpOnly, SameSite=Lax, and `Secure` with the `__Host-` prefix
+/// (no Domain, path /) when the site is served over https.
+pub fn session_layer(store: SqliteStore, https: bool) -> SessionManagerLayer<SqliteStore> {
+    SessionManagerLayer::new(store)
+        .with_name(if https {
+            "__Host-promptship"
+        } else {
+            "promptship"
+        })
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(https)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(
+            SESSION_IDLE_DAYS,
+        )))
+}
+
+/// Who owns a conversation: a user, or a guest's session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Owner {
+    User(i64),
+    Guest(String),
+}
+
+impl Owner {
+    pub fn user_id(&self) -> Option<i64> {
+        match self {
+            Owner::User(id) => Some(*id),
+            Owner::Guest(_) => None,
+        }
+    }
+
+    pub fn guest_id(&self) -> Option<&str> {
+        match self {
+            Owner::User(_) => None,
+            Owner::Guest(id) => Some(id),
+        }
+    }
+}
+
+/// The person behind a request: a logged-in user or a guest, and their address.
+#[derive(Clone, Debug)]
+pub struct Visitor {
+    pub user: Option<User>,
+    pub session: Session,
+    pub ip: IpAddr,
+    guest_id: Option<String>,
+}
+
+impl Visitor {
+    /// Who owns what this visitor creates; `None` for a guest who has done nothing yet.
+    pub fn owner(&self) -> Option<Owner> {
+        match (&self.user, &self.guest_id) {
+            (Some(user), _) => Some(Owner::User(user.id)),
+            (None, Some(guest)) => Some(Owner::Guest(guest.clone())),
+            (None, None) => None,
+        }
+    }
+
+    /// The owner, creating a guest id (and with it the session cookie) on first use.
+    pub async fn owner_or_new_guest(&mut self) -> Result<Owner, AppError> {
+        if let Some(owner) = self.owner() {
+            return Ok(owner);
+        }
+        let guest = uuid::Uuid::new_v4().to_string();
+        self.session
+            .insert(GUEST_KEY, &guest)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        self.guest_id = Some(guest.clone());
+        Ok(Owner::Guest(guest))
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.role == UserRole::Admin)
+    }
+
+    /// The guest id this session had before logging in, to hand its conversations over.
+    pub fn guest_id(&self) -> Option<&str> {
+        self.guest_id.as_deref()
+    }
+
+    pub async fn forget_guest(&self) -> Result<(), AppError> {
+        self.session
+            .remove::<String>(GUEST_KEY)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        Ok(())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Visitor {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let auth = AuthSession::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, message)| AppError::Internal(anyhow::anyhow!(message)))?;
+        let guest_id = auth
+            .session
+            .get::<String>(GUEST_KEY)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let ip = parts
+            .extensions
+            .get::<ClientIp>()
+            .map_or(IpAddr::from([127, 0, 0, 1]), |ClientIp(ip)| *ip);
+        Ok(Self {
+            user: auth.user,
+            session: auth.session,
+            ip,
+            guest_id,
+        })
+    }
+}
+
+/// An extractor for admin-only routes: everyone else gets 403.
+pub struct Admin(pub User);
+
+impl<S: Send + Sync> FromRequestParts<S> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let visitor = Visitor::from_request_parts(parts, state).await?;
+        match visitor.user {
+            Some(user) if user.role == UserRole::Admin => Ok(Admin(user)),
+            Some(_) => Err(AppError::Forbidden("This page is for admins only.".into())),
+            None => Err(AppError::Forbidden(
+                "This page is for admins only: log in with an admin account.".into(),
+            )),
+        }
+    }
+}
+
+/// How long to keep expired sessions before deleting them.
+pub const EXPIRED_SESSION_SWEEP: Duration = Duration::from_secs(3600);

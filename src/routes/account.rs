@@ -1,0 +1,222 @@
+//! Sign-up, login and logout. A guest who signs up or logs in keeps their conversations.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Form,
+    extract::{State, rejection::FormRejection},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use super::pages::Layout;
+use crate::{
+    AppState,
+    auth::{AuthSession, Credentials, Visitor, check_new_password},
+    config::SignupMode,
+    db::users::{self, UserRole, update_conversations_owner},
+    error::AppError,
+};
+
+/// The settings key of the sign-up mode an admin chose.
+pub const SIGNUP_MODE_KEY: &str = "signup_mode";
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account.html")]
+pub struct AccountPage {
+    layout: Layout,
+    /// `login` or `signup`.
+    mode: &'static str,
+    signup_mode: &'static str,
+    email: String,
+    error: Option<String>,
+}
+
+/// The sign-up mode in force: an admin's choice, else `SIGNUP_MODE`.
+pub async fn signup_mode(state: &AppState) -> Result<SignupMode, AppError> {
+    Ok(users::find_setting(&state.db, SIGNUP_MODE_KEY)
+        .await?
+        .and_then(|mode| mode.parse().ok())
+        .unwrap_or(state.config.signup_mode))
+}
+
+async fn page(
+    state: &AppState,
+    visitor: &Visitor,
+    mode: &'static str,
+    email: String,
+    error: Option<String>,
+) -> Result<AccountPage, AppError> {
+    Ok(AccountPage {
+        layout: Layout::load(state, visitor, None).await?,
+        mode,
+        signup_mode: signup_mode(state).await?.as_str(),
+        email,
+        error,
+    })
+}
+
+pub async fn show_login(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<AccountPage, AppError> {
+    page(&state, &visitor, "login", String::new(), None).await
+}
+
+pub async fn show_signup(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<AccountPage, AppError> {
+    page(&state, &visitor, "signup", String::new(), None).await
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+}
+
+pub async fn log_in(
+    State(state): State<AppState>,
+    mut auth: AuthSession,
+    visitor: Visitor,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Form(form) = form?;
+    if let Err(wait) = state.login_throttle.check(&form.email, visitor.ip) {
+        return Err(AppError::LimitReached {
+            message: format!(
+                "Too many failed logins. Try again in {} min, or later from this address.",
+                wait.as_secs().div_ceil(60)
+            ),
+            retry_after: wait,
+        });
+    }
+    let credentials = Credentials {
+        email: form.email.clone(),
+        password: form.password,
+    };
+    let user = auth
+        .authenticate(credentials)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("login failed: {e}")))?;
+    let Some(user) = user else {
+        state.login_throttle.record_failure(&form.email, visitor.ip);
+        // One message and status for an unknown email and a wrong password.
+        let mut response = page(
+            &state,
+            &visitor,
+            "login",
+            form.email,
+            Some("Wrong email or password.".into()),
+        )
+        .await?
+        .into_response();
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        return Ok(response);
+    };
+    state.login_throttle.record_success(&form.email);
+    enter(&state, &mut auth, &visitor, &user).await?;
+    Ok(Redirect::to("/").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    invite: String,
+}
+
+pub async fn sign_up(
+    State(state): State<AppState>,
+    mut auth: AuthSession,
+    visitor: Visitor,
+    form: Result<Form<SignupForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Form(form) = form?;
+    let email = form.email.trim().to_lowercase();
+    let refuse = |message: String| async {
+        let mut response = page(&state, &visitor, "signup", email.clone(), Some(message))
+            .await?
+            .into_response();
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        Ok::<_, AppError>(response)
+    };
+    let mode = signup_mode(&state).await?;
+    if mode == SignupMode::Closed {
+        return Err(AppError::Forbidden(
+            "Sign-up is closed on this site.".into(),
+        ));
+    }
+    if !is_plausible_email(&email) {
+        return refuse("Enter an email address, like name@example.com.".into()).await;
+    }
+    if let Err(AppError::Invalid(message)) = check_new_password(&form.password, &email) {
+        return refuse(message).await;
+    }
+    let hash = state.hasher.hash(form.password).await?;
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let user = match users::insert_user(&mut tx, &email, &hash, UserRole::User).await {
+        Ok(user) => user,
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            drop(tx);
+            return refuse("An account with this email exists already: log in instead.".into())
+                .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if mode == SignupMode::Invite
+        && !users::update_invite_used(&mut tx, form.invite.trim(), user.id).await?
+    {
+        drop(tx);
+        return refuse("This invite code is not valid or was used already.".into()).await;
+    }
+    tx.commit().await?;
+    tracing::info!(user = user.id, "account created");
+    enter(&state, &mut auth, &visitor, &user).await?;
+    Ok(Redirect::to("/").into_response())
+}
+
+/// Logs the user in (a new session id) and hands over the guest's conversations.
+async fn enter(
+    state: &AppState,
+    auth: &mut AuthSession,
+    visitor: &Visitor,
+    user: &users::User,
+) -> Result<(), AppError> {
+    auth.login(user)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("login failed: {e}")))?;
+    if let Some(guest) = visitor.guest_id() {
+        let moved = update_conversations_owner(&state.db, guest, user.id).await?;
+        tracing::info!(
+            user = user.id,
+            moved,
+            "guest conversations handed to the account"
+        );
+        visitor.forget_guest().await?;
+    }
+    Ok(())
+}
+
+/// Ends the session on the server too: the old cookie is worthless afterwards.
+pub async fn log_out(mut auth: AuthSession) -> Result<Redirect, AppError> {
+    auth.logout()
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("logout failed: {e}")))?;
+    Ok(Redirect::to("/"))
+}
+
+fn is_plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
