@@ -22,6 +22,13 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Create an admin account (or make an existing one admin). The password is read
+    /// from ADMIN_PASSWORD, or else from the first line of standard input.
+    CreateAdmin {
+        /// The admin's email address.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -45,6 +52,7 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(config, site).await,
             Command::Migrate => migrate(&config).await,
+            Command::CreateAdmin { email } => create_admin(&config, &email).await,
         }
     });
     match result {
@@ -88,6 +96,27 @@ async fn serve(config: Config, site: Site) -> anyhow::Result<()> {
         })?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     promptship::serve(state, listener, promptship::shutdown_signal()).await
+}
+
+async fn create_admin(config: &Config, email: &str) -> anyhow::Result<()> {
+    let password = match std::env::var("ADMIN_PASSWORD") {
+        Ok(password) => password,
+        Err(_) => {
+            eprintln!("Password for {email} (8 to 128 characters), then Enter:");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    let pool = db::connect(&config.database_url).await?;
+    db::migrate(&pool).await?;
+    let hasher = promptship::auth::Hasher::new().await?;
+    let user = promptship::auth::create_admin(&pool, &hasher, email, password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    db::close(&pool).await;
+    println!("{} is an admin (user {})", user.email, user.id);
+    Ok(())
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {

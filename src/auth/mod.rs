@@ -225,3 +225,32 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
 
 /// How long to keep expired sessions before deleting them.
 pub const EXPIRED_SESSION_SWEEP: Duration = Duration::from_secs(3600);
+
+/// Creates an admin account, or makes an existing account an admin with this password
+/// (`promptship create-admin`). The password rules of sign-up apply.
+pub async fn create_admin(
+    db: &SqlitePool,
+    hasher: &Hasher,
+    email: &str,
+    password: String,
+) -> Result<User, AppError> {
+    let email = email.trim().to_lowercase();
+    check_new_password(&password, &email)?;
+    let hash = hasher.hash(password).await?;
+    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    let user = match crate::db::users::insert_user(&mut tx, &email, &hash, UserRole::Admin).await {
+        Ok(user) => user,
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            drop(tx);
+            let existing = find_user_by_email(db, &email)
+                .await?
+                .ok_or(AppError::NotFound("user"))?;
+            crate::db::users::update_user_password(db, existing.id, &hash).await?;
+            crate::db::users::update_user_role(db, existing.id, UserRole::Admin).await?;
+            return Ok(find_user(db, existing.id).await?.ok_or(AppError::NotFound("user"))?);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tx.commit().await?;
+    Ok(user)
+}
