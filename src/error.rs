@@ -83,7 +83,7 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let message = if status.is_server_error() {
+        let message = if matches!(self, AppError::Database(_) | AppError::Internal(_)) {
             // The cause goes to the log (inside the request's span, so with its id);
             // the client only learns that something went wrong.
             tracing::error!(error = ?self, "request failed");

@@ -4,12 +4,16 @@ mod account;
 mod api;
 mod assets;
 mod health;
+mod limits;
 pub mod middleware;
 mod pages;
+
+use std::time::Duration;
 
 use axum::{
     Router,
     extract::{DefaultBodyLimit, Request},
+    handler::Handler,
     http::HeaderName,
     middleware::from_fn_with_state,
     routing::{get, post},
@@ -47,15 +51,25 @@ pub fn router(state: AppState) -> Router {
     let auth_layer =
         AuthManagerLayerBuilder::new(backend, auth::session_layer(state.sessions.clone(), https))
             .build();
+    let config = &state.config;
+    let messages = limits::per_address(config.message_rate_per_minute, Duration::from_secs(60));
+    let auth_attempts = limits::per_address(config.auth_rate_per_minute, Duration::from_secs(60));
+    let signups = limits::per_address(config.signups_per_hour, Duration::from_secs(3600));
     let mut router = Router::new()
         // Pages and their forms
         .route("/", get(pages::show_home))
-        .route("/conversations", post(pages::start_conversation))
+        .route(
+            "/conversations",
+            post(pages::start_conversation).layer(messages.clone()),
+        )
         .route("/conversations/{id}", get(pages::show_conversation))
-        .route("/conversations/{id}/messages", post(pages::send_message))
+        .route(
+            "/conversations/{id}/messages",
+            post(pages::send_message).layer(messages.clone()),
+        )
         .route(
             "/conversations/{id}/regenerate",
-            post(pages::regenerate_answer),
+            post(pages::regenerate_answer).layer(messages.clone()),
         )
         .route("/conversations/{id}/stop", post(pages::stop_answer))
         .route(
@@ -67,8 +81,15 @@ pub fn router(state: AppState) -> Router {
             post(pages::delete_conversation),
         )
         // Accounts
-        .route("/signup", get(account::show_signup).post(account::sign_up))
-        .route("/login", get(account::show_login).post(account::log_in))
+        .route(
+            "/signup",
+            get(account::show_signup)
+                .post(account::sign_up.layer(signups).layer(auth_attempts.clone())),
+        )
+        .route(
+            "/login",
+            get(account::show_login).post(account::log_in.layer(auth_attempts)),
+        )
         .route("/logout", post(account::log_out))
         // JSON API
         .route(
@@ -81,7 +102,10 @@ pub fn router(state: AppState) -> Router {
                 .patch(api::rename_conversation)
                 .delete(api::delete_conversation),
         )
-        .route("/api/conversations/{id}/messages", post(api::send_message))
+        .route(
+            "/api/conversations/{id}/messages",
+            post(api::send_message).layer(messages),
+        )
         .route("/api/conversations/{id}/stop", post(api::stop_answer))
         // Operations
         .route("/healthz", get(health::healthz))

@@ -27,6 +27,9 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+/// The password every test account uses.
+pub const PASSWORD: &str = "correct horse battery staple";
+
 /// One server-sent event as a client saw it.
 #[derive(Clone, Debug)]
 pub struct SseEvent {
@@ -108,10 +111,36 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A new browser: its own cookies, so its own guest session.
+    pub fn new_client(&self) -> reqwest::Client {
+        http_client()
+    }
+
+    /// Signs up a new account in a new browser and returns that browser, logged in.
+    pub async fn sign_up(&self, email: &str) -> reqwest::Client {
+        let client = http_client();
+        let response = client
+            .post(self.url("/signup"))
+            .form(&[("email", email), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            303,
+            "sign-up failed: {:?}",
+            response.text().await
+        );
+        client
+    }
+
     /// Creates a conversation through the JSON API and returns its id.
     pub async fn create_conversation(&self) -> String {
-        let response = self
-            .client
+        self.create_conversation_as(&self.client).await
+    }
+
+    pub async fn create_conversation_as(&self, client: &reqwest::Client) -> String {
+        let response = client
             .post(self.url("/api/conversations"))
             .json(&serde_json::json!({ "title": "Test" }))
             .send()
@@ -126,7 +155,17 @@ impl TestApp {
 
     /// Sends a message through the JSON API asking for a stream.
     pub async fn send_streaming(&self, conversation: &str, content: &str) -> reqwest::Response {
-        self.client
+        self.send_streaming_as(&self.client, conversation, content)
+            .await
+    }
+
+    pub async fn send_streaming_as(
+        &self,
+        client: &reqwest::Client,
+        conversation: &str,
+        content: &str,
+    ) -> reqwest::Response {
+        client
             .post(self.url(&format!("/api/conversations/{conversation}/messages")))
             .header("accept", "text/event-stream")
             .json(&serde_json::json!({ "content": content }))

@@ -1,6 +1,8 @@
 //! Integration tests: the real router over HTTP, a temporary SQLite file, and a mock
 //! OpenAI-compatible upstream.
 
+mod accounts;
+mod budgets;
 mod chat;
 mod faults;
 mod helpers;
