@@ -94,6 +94,9 @@ async fn cross_site_posts_are_refused_on_every_state_changing_route() {
             format!("/api/conversations/{conversation}/messages"),
         ),
         ("POST", format!("/api/conversations/{conversation}/stop")),
+        ("POST", "/signup".to_string()),
+        ("POST", "/login".to_string()),
+        ("POST", "/logout".to_string()),
     ];
     let forged: [(&str, &str); 2] = [
         ("sec-fetch-site", "cross-site"),
@@ -106,7 +109,7 @@ async fn cross_site_posts_are_refused_on_every_state_changing_route() {
                 .request(method.parse().unwrap(), app.url(path))
                 .header(name, value)
                 .header("content-type", "application/x-www-form-urlencoded")
-                .body("content=hi&title=pwned")
+                .body("content=hi&title=pwned&email=x%40example.com&password=correct+horse+battery+staple")
                 .send()
                 .await
                 .unwrap();
@@ -119,6 +122,11 @@ async fn cross_site_posts_are_refused_on_every_state_changing_route() {
     }
     assert_eq!(app.message_count().await, 0);
     assert_eq!(app.mock.posts(), 0);
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(users, 0, "no account was created cross-site");
     let listed: serde_json::Value = app.get("/api/conversations").await.json().await.unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["title"], "Test", "not renamed");
