@@ -20,7 +20,7 @@ mod relay;
 
 use crate::{
     AppState,
-    auth::Owner,
+    auth::{Owner, Visitor},
     budget,
     db::{
         Conversation, Message, MessageStatus, Role,
@@ -153,6 +153,17 @@ pub struct Asker<'a> {
     /// The user's own daily token budget, when an admin set one.
     pub user_budget: Option<i64>,
     pub ip: IpAddr,
+}
+
+impl<'a> Asker<'a> {
+    /// The visitor asking as `owner` (their user, or their guest session).
+    pub fn of(visitor: &Visitor, owner: &'a Owner) -> Self {
+        Self {
+            owner,
+            user_budget: visitor.user.as_ref().and_then(|u| u.daily_token_budget),
+            ip: visitor.ip,
+        }
+    }
 }
 
 /// Saves the question (creating the conversation when `conversation_id` is `None`) and an

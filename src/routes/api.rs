@@ -140,7 +140,7 @@ pub async fn send_message(
 ) -> Result<Response, AppError> {
     let Json(body) = body?;
     let owner = visitor.owner_or_new_guest().await?;
-    let asker = super::pages::asker(&visitor, &owner);
+    let asker = chat::Asker::of(&visitor, &owner);
     let turn = chat::start_turn(&state, &asker, Some(&id), Ask::Message(body.content)).await?;
     let wants_stream = headers
         .get(header::ACCEPT)

@@ -300,3 +300,47 @@ async fn the_history_sent_to_the_model_is_trimmed_to_the_token_budget() {
         "the oldest message was dropped: {messages:?}"
     );
 }
+
+#[tokio::test]
+async fn one_address_hammering_is_limited_while_another_chats_normally() {
+    let app = TestApp::spawn_with(&[
+        ("MESSAGE_RATE_PER_MINUTE", "3"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    let send = |client: reqwest::Client, address: &'static str| {
+        let app = &app;
+        async move {
+            let id = app.create_conversation_as(&client).await;
+            let response = client
+                .post(app.url(&format!("/api/conversations/{id}/messages")))
+                .header("x-forwarded-for", address)
+                .json(&serde_json::json!({ "content": "hi" }))
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status().as_u16(),
+                response.headers().contains_key("retry-after"),
+            )
+        }
+    };
+    let mut refused = 0;
+    for _ in 0..8 {
+        match send(http_client(), "198.51.100.66").await {
+            (200, _) => {}
+            (429, true) => refused += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        refused, 5,
+        "three calls a minute, then 429 with Retry-After"
+    );
+    assert_eq!(app.mock.posts(), 3, "no upstream call past the limit");
+    assert_eq!(
+        send(http_client(), "198.51.100.7").await.0,
+        200,
+        "another address is unaffected"
+    );
+}

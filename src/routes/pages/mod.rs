@@ -18,7 +18,7 @@ use self::stream::respond;
 
 use crate::{
     AppState,
-    auth::{Owner, Visitor},
+    auth::Visitor,
     chat::{self, Ask, Asker},
     db::{
         Conversation, Message, MessageStatus, Role,
@@ -210,7 +210,7 @@ pub async fn start_conversation(
     let owner = visitor.owner_or_new_guest().await?;
     let turn = chat::start_turn(
         &state,
-        &asker(&visitor, &owner),
+        &Asker::of(&visitor, &owner),
         None,
         Ask::Message(form.content),
     )
@@ -229,7 +229,7 @@ pub async fn send_message(
     let owner = visitor.owner_or_new_guest().await?;
     let turn = chat::start_turn(
         &state,
-        &asker(&visitor, &owner),
+        &Asker::of(&visitor, &owner),
         Some(&id),
         Ask::Message(form.content),
     )
@@ -250,8 +250,13 @@ pub async fn regenerate_answer(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let owner = visitor.owner_or_new_guest().await?;
-    let turn =
-        chat::start_turn(&state, &asker(&visitor, &owner), Some(&id), Ask::Regenerate).await?;
+    let turn = chat::start_turn(
+        &state,
+        &Asker::of(&visitor, &owner),
+        Some(&id),
+        Ask::Regenerate,
+    )
+    .await?;
     respond(state, visitor, &headers, turn).await
 }
 
@@ -302,15 +307,6 @@ pub async fn delete_conversation(
         return Err(AppError::NotFound("conversation"));
     }
     Ok(Redirect::to("/"))
-}
-
-/// Who is asking, for `chat::start_turn`.
-pub(super) fn asker<'a>(visitor: &Visitor, owner: &'a Owner) -> Asker<'a> {
-    Asker {
-        owner,
-        user_budget: visitor.user.as_ref().and_then(|u| u.daily_token_budget),
-        ip: visitor.ip,
-    }
 }
 
 pub(super) fn is_htmx(headers: &HeaderMap) -> bool {
