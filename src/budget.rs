@@ -52,15 +52,12 @@ impl Clock {
 
     /// Today's UTC date, `YYYY-MM-DD`: the key of the usage ledger.
     pub fn today(&self) -> String {
-        let date = time::OffsetDateTime::from_unix_timestamp(self.now_ms().div_euclid(1000))
-            .map(|t| t.date())
-            .unwrap_or(time::Date::MIN);
-        format!(
-            "{:04}-{:02}-{:02}",
-            date.year(),
-            u8::from(date.month()),
-            date.day()
-        )
+        self.day_before(0)
+    }
+
+    /// The UTC date `days` before today, `YYYY-MM-DD`.
+    pub fn day_before(&self, days: i64) -> String {
+        day_before(self.now_ms(), days)
     }
 
     /// Time left until the budgets reset at 00:00 UTC.
@@ -68,6 +65,21 @@ impl Clock {
         let into_day = self.now_ms().rem_euclid(DAY_MS);
         Duration::from_millis((DAY_MS - into_day) as u64)
     }
+}
+
+fn day_before(now_ms: i64, days: i64) -> String {
+    let date = time::OffsetDateTime::from_unix_timestamp(now_ms.div_euclid(1000))
+        .map(|t| t.date())
+        .unwrap_or(time::Date::MIN);
+    let date = date
+        .checked_sub(time::Duration::days(days))
+        .unwrap_or(time::Date::MIN);
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
 }
 
 /// Tokens of a text, with the tokenizer of current OpenAI models; an estimate for others.
@@ -257,6 +269,15 @@ mod tests {
         assert!(clock.until_reset() <= Duration::from_secs(86_400));
         clock.advance(Duration::from_secs(86_400));
         assert_ne!(clock.today(), today);
+    }
+
+    #[test]
+    fn days_before_today_cross_months_and_years() {
+        // 2026-03-01T12:00:00Z
+        let march_first = 1_772_366_400_000;
+        assert_eq!(day_before(march_first, 0), "2026-03-01");
+        assert_eq!(day_before(march_first, 1), "2026-02-28");
+        assert_eq!(day_before(march_first, 29 + 31 + 28), "2025-12-03");
     }
 
     #[test]

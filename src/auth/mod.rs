@@ -247,9 +247,9 @@ pub async fn create_admin(
                 .ok_or(AppError::NotFound("user"))?;
             crate::db::users::update_user_password(db, existing.id, &hash).await?;
             crate::db::users::update_user_role(db, existing.id, UserRole::Admin).await?;
-            return Ok(find_user(db, existing.id)
+            return find_user(db, existing.id)
                 .await?
-                .ok_or(AppError::NotFound("user"))?);
+                .ok_or(AppError::NotFound("user"));
         }
         Err(e) => return Err(e.into()),
     };

@@ -1,6 +1,7 @@
 //! SQLite: opening the pool with the pragmas we rely on, migrations, and the SQL of each
 //! table in its own file.
 
+pub mod admin;
 pub mod conversations;
 pub mod messages;
 pub mod usage;

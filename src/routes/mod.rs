@@ -1,6 +1,7 @@
 //! Every URL on one screen, and the middleware around them.
 
 mod account;
+mod admin;
 mod api;
 mod assets;
 mod health;
@@ -91,6 +92,16 @@ pub fn router(state: AppState) -> Router {
             get(account::show_login).post(account::log_in.layer(auth_attempts)),
         )
         .route("/logout", post(account::log_out))
+        // Admin
+        .route("/admin", get(admin::show_admin))
+        .route("/admin/users/{id}/disable", post(admin::disable_user))
+        .route("/admin/users/{id}/enable", post(admin::enable_user))
+        .route("/admin/users/{id}/reset-usage", post(admin::reset_usage))
+        .route("/admin/users/{id}/budget", post(admin::change_budget))
+        .route("/admin/users/{id}/make-admin", post(admin::make_admin))
+        .route("/admin/pause", post(admin::set_paused))
+        .route("/admin/signup-mode", post(admin::set_signup_mode))
+        .route("/admin/invites", post(admin::create_invite))
         // JSON API
         .route(
             "/api/conversations",

@@ -111,11 +111,6 @@ impl TestApp {
             .unwrap()
     }
 
-    /// A new browser: its own cookies, so its own guest session.
-    pub fn new_client(&self) -> reqwest::Client {
-        http_client()
-    }
-
     /// Signs up a new account in a new browser and returns that browser, logged in.
     pub async fn sign_up(&self, email: &str) -> reqwest::Client {
         let client = http_client();

@@ -2,6 +2,7 @@
 //! OpenAI-compatible upstream.
 
 mod accounts;
+mod admin;
 mod budgets;
 mod chat;
 mod faults;

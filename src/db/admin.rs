@@ -1,0 +1,153 @@
+//! SQL for the admin page: sums over the `usage` ledger by day, user and guest address,
+//! and the users with what they used today. Days are `YYYY-MM-DD` strings, so a range of
+//! days is a string comparison.
+
+use sqlx::SqlitePool;
+
+use super::users::UserRole;
+
+/// Requests, tokens, cost and errors over a range of days.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UsageTotals {
+    pub requests: i64,
+    pub tokens: i64,
+    pub cost_microusd: i64,
+    /// Calls that ended `failed`.
+    pub errors: i64,
+}
+
+/// The same sums for one day, one user or one guest address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageGroup {
+    /// The day, the user's email or the guest's address.
+    pub name: String,
+    pub requests: i64,
+    pub tokens: i64,
+    pub cost_microusd: i64,
+    pub errors: i64,
+}
+
+/// A user as the admin page lists them: no password hash.
+#[derive(Clone, Debug)]
+pub struct UserSummary {
+    pub id: i64,
+    pub email: String,
+    pub role: UserRole,
+    pub disabled: bool,
+    pub daily_token_budget: Option<i64>,
+    /// Tokens counted against the user's budget on the day asked for.
+    pub tokens_counted: i64,
+}
+
+pub async fn sum_usage(
+    db: &SqlitePool,
+    first_day: &str,
+    last_day: &str,
+) -> sqlx::Result<UsageTotals> {
+    sqlx::query_as!(
+        UsageTotals,
+        r#"SELECT count(*) AS "requests!: i64",
+                  coalesce(sum(prompt_tokens + completion_tokens), 0) AS "tokens!: i64",
+                  coalesce(sum(cost_microusd), 0) AS "cost_microusd!: i64",
+                  coalesce(sum(status = 'failed'), 0) AS "errors!: i64"
+           FROM usage WHERE day BETWEEN ? AND ?"#,
+        first_day,
+        last_day
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Days with any usage, newest first.
+pub async fn list_usage_by_day(
+    db: &SqlitePool,
+    first_day: &str,
+    last_day: &str,
+) -> sqlx::Result<Vec<UsageGroup>> {
+    sqlx::query_as!(
+        UsageGroup,
+        r#"SELECT day AS "name!",
+                  count(*) AS "requests!: i64",
+                  coalesce(sum(prompt_tokens + completion_tokens), 0) AS "tokens!: i64",
+                  coalesce(sum(cost_microusd), 0) AS "cost_microusd!: i64",
+                  coalesce(sum(status = 'failed'), 0) AS "errors!: i64"
+           FROM usage WHERE day BETWEEN ? AND ?
+           GROUP BY day ORDER BY day DESC"#,
+        first_day,
+        last_day
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The `limit` users who spent most, by cost then tokens.
+pub async fn list_usage_by_user(
+    db: &SqlitePool,
+    first_day: &str,
+    last_day: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<UsageGroup>> {
+    sqlx::query_as!(
+        UsageGroup,
+        r#"SELECT users.email AS "name!",
+                  count(*) AS "requests!: i64",
+                  coalesce(sum(usage.prompt_tokens + usage.completion_tokens), 0) AS "tokens!: i64",
+                  coalesce(sum(usage.cost_microusd), 0) AS "cost_microusd!: i64",
+                  coalesce(sum(usage.status = 'failed'), 0) AS "errors!: i64"
+           FROM usage JOIN users ON users.id = usage.user_id
+           WHERE usage.day BETWEEN ? AND ?
+           GROUP BY users.id
+           ORDER BY 4 DESC, 3 DESC, users.email
+           LIMIT ?"#,
+        first_day,
+        last_day,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The `limit` guest addresses that spent most, by cost then tokens. Calls of users are
+/// not counted here, whatever their address.
+pub async fn list_usage_by_guest_ip(
+    db: &SqlitePool,
+    first_day: &str,
+    last_day: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<UsageGroup>> {
+    sqlx::query_as!(
+        UsageGroup,
+        r#"SELECT ip AS "name!",
+                  count(*) AS "requests!: i64",
+                  coalesce(sum(prompt_tokens + completion_tokens), 0) AS "tokens!: i64",
+                  coalesce(sum(cost_microusd), 0) AS "cost_microusd!: i64",
+                  coalesce(sum(status = 'failed'), 0) AS "errors!: i64"
+           FROM usage
+           WHERE user_id IS NULL AND day BETWEEN ? AND ?
+           GROUP BY ip
+           ORDER BY 4 DESC, 3 DESC, ip
+           LIMIT ?"#,
+        first_day,
+        last_day,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Every user, oldest first, with the tokens counted against their budget on `day`.
+pub async fn list_users_with_usage(db: &SqlitePool, day: &str) -> sqlx::Result<Vec<UserSummary>> {
+    sqlx::query_as!(
+        UserSummary,
+        r#"SELECT users.id, users.email, users.role AS "role: UserRole",
+                  users.disabled AS "disabled: bool", users.daily_token_budget,
+                  coalesce((SELECT sum(usage.prompt_tokens + usage.completion_tokens)
+                            FROM usage
+                            WHERE usage.user_id = users.id AND usage.day = ?
+                              AND usage.counted = 1), 0) AS "tokens_counted!: i64"
+           FROM users ORDER BY users.id"#,
+        day
+    )
+    .fetch_all(db)
+    .await
+}

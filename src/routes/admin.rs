@@ -1,0 +1,338 @@
+//! The admin page: usage today and over the last 30 days, the users and their budgets,
+//! the kill switch, the sign-up mode and invite codes. Every handler takes [`Admin`], so
+//! anyone else gets 403; every form is a plain POST that redirects back to the page.
+
+use std::cmp::Reverse;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Form,
+    extract::{FromRequestParts, Path, State, rejection::FormRejection},
+    http::request::Parts,
+    response::Redirect,
+};
+use serde::Deserialize;
+
+use super::{
+    account::{SIGNUP_MODE_KEY, signup_mode},
+    pages::Layout,
+};
+use crate::{
+    AppState,
+    auth::{Admin, Visitor},
+    budget::PAUSED_KEY,
+    config::SignupMode,
+    db::{
+        admin::{
+            UsageGroup, UsageTotals, UserSummary, list_usage_by_day, list_usage_by_guest_ip,
+            list_usage_by_user, list_users_with_usage, sum_usage,
+        },
+        usage::update_usage_uncounted,
+        users::{
+            Invite, UserRole, find_setting, find_user, insert_invite, list_invites, update_setting,
+            update_user_budget, update_user_disabled, update_user_role,
+        },
+    },
+    error::AppError,
+};
+
+/// Days in the usage window, today included.
+const WINDOW_DAYS: i64 = 30;
+
+/// Rows of the top spenders table.
+const TOP_SPENDERS: usize = 10;
+
+/// Rows of today's tables by user and by guest address.
+const TODAY_ROWS: i64 = 100;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin.html")]
+pub struct AdminPage {
+    layout: Layout,
+    /// The logged-in admin, who may not disable their own account.
+    admin_id: i64,
+    today: String,
+    first_day: String,
+    today_totals: UsageTotals,
+    window_totals: UsageTotals,
+    days: Vec<UsageGroup>,
+    users_today: Vec<UsageGroup>,
+    guests_today: Vec<UsageGroup>,
+    top_spenders: Vec<TopSpender>,
+    users: Vec<UserSummary>,
+    /// `USER_DAILY_TOKENS`, for users without a budget of their own.
+    default_budget: i64,
+    paused: bool,
+    signup_mode: &'static str,
+    invites: Vec<Invite>,
+}
+
+/// A user or a guest address among the biggest spenders of the window.
+pub struct TopSpender {
+    /// `user` or `guest`.
+    kind: &'static str,
+    usage: UsageGroup,
+}
+
+pub async fn show_admin(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    visitor: Visitor,
+) -> Result<AdminPage, AppError> {
+    let db = &state.db;
+    let today = state.clock.today();
+    let first_day = state.clock.day_before(WINDOW_DAYS - 1);
+    let top_users = list_usage_by_user(db, &first_day, &today, TOP_SPENDERS as i64).await?;
+    let top_guests = list_usage_by_guest_ip(db, &first_day, &today, TOP_SPENDERS as i64).await?;
+    let mut top_spenders: Vec<TopSpender> = top_users
+        .into_iter()
+        .map(|usage| TopSpender {
+            kind: "user",
+            usage,
+        })
+        .chain(top_guests.into_iter().map(|usage| TopSpender {
+            kind: "guest",
+            usage,
+        }))
+        .collect();
+    top_spenders.sort_by_key(|s| Reverse((s.usage.cost_microusd, s.usage.tokens)));
+    top_spenders.truncate(TOP_SPENDERS);
+    Ok(AdminPage {
+        layout: Layout::load(&state, &visitor, None).await?,
+        admin_id: admin.id,
+        today_totals: sum_usage(db, &today, &today).await?,
+        window_totals: sum_usage(db, &first_day, &today).await?,
+        days: list_usage_by_day(db, &first_day, &today).await?,
+        users_today: list_usage_by_user(db, &today, &today, TODAY_ROWS).await?,
+        guests_today: list_usage_by_guest_ip(db, &today, &today, TODAY_ROWS).await?,
+        top_spenders,
+        users: list_users_with_usage(db, &today).await?,
+        default_budget: state.config.budgets.user_daily_tokens,
+        paused: find_setting(db, PAUSED_KEY).await?.as_deref() == Some("1"),
+        signup_mode: signup_mode(&state).await?.as_str(),
+        invites: list_invites(db).await?,
+        today,
+        first_day,
+    })
+}
+
+/// The `{id}` of a user route; anything but a number is a user that does not exist.
+pub struct UserId(i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserId {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let Path(id) = Path::<i64>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound("user"))?;
+        Ok(Self(id))
+    }
+}
+
+pub async fn disable_user(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    UserId(id): UserId,
+) -> Result<Redirect, AppError> {
+    // Locking oneself out could leave the site without a working admin.
+    if id == admin.id {
+        return Err(AppError::Invalid(
+            "You cannot disable your own account: ask another admin to do it.".into(),
+        ));
+    }
+    user_found(update_user_disabled(&state.db, id, true).await?)?;
+    tracing::info!(admin = admin.id, user = id, "admin disabled a user");
+    Ok(back())
+}
+
+pub async fn enable_user(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    UserId(id): UserId,
+) -> Result<Redirect, AppError> {
+    user_found(update_user_disabled(&state.db, id, false).await?)?;
+    tracing::info!(admin = admin.id, user = id, "admin enabled a user");
+    Ok(back())
+}
+
+pub async fn reset_usage(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    UserId(id): UserId,
+) -> Result<Redirect, AppError> {
+    find_user(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    let calls = update_usage_uncounted(&state.db, id, &state.clock.today()).await?;
+    tracing::info!(
+        admin = admin.id,
+        user = id,
+        calls,
+        "admin reset a user's usage of today"
+    );
+    Ok(back())
+}
+
+#[derive(Deserialize)]
+pub struct BudgetForm {
+    #[serde(default)]
+    daily_token_budget: String,
+}
+
+pub async fn change_budget(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    UserId(id): UserId,
+    form: Result<Form<BudgetForm>, FormRejection>,
+) -> Result<Redirect, AppError> {
+    let Form(form) = form?;
+    let budget = parse_budget(&form.daily_token_budget)?;
+    user_found(update_user_budget(&state.db, id, budget).await?)?;
+    tracing::info!(
+        admin = admin.id,
+        user = id,
+        ?budget,
+        "admin changed a user's daily token budget"
+    );
+    Ok(back())
+}
+
+pub async fn make_admin(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    UserId(id): UserId,
+) -> Result<Redirect, AppError> {
+    user_found(update_user_role(&state.db, id, UserRole::Admin).await?)?;
+    tracing::info!(admin = admin.id, user = id, "admin made a user an admin");
+    Ok(back())
+}
+
+#[derive(Deserialize)]
+pub struct PauseForm {
+    #[serde(default)]
+    paused: String,
+}
+
+pub async fn set_paused(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    form: Result<Form<PauseForm>, FormRejection>,
+) -> Result<Redirect, AppError> {
+    let Form(form) = form?;
+    let paused = match form.paused.as_str() {
+        "1" => true,
+        "0" => false,
+        _ => {
+            return Err(AppError::Invalid(
+                "`paused` must be 1 (pause model calls) or 0 (resume them).".into(),
+            ));
+        }
+    };
+    update_setting(&state.db, PAUSED_KEY, &form.paused).await?;
+    if paused {
+        tracing::warn!(admin = admin.id, "admin paused all model calls");
+    } else {
+        tracing::info!(admin = admin.id, "admin resumed model calls");
+    }
+    Ok(back())
+}
+
+#[derive(Deserialize)]
+pub struct SignupModeForm {
+    #[serde(default)]
+    mode: String,
+}
+
+pub async fn set_signup_mode(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    form: Result<Form<SignupModeForm>, FormRejection>,
+) -> Result<Redirect, AppError> {
+    let Form(form) = form?;
+    let mode: SignupMode = form
+        .mode
+        .parse()
+        .map_err(|()| AppError::Invalid("Choose a sign-up mode: open, invite or closed.".into()))?;
+    update_setting(&state.db, SIGNUP_MODE_KEY, mode.as_str()).await?;
+    tracing::info!(
+        admin = admin.id,
+        mode = mode.as_str(),
+        "admin changed the sign-up mode"
+    );
+    Ok(back())
+}
+
+pub async fn create_invite(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+) -> Result<Redirect, AppError> {
+    // 32 hex characters from a v4 UUID: 122 random bits, too many to guess.
+    let code = uuid::Uuid::new_v4().simple().to_string();
+    insert_invite(&state.db, &code, admin.id).await?;
+    tracing::info!(admin = admin.id, "admin created an invite code");
+    Ok(back())
+}
+
+fn back() -> Redirect {
+    Redirect::to("/admin")
+}
+
+/// An update of a user row that touched nothing means there is no such user.
+fn user_found(updated: bool) -> Result<(), AppError> {
+    updated.then_some(()).ok_or(AppError::NotFound("user"))
+}
+
+/// Empty means the default budget; otherwise a whole number of tokens, 0 or more.
+fn parse_budget(text: &str) -> Result<Option<i64>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<i64>() {
+        Ok(tokens) if tokens >= 0 => Ok(Some(tokens)),
+        _ => Err(AppError::Invalid(format!(
+            "The daily token budget {text:?} is not a whole number of 0 or more: enter one, \
+             or leave it empty for the default."
+        ))),
+    }
+}
+
+/// Millionths of a dollar as dollars with four decimals: `$0.0123`.
+fn dollars(microusd: i64) -> String {
+    format!("${:.4}", microusd as f64 / 1_000_000.0)
+}
+
+mod filters {
+    #[askama::filter_fn]
+    pub fn dollars(microusd: &i64, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(super::dollars(*microusd))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_budget_is_the_default_and_only_whole_non_negative_numbers_pass() {
+        assert_eq!(parse_budget("").unwrap(), None);
+        assert_eq!(parse_budget("  ").unwrap(), None);
+        assert_eq!(parse_budget(" 5000 ").unwrap(), Some(5000));
+        assert_eq!(parse_budget("0").unwrap(), Some(0));
+        for bad in ["-1", "1.5", "lots", "99999999999999999999"] {
+            assert!(
+                matches!(parse_budget(bad), Err(AppError::Invalid(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn costs_show_as_dollars_with_four_decimals() {
+        assert_eq!(dollars(0), "$0.0000");
+        assert_eq!(dollars(12_345), "$0.0123");
+        assert_eq!(dollars(2_500_000), "$2.5000");
+    }
+}
