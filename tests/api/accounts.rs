@@ -17,20 +17,6 @@ fn cookie_value(set_cookie: &str) -> String {
     set_cookie.split(';').next().unwrap().to_string()
 }
 
-async fn log_in(
-    app: &TestApp,
-    client: &reqwest::Client,
-    email: &str,
-    password: &str,
-) -> reqwest::Response {
-    client
-        .post(app.url("/login"))
-        .form(&[("email", email), ("password", password)])
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn the_session_cookie_is_http_only_lax_and_secure_with_the_host_prefix_over_https() {
     let app = TestApp::spawn_with(&[("PUBLIC_URL", "https://chat.example.com")]).await;
@@ -81,7 +67,7 @@ async fn the_session_id_changes_at_login_and_the_old_cookie_is_dead_after_logout
         .await
         .unwrap();
     let guest_cookie = cookie_value(&session_cookie(&guest).unwrap());
-    let login = log_in(&app, &browser, "owner@example.com", PASSWORD).await;
+    let login = app.log_in(&browser, "owner@example.com", PASSWORD).await;
     assert_eq!(login.status(), 303);
     let user_cookie = cookie_value(&session_cookie(&login).expect("a new cookie at login"));
     assert_ne!(user_cookie, guest_cookie, "a new session id at login");
@@ -119,14 +105,12 @@ async fn the_session_id_changes_at_login_and_the_old_cookie_is_dead_after_logout
 async fn an_unknown_email_and_a_wrong_password_look_the_same() {
     let app = TestApp::spawn().await;
     app.sign_up("known@example.com").await;
-    let unknown = log_in(&app, &http_client(), "nobody@example.com", PASSWORD).await;
-    let wrong = log_in(
-        &app,
-        &http_client(),
-        "known@example.com",
-        "not the password",
-    )
-    .await;
+    let unknown = app
+        .log_in(&http_client(), "nobody@example.com", PASSWORD)
+        .await;
+    let wrong = app
+        .log_in(&http_client(), "known@example.com", "not the password")
+        .await;
     assert_eq!(unknown.status(), 401);
     assert_eq!(wrong.status(), 401);
     let (unknown, wrong) = (unknown.text().await.unwrap(), wrong.text().await.unwrap());
@@ -144,10 +128,10 @@ async fn repeated_login_failures_are_refused_for_a_while() {
     app.sign_up("target@example.com").await;
     let attacker = http_client();
     for _ in 0..10 {
-        let response = log_in(&app, &attacker, "target@example.com", "guess").await;
+        let response = app.log_in(&attacker, "target@example.com", "guess").await;
         assert_eq!(response.status(), 401);
     }
-    let throttled = log_in(&app, &attacker, "target@example.com", "guess").await;
+    let throttled = app.log_in(&attacker, "target@example.com", "guess").await;
     assert_eq!(throttled.status(), 429);
     assert!(throttled.headers().contains_key("retry-after"));
     assert!(
@@ -158,7 +142,9 @@ async fn repeated_login_failures_are_refused_for_a_while() {
             .contains("Too many failed logins")
     );
     // Even the right password waits until the window ends: no oracle for guesses.
-    let owner = log_in(&app, &http_client(), "target@example.com", PASSWORD).await;
+    let owner = app
+        .log_in(&http_client(), "target@example.com", PASSWORD)
+        .await;
     assert_eq!(owner.status(), 429);
 }
 
@@ -235,7 +221,7 @@ async fn a_guest_who_signs_up_keeps_their_conversations() {
     assert!(owner.is_some());
     // And logging in elsewhere shows it too.
     let elsewhere = http_client();
-    log_in(&app, &elsewhere, "kept@example.com", PASSWORD).await;
+    app.log_in(&elsewhere, "kept@example.com", PASSWORD).await;
     let listed: serde_json::Value = elsewhere
         .get(app.url("/api/conversations"))
         .send()
@@ -348,13 +334,15 @@ async fn login_and_sign_up_are_rate_limited_per_address() {
         TestApp::spawn_with(&[("AUTH_RATE_PER_MINUTE", "3"), ("SIGNUPS_PER_HOUR", "2")]).await;
     for _ in 0..3 {
         assert_eq!(
-            log_in(&app, &http_client(), "x@example.com", "whatever1")
+            app.log_in(&http_client(), "x@example.com", "whatever1")
                 .await
                 .status(),
             401
         );
     }
-    let limited = log_in(&app, &http_client(), "x@example.com", "whatever1").await;
+    let limited = app
+        .log_in(&http_client(), "x@example.com", "whatever1")
+        .await;
     assert_eq!(limited.status(), 429);
     assert!(limited.headers().contains_key("retry-after"));
     assert!(

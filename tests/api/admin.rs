@@ -35,23 +35,9 @@ async fn admin(app: &TestApp) -> reqwest::Client {
     .await
     .unwrap();
     let client = http_client();
-    let response = log_in(app, &client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let response = app.log_in(&client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(response.status(), 303, "the admin could not log in");
     client
-}
-
-async fn log_in(
-    app: &TestApp,
-    client: &reqwest::Client,
-    email: &str,
-    password: &str,
-) -> reqwest::Response {
-    client
-        .post(app.url("/login"))
-        .form(&[("email", email), ("password", password)])
-        .send()
-        .await
-        .unwrap()
 }
 
 async fn sign_up(app: &TestApp, email: &str, invite: &str) -> reqwest::Response {
@@ -459,12 +445,14 @@ async fn a_disabled_user_is_logged_out_and_cannot_log_in_until_enabled() {
         .await
         .unwrap();
     assert!(home.contains("Log in") && !home.contains("user@example.com"));
-    let again = log_in(&app, &http_client(), "user@example.com", PASSWORD).await;
+    let again = app
+        .log_in(&http_client(), "user@example.com", PASSWORD)
+        .await;
     assert_eq!(again.status(), 401);
 
     act(&app, &admin, &format!("/admin/users/{id}/enable"), &[]).await;
     let client = http_client();
-    let again = log_in(&app, &client, "user@example.com", PASSWORD).await;
+    let again = app.log_in(&client, "user@example.com", PASSWORD).await;
     assert_eq!(again.status(), 303);
     assert_eq!(
         list(client).await,

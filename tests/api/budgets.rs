@@ -139,15 +139,7 @@ async fn twenty_parallel_requests_with_one_message_left_make_one_upstream_call()
 #[tokio::test]
 async fn a_spent_global_budget_pauses_everyone_until_the_next_day() {
     let app = TestApp::spawn_with(&[("GLOBAL_DAILY_TOKENS", "100000")]).await;
-    let today = app.state.clock.today();
-    sqlx::query(
-        "INSERT INTO usage (day, ip, model, prompt_tokens, completion_tokens, cost_microusd, status, created_at)
-         VALUES (?, '192.0.2.1', 'gpt-4o-mini', 99000, 900, 0, 'complete', 0)",
-    )
-    .bind(&today)
-    .execute(&app.db)
-    .await
-    .unwrap();
+    app.record_usage(None, 99_900, 0).await;
 
     let user = app.sign_up("someone@example.com").await;
     for client in [&app.client, &user] {
@@ -175,15 +167,7 @@ async fn a_spent_global_budget_pauses_everyone_until_the_next_day() {
 #[tokio::test]
 async fn a_spent_money_budget_pauses_everyone() {
     let app = TestApp::spawn_with(&[("GLOBAL_DAILY_USD", "0.01")]).await;
-    let today = app.state.clock.today();
-    sqlx::query(
-        "INSERT INTO usage (day, ip, model, prompt_tokens, completion_tokens, cost_microusd, status, created_at)
-         VALUES (?, '192.0.2.1', 'gpt-4o-mini', 10, 10, 10000, 'complete', 0)",
-    )
-    .bind(&today)
-    .execute(&app.db)
-    .await
-    .unwrap();
+    app.record_usage(None, 20, 10_000).await;
     let conversation = app.create_conversation().await;
     let refused = app.send_streaming(&conversation, "hello").await;
     assert_eq!(refused.status(), 503);
@@ -213,20 +197,11 @@ async fn a_user_over_their_daily_tokens_is_refused_with_when_it_resets() {
     let app = TestApp::spawn_with(&[("USER_DAILY_TOKENS", "1500")]).await;
     let user = app.sign_up("tokens@example.com").await;
     let conversation = app.create_conversation_as(&user).await;
-    let today = app.state.clock.today();
     let user_id: i64 = sqlx::query_scalar("SELECT id FROM users")
         .fetch_one(&app.db)
         .await
         .unwrap();
-    sqlx::query(
-        "INSERT INTO usage (day, user_id, ip, model, prompt_tokens, completion_tokens, cost_microusd, status, created_at)
-         VALUES (?, ?, '127.0.0.1', 'gpt-4o-mini', 1000, 0, 0, 'complete', 0)",
-    )
-    .bind(&today)
-    .bind(user_id)
-    .execute(&app.db)
-    .await
-    .unwrap();
+    app.record_usage(Some(user_id), 1000, 0).await;
     let refused = app.send_streaming_as(&user, &conversation, "hello").await;
     assert_eq!(refused.status(), 429);
     let message = error_message(refused).await;

@@ -129,6 +129,37 @@ impl TestApp {
         client
     }
 
+    /// Posts the login form from `client`.
+    pub async fn log_in(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        client
+            .post(self.url("/login"))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Writes a settled ledger row for today, as if someone had spent these tokens.
+    pub async fn record_usage(&self, user_id: Option<i64>, tokens: i64, cost_microusd: i64) {
+        sqlx::query(
+            "INSERT INTO usage (day, user_id, ip, model, prompt_tokens, completion_tokens,
+                                cost_microusd, status, created_at)
+             VALUES (?, ?, '192.0.2.1', 'gpt-4o-mini', ?, 0, ?, 'complete', 0)",
+        )
+        .bind(self.state.clock.today())
+        .bind(user_id)
+        .bind(tokens)
+        .bind(cost_microusd)
+        .execute(&self.db)
+        .await
+        .unwrap();
+    }
+
     /// Creates a conversation through the JSON API and returns its id.
     pub async fn create_conversation(&self) -> String {
         self.create_conversation_as(&self.client).await
