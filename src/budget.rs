@@ -197,8 +197,13 @@ pub async fn reserve(
                 return Err(limited(
                     clock,
                     format!(
-                        "You have used today's guest allowance of {} messages. It resets at 00:00 UTC, {resets}. Sign up for a larger allowance.",
-                        budgets.guest_daily_messages
+                        "You have used today's guest allowance of {} {}. It resets at 00:00 UTC, {resets}. Sign up for a larger allowance.",
+                        budgets.guest_daily_messages,
+                        if budgets.guest_daily_messages == 1 {
+                            "message"
+                        } else {
+                            "messages"
+                        }
                     ),
                 ));
             }

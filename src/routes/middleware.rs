@@ -18,6 +18,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use super::{REQUEST_ID, pages};
 use crate::{
     AppState,
+    auth::AuthSession,
+    db::users::UserRole,
     error::{AppError, ErrorReport},
 };
 
@@ -150,6 +152,7 @@ pub fn security_headers(https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>>
 struct ErrorPage {
     layout: pages::Layout,
     status: u16,
+    reason: &'static str,
     message: String,
     request_id: Option<String>,
 }
@@ -175,6 +178,10 @@ pub async fn render_errors(
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let user = request
+        .extensions()
+        .get::<AuthSession>()
+        .and_then(|auth| auth.user.clone());
     let mut response = next.run(request).await;
     let Some(ErrorReport { status, message }) = response.extensions_mut().remove::<ErrorReport>()
     else {
@@ -199,9 +206,13 @@ pub async fn render_errors(
         headers.insert("hx-reswap", HeaderValue::from_static("innerHTML"));
         response
     } else {
+        let mut layout = pages::Layout::bare(&state);
+        layout.user_email = user.as_ref().map(|u| u.email.clone());
+        layout.is_admin = user.as_ref().is_some_and(|u| u.role == UserRole::Admin);
         let page = ErrorPage {
-            layout: pages::Layout::bare(&state),
+            layout,
             status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or_default(),
             message,
             request_id: shown_id,
         };

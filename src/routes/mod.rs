@@ -123,12 +123,13 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/static/{*path}", get(assets::serve_asset))
         .fallback(not_found)
-        .layer(auth_layer)
-        .layer(from_fn_with_state(state.clone(), middleware::render_errors))
         .layer(from_fn_with_state(
             state.clone(),
             middleware::refuse_cross_site,
         ))
+        // Inside the session layers, so an error page knows who is logged in.
+        .layer(from_fn_with_state(state.clone(), middleware::render_errors))
+        .layer(auth_layer)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn_with_state(
             state.clone(),

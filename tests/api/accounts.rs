@@ -379,3 +379,21 @@ async fn message_routes_are_rate_limited_per_address_before_any_upstream_call() 
     );
     assert_eq!(app.mock.posts(), 2);
 }
+
+#[tokio::test]
+async fn error_pages_know_who_is_logged_in() {
+    let app = TestApp::spawn().await;
+    let user = app.sign_up("someone@example.com").await;
+    let page = user
+        .get(app.url("/conversations/00000000-0000-0000-0000-000000000000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("someone@example.com"),
+        "the header shows the user"
+    );
+    assert!(html.contains("Not Found"));
+}

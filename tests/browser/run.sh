@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs the real-browser tests (tests/browser/chat.test.mjs) from any directory.
+# Runs the real-browser tests (every tests/browser/*.test.mjs) from any directory.
 #
 # Builds nothing: build first (`SQLX_OFFLINE=true cargo build`), or point PROMPTSHIP_BIN
 # at a binary. Needs Node.js >= 20 and Chromium (CHROMIUM_PATH, default /usr/bin/chromium).
 # Extra arguments go to `node --test`, e.g. --test-name-pattern=JavaScript.
+# TEST_FILES picks files, e.g. TEST_FILES=accounts.test.mjs (default: all *.test.mjs).
 # SCREENSHOTS=1 also rewrites docs/screenshots/*.png.
 set -euo pipefail
 
@@ -28,4 +29,5 @@ if [[ ! -d node_modules/playwright-core ]]; then
   npm ci --no-audit --no-fund
 fi
 
-exec node --test "$@" chat.test.mjs
+# shellcheck disable=SC2086 # word splitting of TEST_FILES is meant
+exec node --test "$@" ${TEST_FILES:-*.test.mjs}
