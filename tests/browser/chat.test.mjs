@@ -283,6 +283,8 @@ browserTest(
     await sendWithoutJavaScript(maker, 'What makes a good README?');
     const conversation = pathOf(maker);
     assert.match(conversation, CONVERSATION_URL);
+    // The conversation belongs to this guest session: every shot opens it with its cookie.
+    const storageState = await maker.context().storageState();
 
     fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
     const shots = [
@@ -294,7 +296,7 @@ browserTest(
       { file: 'dark.png', options: { viewport: { width: 1280, height: 800 }, colorScheme: 'dark' } },
     ];
     for (const { file, options } of shots) {
-      const page = await openPage(options);
+      const page = await openPage({ ...options, storageState });
       await page.goto(conversation);
       await waitForScripts(page);
       await page.locator('#messages article.message.assistant.complete').waitFor();
