@@ -39,6 +39,9 @@ pub enum AppError {
         message: String,
         retry_after: Duration,
     },
+    /// A missing, unknown, revoked or disabled API key (401).
+    #[error("Incorrect API key provided. Create one on the settings page and send it as `Authorization: Bearer <key>`.")]
+    InvalidApiKey,
     /// Wrong email or password: one message for both, so accounts cannot be probed.
     #[error("{0}")]
     Unauthorized(String),
@@ -73,7 +76,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::LimitReached { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Paused { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized(_) | AppError::InvalidApiKey => StatusCode::UNAUTHORIZED,
             AppError::Malformed { status, .. } => *status,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -1,6 +1,7 @@
 //! Who is asking: accounts (axum-login over tower-sessions, stored in SQLite), guests (a
 //! random id in their session), password rules and hashing, and login throttling.
 
+pub mod api_key;
 mod password;
 mod throttle;
 

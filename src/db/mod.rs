@@ -2,6 +2,7 @@
 //! table in its own file.
 
 pub mod admin;
+pub mod api_keys;
 pub mod conversations;
 pub mod messages;
 pub mod usage;
