@@ -132,7 +132,7 @@ pub async fn reserve(
     user_budget: Option<i64>,
     ip: &str,
     estimate: &Estimate<'_>,
-    message_id: i64,
+    message_id: Option<i64>,
 ) -> Result<i64, AppError> {
     let day = clock.today();
     let tokens = estimate.prompt_tokens + estimate.completion_tokens;

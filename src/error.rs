@@ -39,8 +39,18 @@ pub enum AppError {
         message: String,
         retry_after: Duration,
     },
+    /// A `/v1` request named a model this deployment does not offer (404).
+    #[error(
+        "The model '{0}' does not exist on this deployment: GET /v1/models lists the models it offers."
+    )]
+    UnknownModel(String),
+    /// The model server failed; the client gets a clear message, never its body.
+    #[error("{}", .0.user_message())]
+    Upstream(crate::llm::UpstreamError),
     /// A missing, unknown, revoked or disabled API key (401).
-    #[error("Incorrect API key provided. Create one on the settings page and send it as `Authorization: Bearer <key>`.")]
+    #[error(
+        "Incorrect API key provided. Create one at /settings/keys and send it as `Authorization: Bearer <key>`."
+    )]
     InvalidApiKey,
     /// Wrong email or password: one message for both, so accounts cannot be probed.
     #[error("{0}")]
@@ -77,6 +87,14 @@ impl AppError {
             AppError::LimitReached { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Paused { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unauthorized(_) | AppError::InvalidApiKey => StatusCode::UNAUTHORIZED,
+            AppError::UnknownModel(_) => StatusCode::NOT_FOUND,
+            AppError::Upstream(error) => match error {
+                crate::llm::UpstreamError::QuotaExhausted
+                | crate::llm::UpstreamError::Unauthorized(_)
+                | crate::llm::UpstreamError::Unreachable
+                | crate::llm::UpstreamError::RateLimited => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::BAD_GATEWAY,
+            },
             AppError::Malformed { status, .. } => *status,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

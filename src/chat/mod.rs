@@ -269,7 +269,7 @@ pub async fn start_turn(
         asker.user_budget,
         &asker.ip.to_string(),
         &estimate,
-        answer.id,
+        Some(answer.id),
     )
     .await?;
     tx.commit().await?;

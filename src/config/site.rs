@@ -29,6 +29,10 @@ pub struct Site {
     pub model: String,
     /// The most tokens one answer may use; the server sends it on every call.
     pub max_output_tokens: u32,
+    /// Model names offered on `/v1`, each mapped to the provider's model. Empty: the
+    /// site's `model` under its own name.
+    #[serde(default)]
+    pub models: HashMap<String, String>,
     /// Dollars per million tokens, by model name, for cost reports and the money budget.
     #[serde(default)]
     pub prices: HashMap<String, Price>,

@@ -15,7 +15,7 @@ pub struct Spender<'a> {
 pub struct Reservation<'a> {
     pub day: &'a str,
     pub spender: Spender<'a>,
-    pub message_id: i64,
+    pub message_id: Option<i64>,
     pub model: &'a str,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,

@@ -105,23 +105,33 @@ impl LlmClient {
                 Role::Assistant => ChatCompletionRequestAssistantMessage::from(content).into(),
             });
         }
-        let mut request = CreateChatCompletionRequest {
+        let request = CreateChatCompletionRequest {
             model: self.model.clone(),
             messages,
-            stream: Some(true),
-            stream_options: Some(ChatCompletionStreamOptions {
-                include_usage: Some(true),
-                include_obfuscation: None,
-            }),
             ..Default::default()
         };
+        self.stream(request, self.max_output_tokens).await
+    }
+
+    /// Streams any chat request, always with usage reported and the output capped at
+    /// `max_output_tokens` (whatever the request said).
+    pub async fn stream(
+        &self,
+        mut request: CreateChatCompletionRequest,
+        max_output_tokens: u32,
+    ) -> Result<ChunkStream, UpstreamError> {
+        request.stream = Some(true);
+        request.stream_options = Some(ChatCompletionStreamOptions {
+            include_usage: Some(true),
+            include_obfuscation: None,
+        });
+        #[allow(deprecated)]
         if self.uses_max_completion_tokens {
-            request.max_completion_tokens = Some(self.max_output_tokens);
+            request.max_completion_tokens = Some(max_output_tokens);
+            request.max_tokens = None;
         } else {
-            #[allow(deprecated)]
-            {
-                request.max_tokens = Some(self.max_output_tokens);
-            }
+            request.max_tokens = Some(max_output_tokens);
+            request.max_completion_tokens = None;
         }
         self.client
             .chat()

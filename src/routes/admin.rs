@@ -1,8 +1,9 @@
 //! The admin page: usage today and over the last 30 days, the users and their budgets,
-//! the kill switch, the sign-up mode and invite codes. Every handler takes [`Admin`], so
-//! anyone else gets 403; every form is a plain POST that redirects back to the page.
+//! the kill switch, the sign-up mode, invite codes and live API keys. Every handler takes
+//! [`Admin`], so anyone else gets 403; every form is a plain POST that redirects back to
+//! the page.
 
-use std::cmp::Reverse;
+use std::{cmp::Reverse, collections::HashMap};
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -16,6 +17,7 @@ use serde::Deserialize;
 
 use super::{
     account::{SIGNUP_MODE_KEY, signup_mode},
+    keys::{KeyId, KeyView},
     pages::Layout,
 };
 use crate::{
@@ -28,6 +30,7 @@ use crate::{
             UsageGroup, UsageTotals, UserSummary, list_usage_by_day, list_usage_by_guest_ip,
             list_usage_by_user, list_users_with_usage, sum_usage,
         },
+        api_keys::{list_live_api_keys, update_api_key_revoked},
         usage::update_usage_uncounted,
         users::{
             Invite, UserRole, find_setting, find_user, insert_invite, list_invites, update_setting,
@@ -66,6 +69,13 @@ pub struct AdminPage {
     paused: bool,
     signup_mode: &'static str,
     invites: Vec<Invite>,
+    live_keys: Vec<OwnedKey>,
+}
+
+/// A live API key and the email of its owner.
+pub struct OwnedKey {
+    owner_email: String,
+    key: KeyView,
 }
 
 /// A user or a guest address among the biggest spenders of the window.
@@ -98,6 +108,16 @@ pub async fn show_admin(
         .collect();
     top_spenders.sort_by_key(|s| Reverse((s.usage.cost_microusd, s.usage.tokens)));
     top_spenders.truncate(TOP_SPENDERS);
+    let users = list_users_with_usage(db, &today).await?;
+    let emails: HashMap<i64, &str> = users.iter().map(|u| (u.id, u.email.as_str())).collect();
+    let live_keys = list_live_api_keys(db)
+        .await?
+        .iter()
+        .map(|key| OwnedKey {
+            owner_email: emails.get(&key.user_id).copied().unwrap_or("?").to_string(),
+            key: KeyView::new(key),
+        })
+        .collect();
     Ok(AdminPage {
         layout: Layout::load(&state, &visitor, None).await?,
         admin_id: admin.id,
@@ -107,11 +127,12 @@ pub async fn show_admin(
         users_today: list_usage_by_user(db, &today, &today, TODAY_ROWS).await?,
         guests_today: list_usage_by_guest_ip(db, &today, &today, TODAY_ROWS).await?,
         top_spenders,
-        users: list_users_with_usage(db, &today).await?,
+        users,
         default_budget: state.config.budgets.user_daily_tokens,
         paused: find_setting(db, PAUSED_KEY).await?.as_deref() == Some("1"),
         signup_mode: signup_mode(&state).await?.as_str(),
         invites: list_invites(db).await?,
+        live_keys,
         today,
         first_day,
     })
@@ -272,6 +293,18 @@ pub async fn create_invite(
     let code = uuid::Uuid::new_v4().simple().to_string();
     insert_invite(&state.db, &code, admin.id).await?;
     tracing::info!(admin = admin.id, "admin created an invite code");
+    Ok(back())
+}
+
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    KeyId(id): KeyId,
+) -> Result<Redirect, AppError> {
+    if !update_api_key_revoked(&state.db, id, None).await? {
+        return Err(AppError::NotFound("API key"));
+    }
+    tracing::info!(admin = admin.id, key = id, "admin revoked an API key");
     Ok(back())
 }
 

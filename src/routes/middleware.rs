@@ -7,7 +7,7 @@ use askama::Template;
 use axum::{
     Json,
     extract::{ConnectInfo, Request, State},
-    http::{HeaderMap, HeaderName, HeaderValue, Method, header},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::Next,
     response::{Html, IntoResponse, Response},
 };
@@ -172,6 +172,7 @@ pub async fn render_errors(
     next: Next,
 ) -> Response {
     let is_api = request.uri().path().starts_with("/api/");
+    let is_openai = request.uri().path().starts_with("/v1/");
     let is_htmx = request.headers().contains_key("hx-request");
     let request_id = request
         .headers()
@@ -189,7 +190,9 @@ pub async fn render_errors(
     };
     let kept_headers = response.headers().clone();
     let shown_id = request_id.clone().filter(|_| status.is_server_error());
-    let mut response = if is_api {
+    let mut response = if is_openai {
+        Json(openai_error(status, &message)).into_response()
+    } else if is_api {
         Json(json!({
             "error": { "status": status.as_u16(), "message": message, "request_id": request_id }
         }))
@@ -232,6 +235,21 @@ pub async fn render_errors(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// OpenAI's error shape, whose `type` and `code` the official SDKs read.
+fn openai_error(status: StatusCode, message: &str) -> serde_json::Value {
+    let (kind, code) = match status.as_u16() {
+        401 => ("invalid_request_error", Some("invalid_api_key")),
+        404 => ("invalid_request_error", Some("model_not_found")),
+        413 => ("invalid_request_error", Some("request_too_large")),
+        429 => ("rate_limit_error", Some("rate_limit_exceeded")),
+        502 => ("server_error", Some("upstream_error")),
+        503 => ("server_error", Some("service_unavailable")),
+        500..=599 => ("server_error", None),
+        _ => ("invalid_request_error", None),
+    };
+    json!({ "error": { "message": message, "type": kind, "param": null, "code": code } })
 }
 
 #[cfg(test)]

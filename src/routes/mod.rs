@@ -5,8 +5,10 @@ mod admin;
 mod api;
 mod assets;
 mod health;
+mod keys;
 mod limits;
 pub mod middleware;
+mod openai;
 mod pages;
 
 use std::time::Duration;
@@ -92,6 +94,13 @@ pub fn router(state: AppState) -> Router {
             get(account::show_login).post(account::log_in.layer(auth_attempts)),
         )
         .route("/logout", post(account::log_out))
+        // API keys
+        .route(
+            "/settings/keys",
+            get(keys::show_keys).post(keys::create_key),
+        )
+        .route("/settings/keys/{id}/revoke", post(keys::revoke_key))
+        .route("/admin/keys/{id}/revoke", post(admin::revoke_key))
         // Admin
         .route("/admin", get(admin::show_admin))
         .route("/admin/users/{id}/disable", post(admin::disable_user))
@@ -115,9 +124,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/api/conversations/{id}/messages",
-            post(api::send_message).layer(messages),
+            post(api::send_message).layer(messages.clone()),
         )
         .route("/api/conversations/{id}/stop", post(api::stop_answer))
+        // OpenAI-compatible API (bearer keys)
+        .route("/v1/models", get(openai::list_models))
+        .route(
+            "/v1/chat/completions",
+            post(openai::create_chat_completion).layer(messages),
+        )
         // Operations
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

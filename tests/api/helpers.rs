@@ -129,6 +129,22 @@ impl TestApp {
         client
     }
 
+    /// An API key for a new account with this email (made the way the settings page
+    /// makes one), for calling `/v1` with a bearer token.
+    pub async fn api_key(&self, email: &str) -> String {
+        self.sign_up(email).await;
+        let user_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
+            .bind(email)
+            .fetch_one(&self.db)
+            .await
+            .unwrap();
+        let key = promptship::auth::api_key::generate();
+        promptship::db::api_keys::insert_api_key(&self.db, user_id, "test", &key.prefix, &key.hash)
+            .await
+            .unwrap();
+        key.key
+    }
+
     /// Posts the login form from `client`.
     pub async fn log_in(
         &self,

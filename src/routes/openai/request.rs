@@ -1,0 +1,225 @@
+//! What `/v1/chat/completions` accepts: a documented allowlist of OpenAI's parameters.
+//! Anything else is refused by name, so a client never believes a setting took effect
+//! when the deployment ignored it.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::error::AppError;
+
+/// Parameters a request may carry. The server caps `max_tokens` and always asks the
+/// provider for usage; `n` must be 1.
+pub const ALLOWED: &[&str] = &[
+    "model",
+    "messages",
+    "stream",
+    "stream_options",
+    "max_tokens",
+    "max_completion_tokens",
+    "temperature",
+    "top_p",
+    "stop",
+    "n",
+    "presence_penalty",
+    "frequency_penalty",
+    "seed",
+    "user",
+];
+
+#[derive(Debug, Deserialize)]
+pub struct ChatRequest {
+    pub model: String,
+    pub messages: Vec<RequestMessage>,
+    #[serde(default)]
+    pub stream: bool,
+    #[serde(default)]
+    pub stream_options: Option<StreamOptions>,
+    pub max_tokens: Option<u32>,
+    pub max_completion_tokens: Option<u32>,
+    pub temperature: Option<f32>,
+    pub top_p: Option<f32>,
+    pub stop: Option<Stop>,
+    pub n: Option<u32>,
+    pub presence_penalty: Option<f32>,
+    pub frequency_penalty: Option<f32>,
+    pub seed: Option<i64>,
+    /// Accepted for compatibility and not forwarded: the deployment knows its users.
+    #[allow(dead_code)]
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamOptions {
+    #[serde(default)]
+    pub include_usage: bool,
+    /// Accepted and ignored: the relay never adds obfuscation.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub include_obfuscation: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Stop {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RequestMessage {
+    pub role: String,
+    pub content: Value,
+    /// Accepted and not forwarded.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub name: Option<String>,
+}
+
+/// A message reduced to what is sent on: a role and its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextMessage {
+    pub role: Role,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+/// Parses a request body, refusing unknown parameters and unsupported content by name.
+pub fn parse(body: Value) -> Result<(ChatRequest, Vec<TextMessage>), AppError> {
+    let Value::Object(map) = body else {
+        return Err(invalid("The request body must be a JSON object."));
+    };
+    check_allowed(&map)?;
+    let request: ChatRequest = serde_json::from_value(Value::Object(map))
+        .map_err(|e| invalid(&format!("Invalid request: {e}.")))?;
+    if request.n.is_some_and(|n| n != 1) {
+        return Err(invalid("`n` must be 1 on this deployment."));
+    }
+    if request.messages.is_empty() {
+        return Err(invalid("`messages` must contain at least one message."));
+    }
+    if request
+        .temperature
+        .is_some_and(|t| !(0.0..=2.0).contains(&t))
+    {
+        return Err(invalid("`temperature` must be between 0 and 2."));
+    }
+    if request.top_p.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+        return Err(invalid("`top_p` must be between 0 and 1."));
+    }
+    let messages = request
+        .messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| text_message(i, m))
+        .collect::<Result<_, _>>()?;
+    Ok((request, messages))
+}
+
+fn check_allowed(map: &Map<String, Value>) -> Result<(), AppError> {
+    for key in map.keys() {
+        if !ALLOWED.contains(&key.as_str()) {
+            return Err(invalid(&format!(
+                "Unsupported parameter: '{key}' is not allowed by this deployment. Allowed: {}.",
+                ALLOWED.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn text_message(index: usize, message: &RequestMessage) -> Result<TextMessage, AppError> {
+    let role = match message.role.as_str() {
+        "system" | "developer" => Role::System,
+        "user" => Role::User,
+        "assistant" => Role::Assistant,
+        other => {
+            return Err(invalid(&format!(
+                "messages[{index}].role '{other}' is not supported: use system, developer, user or assistant (this deployment has no tools)."
+            )));
+        }
+    };
+    let text = match &message.content {
+        Value::String(text) => text.clone(),
+        Value::Array(parts) => {
+            let mut text = String::new();
+            for part in parts {
+                match (
+                    part.get("type").and_then(Value::as_str),
+                    part.get("text").and_then(Value::as_str),
+                ) {
+                    (Some("text"), Some(part_text)) => text.push_str(part_text),
+                    _ => {
+                        return Err(invalid(&format!(
+                            "messages[{index}].content: only text parts are supported on this deployment."
+                        )));
+                    }
+                }
+            }
+            text
+        }
+        _ => {
+            return Err(invalid(&format!(
+                "messages[{index}].content must be a string or a list of text parts."
+            )));
+        }
+    };
+    Ok(TextMessage { role, text })
+}
+
+fn invalid(message: &str) -> AppError {
+    AppError::Malformed {
+        status: axum::http::StatusCode::BAD_REQUEST,
+        message: message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_plain_request_parses_and_keeps_text_parts() {
+        let (request, messages) = parse(json!({
+            "model": "m",
+            "messages": [
+                {"role": "developer", "content": "be brief"},
+                {"role": "user", "content": [{"type": "text", "text": "hi "}, {"type": "text", "text": "there"}]}
+            ],
+            "stream": true, "stream_options": {"include_usage": true}, "max_tokens": 5, "n": 1
+        }))
+        .unwrap();
+        assert!(request.stream);
+        assert_eq!(messages[0].role, Role::System);
+        assert_eq!(messages[1].text, "hi there");
+    }
+
+    #[test]
+    fn unknown_parameters_tools_images_and_n_above_one_are_refused_by_name() {
+        let base = |extra: Value| {
+            let mut body = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            parse(body).unwrap_err().to_string()
+        };
+        assert!(base(json!({"logit_bias": {"1": 5}})).contains("'logit_bias'"));
+        assert!(base(json!({"tools": []})).contains("'tools'"));
+        assert!(base(json!({"n": 2})).contains("`n` must be 1"));
+        assert!(base(json!({"temperature": 3})).contains("temperature"));
+        let image = parse(
+            json!({"model": "m", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]}),
+        );
+        assert!(image.unwrap_err().to_string().contains("only text parts"));
+        let tool = parse(json!({"model": "m", "messages": [{"role": "tool", "content": "x"}]}));
+        assert!(tool.unwrap_err().to_string().contains("no tools"));
+    }
+}

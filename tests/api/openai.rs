@@ -1,0 +1,351 @@
+//! The OpenAI-compatible API: keys, the allowlist, budgets, OpenAI's error shapes, the
+//! relay and its cancellation.
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{TestApp, read_events},
+    mock_upstream::{PROMPT_TOKENS, Scenario, words},
+};
+
+const MODEL: &str = "gpt-4o-mini";
+
+async fn complete(app: &TestApp, key: &str, body: Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url("/v1/chat/completions"))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn hello(extra: Value) -> Value {
+    let mut body = json!({ "model": MODEL, "messages": [{ "role": "user", "content": "hello" }] });
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    body
+}
+
+async fn assert_openai_error(
+    response: reqwest::Response,
+    status: u16,
+    code: Option<&str>,
+) -> String {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.unwrap();
+    let error = &body["error"];
+    assert!(error["type"].is_string(), "{body}");
+    if let Some(code) = code {
+        assert_eq!(error["code"], code, "{body}");
+    }
+    error["message"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_chat_completion_returns_the_answer_and_its_usage_and_writes_the_ledger() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("api@example.com").await;
+    app.mock.push(Scenario::answer("Hi from upstream"));
+
+    let response = complete(
+        &app,
+        &key,
+        hello(json!({ "max_tokens": 50_000, "temperature": 0.5 })),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["object"], "chat.completion");
+    assert_eq!(body["model"], MODEL);
+    assert_eq!(body["choices"][0]["message"]["content"], "Hi from upstream");
+    assert_eq!(body["choices"][0]["finish_reason"], "stop");
+    assert_eq!(body["usage"]["prompt_tokens"], PROMPT_TOKENS);
+    assert_eq!(body["usage"]["completion_tokens"], 3);
+
+    let upstream = &app.mock.requests()[0];
+    assert_eq!(
+        upstream["max_tokens"], 1024,
+        "capped at the site's max_output_tokens"
+    );
+    assert_eq!(upstream["temperature"], 0.5);
+    assert_eq!(upstream["stream_options"]["include_usage"], true);
+    let (status, user_id, tokens): (String, Option<i64>, i64) =
+        sqlx::query_as("SELECT status, user_id, prompt_tokens + completion_tokens FROM usage")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(status, "complete");
+    assert!(user_id.is_some());
+    assert_eq!(tokens, PROMPT_TOKENS as i64 + 3);
+}
+
+#[tokio::test]
+async fn a_stream_is_relayed_chunk_by_chunk_with_usage_only_when_asked() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("stream@example.com").await;
+    app.mock.push(Scenario::answer("one two three"));
+    app.mock.push(Scenario::answer("four five"));
+
+    let with_usage = complete(
+        &app,
+        &key,
+        hello(json!({ "stream": true, "stream_options": { "include_usage": true } })),
+    )
+    .await;
+    assert_eq!(with_usage.headers()["content-type"], "text/event-stream");
+    let events = read_events(with_usage).await;
+    assert_eq!(events.last().unwrap().data, "[DONE]");
+    let chunks: Vec<Value> = events[..events.len() - 1]
+        .iter()
+        .map(|e| e.json())
+        .collect();
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(text, "one two three");
+    assert!(chunks.iter().all(|c| c["model"] == MODEL));
+    assert_eq!(chunks.last().unwrap()["usage"]["completion_tokens"], 3);
+
+    let without = read_events(complete(&app, &key, hello(json!({ "stream": true }))).await).await;
+    assert!(
+        without
+            .iter()
+            .all(|e| !e.data.contains("\"prompt_tokens\"")),
+        "no usage unless asked"
+    );
+    assert_eq!(without.last().unwrap().data, "[DONE]");
+}
+
+#[tokio::test]
+async fn models_are_listed_for_a_key() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("models@example.com").await;
+    let body: Value = reqwest::Client::new()
+        .get(app.url("/v1/models"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["data"][0]["id"], MODEL);
+}
+
+#[tokio::test]
+async fn bad_revoked_and_orphaned_keys_get_401_at_once() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("keys@example.com").await;
+    assert_eq!(complete(&app, &key, hello(json!({}))).await.status(), 200);
+
+    let no_key = reqwest::Client::new()
+        .post(app.url("/v1/chat/completions"))
+        .json(&hello(json!({})))
+        .send()
+        .await
+        .unwrap();
+    assert_openai_error(no_key, 401, Some("invalid_api_key")).await;
+    let wrong = format!("{}x", &key[..key.len() - 1]);
+    assert_openai_error(
+        complete(&app, &wrong, hello(json!({}))).await,
+        401,
+        Some("invalid_api_key"),
+    )
+    .await;
+
+    let id: i64 = sqlx::query_scalar("SELECT id FROM api_keys")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        promptship::db::api_keys::update_api_key_revoked(&app.db, id, None)
+            .await
+            .unwrap()
+    );
+    assert_openai_error(
+        complete(&app, &key, hello(json!({}))).await,
+        401,
+        Some("invalid_api_key"),
+    )
+    .await;
+
+    let other = app.api_key("deleted@example.com").await;
+    sqlx::query("DELETE FROM users WHERE email = 'deleted@example.com'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_openai_error(
+        complete(&app, &other, hello(json!({}))).await,
+        401,
+        Some("invalid_api_key"),
+    )
+    .await;
+    assert_eq!(app.mock.posts(), 1);
+}
+
+#[tokio::test]
+async fn invalid_requests_get_400_404_or_413_and_no_upstream_call() {
+    let app = TestApp::spawn_with(&[("MAX_CONTEXT_TOKENS", "200")]).await;
+    let key = app.api_key("invalid@example.com").await;
+
+    let message = assert_openai_error(
+        complete(&app, &key, hello(json!({ "model": "gpt-9" }))).await,
+        404,
+        Some("model_not_found"),
+    )
+    .await;
+    assert!(message.contains("gpt-9"));
+    let message = assert_openai_error(
+        complete(&app, &key, hello(json!({ "n": 2 }))).await,
+        400,
+        None,
+    )
+    .await;
+    assert!(message.contains("`n` must be 1"));
+    let message = assert_openai_error(
+        complete(
+            &app,
+            &key,
+            hello(json!({ "logit_bias": { "50256": -100 } })),
+        )
+        .await,
+        400,
+        None,
+    )
+    .await;
+    assert!(message.contains("'logit_bias'"));
+    let tools = json!({ "model": MODEL, "messages": [{ "role": "tool", "content": "x", "tool_call_id": "1" }] });
+    assert_openai_error(complete(&app, &key, tools).await, 400, None).await;
+    let garbage = reqwest::Client::new()
+        .post(app.url("/v1/chat/completions"))
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .body("{\"model\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_openai_error(garbage, 400, None).await;
+
+    let long = hello(json!({ "messages": [{ "role": "user", "content": "word ".repeat(500) }] }));
+    let message = assert_openai_error(
+        complete(&app, &key, long).await,
+        413,
+        Some("request_too_large"),
+    )
+    .await;
+    assert!(message.contains("at most 200"));
+    let huge =
+        hello(json!({ "messages": [{ "role": "user", "content": "x".repeat(300 * 1024) }] }));
+    assert_openai_error(complete(&app, &key, huge).await, 413, None).await;
+    assert_eq!(app.mock.posts(), 0);
+}
+
+#[tokio::test]
+async fn budgets_and_rates_give_429_with_retry_after_and_no_upstream_call() {
+    let app = TestApp::spawn_with(&[("USER_DAILY_TOKENS", "500")]).await;
+    let key = app.api_key("budget@example.com").await;
+    let refused = complete(&app, &key, hello(json!({}))).await;
+    assert!(refused.headers().contains_key("retry-after"));
+    let message = assert_openai_error(refused, 429, Some("rate_limit_exceeded")).await;
+    assert!(message.contains("allowance of 500 tokens"));
+    assert_eq!(app.mock.posts(), 0);
+
+    let app = TestApp::spawn_with(&[("MESSAGE_RATE_PER_MINUTE", "1")]).await;
+    let key = app.api_key("rate@example.com").await;
+    assert_eq!(complete(&app, &key, hello(json!({}))).await.status(), 200);
+    assert_openai_error(complete(&app, &key, hello(json!({}))).await, 429, None).await;
+    assert_eq!(app.mock.posts(), 1);
+}
+
+#[tokio::test]
+async fn upstream_trouble_is_502_or_503_without_its_body() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("upstream@example.com").await;
+    app.mock.push(Scenario::Status {
+        status: 500,
+        body: "SECRET-UPSTREAM-DETAIL".into(),
+        retry_after: None,
+    });
+    let failed = complete(&app, &key, hello(json!({}))).await;
+    let message = assert_openai_error(failed, 502, Some("upstream_error")).await;
+    assert!(!message.contains("SECRET"));
+    app.mock.push(Scenario::Status {
+        status: 429,
+        body: r#"{"error":{"message":"quota","type":"insufficient_quota","code":"insufficient_quota"}}"#.into(),
+        retry_after: None,
+    });
+    assert_openai_error(complete(&app, &key, hello(json!({}))).await, 503, None).await;
+    sqlx::query("INSERT INTO settings (key, value) VALUES ('paused', '1')")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_openai_error(complete(&app, &key, hello(json!({}))).await, 503, None).await;
+    assert_eq!(app.mock.posts(), 2);
+    let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM usage WHERE status = 'failed'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(failed, 2, "failed calls are in the ledger too");
+}
+
+#[tokio::test]
+async fn a_reset_mid_stream_ends_with_an_error_event_not_done() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("reset@example.com").await;
+    app.mock
+        .push(Scenario::ResetAfter(words("partial answer ")));
+    let events = read_events(complete(&app, &key, hello(json!({ "stream": true }))).await).await;
+    let last = events.last().unwrap();
+    assert_ne!(last.data, "[DONE]");
+    assert!(
+        last.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("broke off")
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_disconnects_closes_the_upstream_within_a_second() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("leaver@example.com").await;
+    app.mock.push(Scenario::Answer {
+        words: words(&"token ".repeat(500)),
+        delay: Duration::from_millis(20),
+    });
+    let response = complete(&app, &key, hello(json!({ "stream": true }))).await;
+    let mut body = response.bytes_stream();
+    for _ in 0..5 {
+        body.next().await.unwrap().unwrap();
+    }
+    let left = Instant::now();
+    drop(body);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while app.mock.hangups().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let hangup = *app
+        .mock
+        .hangups()
+        .first()
+        .expect("the upstream was never closed");
+    assert!(
+        hangup.duration_since(left) < Duration::from_secs(1),
+        "after {:?}",
+        hangup.duration_since(left)
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (status, completion): (String, i64) =
+        sqlx::query_as("SELECT status, completion_tokens FROM usage")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(status, "interrupted");
+    assert!(completion > 0, "what was streamed is billed");
+}
