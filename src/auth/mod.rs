@@ -7,7 +7,10 @@ mod throttle;
 
 use std::{net::IpAddr, time::Duration};
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::FromRequestParts,
+    http::{header::AUTHORIZATION, request::Parts},
+};
 use axum_login::{AuthUser, AuthnBackend, UserId};
 use sqlx::SqlitePool;
 use tower_sessions::{
@@ -16,10 +19,12 @@ use tower_sessions::{
 };
 use tower_sessions_sqlx_store::SqliteStore;
 
+use api_key::ApiCaller;
 pub use password::{Hasher, check_new_password};
 pub use throttle::LoginThrottle;
 
 use crate::{
+    AppState,
     db::users::{User, UserRole, find_user, find_user_by_email},
     error::AppError,
     routes::middleware::ClientIp,
@@ -181,22 +186,33 @@ impl Visitor {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Visitor {
+impl FromRequestParts<AppState> for Visitor {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let auth = AuthSession::from_request_parts(parts, state)
             .await
             .map_err(|(_, message)| AppError::Internal(anyhow::anyhow!(message)))?;
+        let ip = parts
+            .extensions
+            .get::<ClientIp>()
+            .map_or(IpAddr::from([127, 0, 0, 1]), |ClientIp(ip)| *ip);
+        // A request that brings a key is that key's user, or nobody: it never falls back
+        // to a session cookie, so a forged cross-site request cannot ride on one.
+        if parts.headers.contains_key(AUTHORIZATION) {
+            let caller = ApiCaller::from_request_parts(parts, state).await?;
+            return Ok(Self {
+                user: Some(caller.user),
+                session: auth.session,
+                ip,
+                guest_id: None,
+            });
+        }
         let guest_id = auth
             .session
             .get::<String>(GUEST_KEY)
             .await
             .map_err(|e| AppError::Internal(e.into()))?;
-        let ip = parts
-            .extensions
-            .get::<ClientIp>()
-            .map_or(IpAddr::from([127, 0, 0, 1]), |ClientIp(ip)| *ip);
         Ok(Self {
             user: auth.user,
             session: auth.session,
@@ -209,10 +225,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
 /// An extractor for admin-only routes: everyone else gets 403.
 pub struct Admin(pub User);
 
-impl<S: Send + Sync> FromRequestParts<S> for Admin {
+impl FromRequestParts<AppState> for Admin {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let visitor = Visitor::from_request_parts(parts, state).await?;
         match visitor.user {
             Some(user) if user.role == UserRole::Admin => Ok(Admin(user)),

@@ -6,11 +6,14 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::auth::Owner;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Conversation {
+    /// A random UUID.
     pub id: String,
     pub title: String,
+    /// Unix milliseconds.
     pub created_at: i64,
+    /// Unix milliseconds of the last message.
     pub updated_at: i64,
 }
 
@@ -56,21 +59,23 @@ pub async fn find_conversation(
     .await
 }
 
-/// The owner's most recently active conversations first.
+/// The owner's most recently active conversations first, `limit` of them after `offset`.
 pub async fn list_conversations(
     db: &SqlitePool,
     owner: &Owner,
     limit: i64,
+    offset: i64,
 ) -> sqlx::Result<Vec<Conversation>> {
     let (user_id, guest_id) = (owner.user_id(), owner.guest_id());
     sqlx::query_as!(
         Conversation,
         r#"SELECT id AS "id!", title, created_at, updated_at FROM conversations
            WHERE user_id IS ? AND guest_id IS ?
-           ORDER BY updated_at DESC LIMIT ?"#,
+           ORDER BY updated_at DESC, id LIMIT ? OFFSET ?"#,
         user_id,
         guest_id,
-        limit
+        limit,
+        offset
     )
     .fetch_all(db)
     .await

@@ -1,12 +1,16 @@
-//! The JSON API for conversations and messages. Sending a message streams the answer as
+//! The JSON API (`/api/v1`) for conversations and messages, authenticated by the session
+//! cookie (same-site only) or an API key. Sending a message streams the answer as
 //! server-sent events when the client accepts `text/event-stream`, and otherwise answers
-//! with JSON once the answer has ended.
+//! with JSON once the answer has ended. Every route is in the OpenAPI document (`docs`).
 
 use std::convert::Infallible;
 
 use axum::{
     Json,
-    extract::{Path, State, rejection::JsonRejection},
+    extract::{
+        Path, Query, State,
+        rejection::{JsonRejection, QueryRejection},
+    },
     http::{HeaderMap, StatusCode, header},
     response::{
         IntoResponse, Response,
@@ -16,7 +20,9 @@ use axum::{
 use futures_util::{Stream, StreamExt, stream};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 
+use super::docs::ApiError;
 use crate::{
     AppState,
     auth::Visitor,
@@ -25,28 +31,82 @@ use crate::{
     error::AppError,
 };
 
-/// Conversations returned by the list endpoint.
-const LIST_LIMIT: i64 = 100;
+/// Conversations per page at most.
+const MAX_PAGE: i64 = 100;
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// How many conversations (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    /// How many to skip, most recent first (default 0).
+    #[param(minimum = 0)]
+    offset: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConversationPage {
+    data: Vec<Conversation>,
+    /// Whether more conversations follow this page.
+    has_more: bool,
+}
+
+/// List your conversations, most recently active first.
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", params(PageQuery),
+    responses(
+        (status = 200, body = ConversationPage),
+        (status = 400, body = ApiError, description = "Invalid paging parameters"),
+        (status = 401, body = ApiError, description = "Invalid API key"),
+    ),
+    security((), ("api_key" = [])))]
 pub async fn list_conversations(
     State(state): State<AppState>,
     visitor: Visitor,
-) -> Result<Json<Vec<Conversation>>, AppError> {
+    page: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<ConversationPage>, AppError> {
+    let Query(page) = page.map_err(|e| AppError::Malformed {
+        status: StatusCode::BAD_REQUEST,
+        message: e.body_text(),
+    })?;
+    let limit = page.limit.unwrap_or(20);
+    let offset = page.offset.unwrap_or(0);
+    if !(1..=MAX_PAGE).contains(&limit) || offset < 0 {
+        return Err(AppError::Malformed {
+            status: StatusCode::BAD_REQUEST,
+            message: format!("`limit` must be 1 to {MAX_PAGE} and `offset` 0 or more."),
+        });
+    }
     let Some(owner) = visitor.owner() else {
-        return Ok(Json(Vec::new()));
+        return Ok(Json(ConversationPage {
+            data: Vec::new(),
+            has_more: false,
+        }));
     };
-    Ok(Json(
-        conversations::list_conversations(&state.db, &owner, LIST_LIMIT).await?,
-    ))
+    let mut data = conversations::list_conversations(&state.db, &owner, limit + 1, offset).await?;
+    let has_more = data.len() as i64 > limit;
+    data.truncate(limit as usize);
+    Ok(Json(ConversationPage { data, has_more }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewConversation {
+    /// 1–200 characters; "New conversation" when left out.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     title: Option<String>,
 }
 
+/// Create an empty conversation.
+#[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations",
+    request_body = NewConversation,
+    responses(
+        (status = 201, body = Conversation),
+        (status = 400, body = ApiError), (status = 401, body = ApiError),
+        (status = 415, body = ApiError), (status = 422, body = ApiError),
+    ),
+    security((), ("api_key" = [])))]
 pub async fn create_conversation(
     State(state): State<AppState>,
     mut visitor: Visitor,
@@ -63,13 +123,22 @@ pub async fn create_conversation(
     Ok((StatusCode::CREATED, Json(conversation)))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ConversationWithMessages {
     #[serde(flatten)]
     conversation: Conversation,
+    /// Oldest first.
     messages: Vec<Message>,
 }
 
+/// A conversation with its messages.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations",
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses(
+        (status = 200, body = ConversationWithMessages),
+        (status = 401, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security((), ("api_key" = [])))]
 pub async fn show_conversation(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -87,12 +156,24 @@ pub async fn show_conversation(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rename {
+    #[schema(min_length = 1, max_length = 200)]
     title: String,
 }
 
+/// Rename a conversation.
+#[utoipa::path(patch, path = "/api/v1/conversations/{id}", tag = "conversations",
+    params(("id" = String, Path, description = "The conversation's id")),
+    request_body = Rename,
+    responses(
+        (status = 200, body = Conversation),
+        (status = 400, body = ApiError), (status = 401, body = ApiError),
+        (status = 404, body = ApiError), (status = 415, body = ApiError),
+        (status = 422, body = ApiError),
+    ),
+    security((), ("api_key" = [])))]
 pub async fn rename_conversation(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -112,6 +193,14 @@ pub async fn rename_conversation(
     Ok(Json(conversation))
 }
 
+/// Delete a conversation and its messages (stopping an answer being written).
+#[utoipa::path(delete, path = "/api/v1/conversations/{id}", tag = "conversations",
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security((), ("api_key" = [])))]
 pub async fn delete_conversation(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -125,12 +214,40 @@ pub async fn delete_conversation(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMessage {
+    /// Up to MAX_MESSAGE_CHARS characters; not blank.
+    #[schema(min_length = 1)]
     content: String,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Exchange {
+    /// The saved question.
+    question: Option<Message>,
+    /// The answer as saved: its `status` and `error` say how it ended.
+    answer: Message,
+}
+
+/// Send a message and get the model's answer: as server-sent events (`start`, `delta`
+/// with `{"content"}`, `done` with the saved answer) when `Accept: text/event-stream`,
+/// otherwise as JSON once the answer has ended.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "messages",
+    params(("id" = String, Path, description = "The conversation's id")),
+    request_body = NewMessage,
+    responses(
+        (status = 200, body = Exchange, description = "The question and the answer",
+            content_type = "application/json"),
+        (status = 400, body = ApiError), (status = 401, body = ApiError),
+        (status = 404, body = ApiError),
+        (status = 409, body = ApiError, description = "An answer is still being written"),
+        (status = 413, body = ApiError), (status = 415, body = ApiError),
+        (status = 422, body = ApiError),
+        (status = 429, body = ApiError, description = "A daily allowance or a rate is spent; see Retry-After"),
+        (status = 503, body = ApiError, description = "Model calls are paused; see Retry-After"),
+    ),
+    security((), ("api_key" = [])))]
 pub async fn send_message(
     State(state): State<AppState>,
     mut visitor: Visitor,
@@ -151,9 +268,18 @@ pub async fn send_message(
     }
     let question = turn.question.clone();
     let answer = turn.finish().await;
-    Ok(Json(json!({ "question": question, "answer": answer })).into_response())
+    Ok(Json(Exchange { question, answer }).into_response())
 }
 
+/// Stop the answer being written in a conversation.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/stop", tag = "messages",
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses(
+        (status = 202, description = "The answer is being stopped"),
+        (status = 204, description = "No answer was being written"),
+        (status = 401, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security((), ("api_key" = [])))]
 pub async fn stop_answer(
     State(state): State<AppState>,
     visitor: Visitor,

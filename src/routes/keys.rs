@@ -72,10 +72,10 @@ pub struct Member {
     user: User,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Member {
+impl FromRequestParts<AppState> for Member {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let visitor = Visitor::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;

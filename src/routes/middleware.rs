@@ -73,10 +73,14 @@ pub async fn refuse_cross_site(
     request: Request,
     next: Next,
 ) -> Response {
+    // A request with a key (all of `/v1`, and API clients of `/api/v1`) is authenticated
+    // by that key alone, which a browser never adds by itself.
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
-    ) {
+    ) || request.uri().path().starts_with("/v1/")
+        || request.headers().contains_key(header::AUTHORIZATION)
+    {
         return next.run(request).await;
     }
     let headers = request.headers();
@@ -141,8 +145,9 @@ pub fn security_headers(https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>>
     }
     headers
         .into_iter()
+        // A handler may set its own page-specific header (the API reference's CSP).
         .map(|(name, value)| {
-            SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
+            SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
         })
         .collect()
 }

@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod api;
 mod assets;
+mod docs;
 mod health;
 mod keys;
 mod limits;
@@ -113,20 +114,22 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/invites", post(admin::create_invite))
         // JSON API
         .route(
-            "/api/conversations",
+            "/api/v1/conversations",
             get(api::list_conversations).post(api::create_conversation),
         )
         .route(
-            "/api/conversations/{id}",
+            "/api/v1/conversations/{id}",
             get(api::show_conversation)
                 .patch(api::rename_conversation)
                 .delete(api::delete_conversation),
         )
         .route(
-            "/api/conversations/{id}/messages",
+            "/api/v1/conversations/{id}/messages",
             post(api::send_message).layer(messages.clone()),
         )
-        .route("/api/conversations/{id}/stop", post(api::stop_answer))
+        .route("/api/v1/conversations/{id}/stop", post(api::stop_answer))
+        .route("/api/openapi.json", get(docs::openapi_json))
+        .route("/api/docs", get(docs::show_docs))
         // OpenAI-compatible API (bearer keys)
         .route("/v1/models", get(openai::list_models))
         .route(

@@ -40,7 +40,7 @@ async fn the_session_cookie_is_http_only_lax_and_secure_with_the_host_prefix_ove
 
     let plain = TestApp::spawn().await;
     let response = http_client()
-        .post(plain.url("/api/conversations"))
+        .post(plain.url("/api/v1/conversations"))
         .json(&json!({}))
         .send()
         .await
@@ -61,7 +61,7 @@ async fn the_session_id_changes_at_login_and_the_old_cookie_is_dead_after_logout
 
     let browser = http_client();
     let guest = browser
-        .post(app.url("/api/conversations"))
+        .post(app.url("/api/v1/conversations"))
         .json(&json!({}))
         .send()
         .await
@@ -223,14 +223,14 @@ async fn a_guest_who_signs_up_keeps_their_conversations() {
     let elsewhere = http_client();
     app.log_in(&elsewhere, "kept@example.com", PASSWORD).await;
     let listed: serde_json::Value = elsewhere
-        .get(app.url("/api/conversations"))
+        .get(app.url("/api/v1/conversations"))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert_eq!(listed[0]["id"], conversation.as_str());
+    assert_eq!(listed["data"][0]["id"], conversation.as_str());
 }
 
 #[tokio::test]
@@ -241,7 +241,7 @@ async fn another_owners_conversation_is_not_found_on_every_route() {
     let bob = app.sign_up("bob@example.com").await;
     let guest = http_client();
     guest
-        .post(app.url("/api/conversations"))
+        .post(app.url("/api/v1/conversations"))
         .json(&json!({}))
         .send()
         .await
@@ -267,23 +267,27 @@ async fn another_owners_conversation_is_not_found_on_every_route() {
                 "title=mine",
             ),
             ("POST", format!("/conversations/{conversation}/delete"), ""),
-            ("GET", format!("/api/conversations/{conversation}"), ""),
+            ("GET", format!("/api/v1/conversations/{conversation}"), ""),
             (
                 "POST",
-                format!("/api/conversations/{conversation}/messages"),
+                format!("/api/v1/conversations/{conversation}/messages"),
                 r#"{"content":"hi"}"#,
             ),
             (
                 "POST",
-                format!("/api/conversations/{conversation}/stop"),
+                format!("/api/v1/conversations/{conversation}/stop"),
                 "",
             ),
             (
                 "PATCH",
-                format!("/api/conversations/{conversation}"),
+                format!("/api/v1/conversations/{conversation}"),
                 r#"{"title":"mine"}"#,
             ),
-            ("DELETE", format!("/api/conversations/{conversation}"), ""),
+            (
+                "DELETE",
+                format!("/api/v1/conversations/{conversation}"),
+                "",
+            ),
         ];
         for (method, path, body) in requests {
             let content_type = if body.starts_with('{') {
@@ -301,7 +305,7 @@ async fn another_owners_conversation_is_not_found_on_every_route() {
             assert_eq!(response.status(), 404, "{method} {path}");
         }
         let listed: serde_json::Value = intruder
-            .get(app.url("/api/conversations"))
+            .get(app.url("/api/v1/conversations"))
             .send()
             .await
             .unwrap()
@@ -309,7 +313,7 @@ async fn another_owners_conversation_is_not_found_on_every_route() {
             .await
             .unwrap();
         assert!(
-            listed
+            listed["data"]
                 .as_array()
                 .unwrap()
                 .iter()
@@ -318,14 +322,14 @@ async fn another_owners_conversation_is_not_found_on_every_route() {
     }
     assert_eq!(app.mock.posts(), 0);
     let listed: serde_json::Value = alice
-        .get(app.url("/api/conversations"))
+        .get(app.url("/api/v1/conversations"))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert_eq!(listed[0]["title"], "Test", "untouched");
+    assert_eq!(listed["data"][0]["title"], "Test", "untouched");
 }
 
 #[tokio::test]

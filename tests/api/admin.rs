@@ -92,7 +92,7 @@ async fn send(
     content: &str,
 ) -> reqwest::Response {
     client
-        .post(app.url(&format!("/api/conversations/{conversation}/messages")))
+        .post(app.url(&format!("/api/v1/conversations/{conversation}/messages")))
         .json(&json!({ "content": content }))
         .send()
         .await
@@ -425,10 +425,10 @@ async fn a_disabled_user_is_logged_out_and_cannot_log_in_until_enabled() {
     let id = user_id(&app, "user@example.com").await;
     app.create_conversation_as(&user).await;
     let list = |client: reqwest::Client| {
-        let url = app.url("/api/conversations");
+        let url = app.url("/api/v1/conversations");
         async move {
             let body: Value = client.get(url).send().await.unwrap().json().await.unwrap();
-            body.as_array().unwrap().len()
+            body["data"].as_array().unwrap().len()
         }
     };
     assert_eq!(list(user.clone()).await, 1);

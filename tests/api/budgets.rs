@@ -58,7 +58,7 @@ async fn a_forged_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() 
     let forger = http_client();
     let theirs = app.create_conversation_as(&forger).await;
     let forged = forger
-        .post(app.url(&format!("/api/conversations/{theirs}/messages")))
+        .post(app.url(&format!("/api/v1/conversations/{theirs}/messages")))
         .header("x-forwarded-for", "203.0.113.77")
         .json(&serde_json::json!({ "content": "I am someone else" }))
         .send()
@@ -81,7 +81,7 @@ async fn a_forged_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() 
         let client = http_client();
         let id = proxied.create_conversation_as(&client).await;
         let response = client
-            .post(proxied.url(&format!("/api/conversations/{id}/messages")))
+            .post(proxied.url(&format!("/api/v1/conversations/{id}/messages")))
             .header("x-forwarded-for", address)
             .json(&serde_json::json!({ "content": "hi" }))
             .send()
@@ -288,7 +288,7 @@ async fn one_address_hammering_is_limited_while_another_chats_normally() {
         async move {
             let id = app.create_conversation_as(&client).await;
             let response = client
-                .post(app.url(&format!("/api/conversations/{id}/messages")))
+                .post(app.url(&format!("/api/v1/conversations/{id}/messages")))
                 .header("x-forwarded-for", address)
                 .json(&serde_json::json!({ "content": "hi" }))
                 .send()

@@ -192,7 +192,7 @@ async fn an_unknown_conversation_is_404_for_pages_and_the_api() {
     );
     assert!(page.text().await.unwrap().contains("does not exist"));
 
-    let api = app.get(&format!("/api/conversations/{missing}")).await;
+    let api = app.get(&format!("/api/v1/conversations/{missing}")).await;
     assert_eq!(api.status(), 404);
     let body: serde_json::Value = api.json().await.unwrap();
     assert!(
@@ -242,7 +242,7 @@ async fn empty_and_oversized_messages_are_refused_and_store_nothing() {
     // A body over the request limit is refused before it is parsed.
     let huge = app
         .client
-        .post(app.url(&format!("/api/conversations/{conversation}/messages")))
+        .post(app.url(&format!("/api/v1/conversations/{conversation}/messages")))
         .json(&json!({ "content": "y".repeat(300 * 1024) }))
         .send()
         .await
@@ -251,7 +251,7 @@ async fn empty_and_oversized_messages_are_refused_and_store_nothing() {
 
     let invalid = app
         .client
-        .post(app.url(&format!("/api/conversations/{conversation}/messages")))
+        .post(app.url(&format!("/api/v1/conversations/{conversation}/messages")))
         .header("content-type", "application/json")
         .body("{\"content\": ")
         .send()
@@ -314,7 +314,7 @@ async fn stop_ends_the_answer_and_keeps_what_arrived() {
     let stopper = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
         app.client
-            .post(app.url(&format!("/api/conversations/{conversation}/stop")))
+            .post(app.url(&format!("/api/v1/conversations/{conversation}/stop")))
             .send()
             .await
             .unwrap()
@@ -376,9 +376,9 @@ async fn conversations_can_be_renamed_and_deleted() {
         .await;
     let location = response.headers()["location"].to_str().unwrap().to_string();
     let id = location.trim_start_matches("/conversations/").to_string();
-    let listed: serde_json::Value = app.get("/api/conversations").await.json().await.unwrap();
+    let listed: serde_json::Value = app.get("/api/v1/conversations").await.json().await.unwrap();
     assert_eq!(
-        listed[0]["title"], "A question",
+        listed["data"][0]["title"], "A question",
         "titled after the first line"
     );
 
@@ -401,7 +401,7 @@ async fn conversations_can_be_renamed_and_deleted() {
 
     let patched = app
         .client
-        .patch(app.url(&format!("/api/conversations/{id}")))
+        .patch(app.url(&format!("/api/v1/conversations/{id}")))
         .json(&json!({ "title": "Via the API" }))
         .send()
         .await
@@ -422,7 +422,7 @@ async fn conversations_can_be_renamed_and_deleted() {
     );
     let again = app
         .client
-        .delete(app.url(&format!("/api/conversations/{id}")))
+        .delete(app.url(&format!("/api/v1/conversations/{id}")))
         .send()
         .await
         .unwrap();
@@ -441,4 +441,112 @@ async fn unusual_characters_are_stored_and_shown_safely() {
     assert_eq!(app.mock.requests()[0]["messages"][1]["content"], content);
     let page = app.get(&format!("/conversations/{conversation}")).await;
     assert_eq!(page.status(), 200);
+}
+
+#[tokio::test]
+async fn conversations_are_listed_in_pages() {
+    let app = TestApp::spawn().await;
+    for _ in 0..3 {
+        app.create_conversation().await;
+    }
+    let first: serde_json::Value = app
+        .get("/api/v1/conversations?limit=2")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["data"].as_array().unwrap().len(), 2);
+    assert_eq!(first["has_more"], true);
+    let rest: serde_json::Value = app
+        .get("/api/v1/conversations?limit=2&offset=2")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["data"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["has_more"], false);
+    assert_eq!(app.get("/api/v1/conversations?limit=0").await.status(), 400);
+    assert_eq!(
+        app.get("/api/v1/conversations?limit=abc").await.status(),
+        400
+    );
+}
+
+#[tokio::test]
+async fn the_json_api_takes_an_api_key_instead_of_a_cookie() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("keyed@example.com").await;
+    let client = reqwest::Client::new();
+    let created: serde_json::Value = client
+        .post(app.url("/api/v1/conversations"))
+        .bearer_auth(&key)
+        // A key makes a request safe from cross-site forgery: no cookie is involved.
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({ "title": "via key" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let answer: serde_json::Value = client
+        .post(app.url(&format!("/api/v1/conversations/{id}/messages")))
+        .bearer_auth(&key)
+        .json(&json!({ "content": "hello" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["answer"]["status"], "complete");
+    let bad = client
+        .get(app.url("/api/v1/conversations"))
+        .bearer_auth("ps_nope_nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401, "a bad key never falls back to a cookie");
+}
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_api_route_and_the_reference_page_is_pinned() {
+    let app = TestApp::spawn().await;
+    let document: serde_json::Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = document["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/conversations",
+        "/api/v1/conversations/{id}",
+        "/api/v1/conversations/{id}/messages",
+        "/api/v1/conversations/{id}/stop",
+        "/v1/chat/completions",
+        "/v1/models",
+    ] {
+        assert!(paths.contains_key(path), "{path} is not documented");
+    }
+    assert!(
+        paths["/v1/chat/completions"]["post"]["responses"]
+            .as_object()
+            .unwrap()
+            .contains_key("429")
+    );
+    let docs = app.get("/api/docs").await;
+    let csp = docs.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("https://cdn.jsdelivr.net"),
+        "only this page allows the CDN"
+    );
+    let html = docs.text().await.unwrap();
+    assert!(html.contains("integrity=\"sha384-"));
+    assert!(html.contains("@scalar/api-reference@1.76.0"));
+    let home_csp = app.get("/").await.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(!home_csp.contains("jsdelivr"));
 }

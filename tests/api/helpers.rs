@@ -183,7 +183,7 @@ impl TestApp {
 
     pub async fn create_conversation_as(&self, client: &reqwest::Client) -> String {
         let response = client
-            .post(self.url("/api/conversations"))
+            .post(self.url("/api/v1/conversations"))
             .json(&serde_json::json!({ "title": "Test" }))
             .send()
             .await
@@ -208,7 +208,7 @@ impl TestApp {
         content: &str,
     ) -> reqwest::Response {
         client
-            .post(self.url(&format!("/api/conversations/{conversation}/messages")))
+            .post(self.url(&format!("/api/v1/conversations/{conversation}/messages")))
             .header("accept", "text/event-stream")
             .json(&serde_json::json!({ "content": content }))
             .send()
@@ -226,7 +226,7 @@ impl TestApp {
     /// The conversation's messages as the API returns them.
     pub async fn messages(&self, conversation: &str) -> Vec<Value> {
         let body: Value = self
-            .get(&format!("/api/conversations/{conversation}"))
+            .get(&format!("/api/v1/conversations/{conversation}"))
             .await
             .json()
             .await

@@ -24,7 +24,7 @@ async fn health_and_readiness_probes_answer() {
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
     let app = TestApp::spawn().await;
-    for path in ["/", "/healthz", "/nowhere", "/api/conversations/nope"] {
+    for path in ["/", "/healthz", "/nowhere", "/api/v1/conversations/nope"] {
         let response = app.get(path).await;
         let id = response
             .headers()
@@ -54,7 +54,9 @@ async fn a_server_error_shows_a_generic_message_and_the_request_id_but_not_the_c
         "the cause stays in the log"
     );
 
-    let api = app.get(&format!("/api/conversations/{conversation}")).await;
+    let api = app
+        .get(&format!("/api/v1/conversations/{conversation}"))
+        .await;
     assert_eq!(api.status(), 500);
     let body: serde_json::Value = api.json().await.unwrap();
     assert!(!body.to_string().contains("no such table"));

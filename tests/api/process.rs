@@ -64,7 +64,7 @@ async fn sigterm_lets_the_open_answer_finish_and_exits_zero() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let conversation: serde_json::Value = client
-        .post(format!("{base}/api/conversations"))
+        .post(format!("{base}/api/v1/conversations"))
         .json(&serde_json::json!({}))
         .send()
         .await
@@ -75,7 +75,7 @@ async fn sigterm_lets_the_open_answer_finish_and_exits_zero() {
     let id = conversation["id"].as_str().unwrap();
     // The demo model takes about three seconds to stream its answer.
     let response = client
-        .post(format!("{base}/api/conversations/{id}/messages"))
+        .post(format!("{base}/api/v1/conversations/{id}/messages"))
         .header("accept", "text/event-stream")
         .json(&serde_json::json!({ "content": "hello" }))
         .send()

@@ -40,7 +40,7 @@ async fn security_headers_are_on_pages_errors_and_streams() {
     assert_security_headers(&app.get("/static/app.js").await, "static file");
     let too_large = app
         .client
-        .post(app.url(&format!("/api/conversations/{conversation}/messages")))
+        .post(app.url(&format!("/api/v1/conversations/{conversation}/messages")))
         .json(&json!({ "content": "z".repeat(300 * 1024) }))
         .send()
         .await
@@ -56,7 +56,9 @@ async fn security_headers_are_on_pages_errors_and_streams() {
         .execute(&app.db)
         .await
         .unwrap();
-    let failed = app.get(&format!("/api/conversations/{conversation}")).await;
+    let failed = app
+        .get(&format!("/api/v1/conversations/{conversation}"))
+        .await;
     assert_eq!(failed.status(), 500);
     assert_security_headers(&failed, "500");
     // Plain http here: no HSTS.
@@ -86,14 +88,14 @@ async fn cross_site_posts_are_refused_on_every_state_changing_route() {
         ("POST", format!("/conversations/{conversation}/stop")),
         ("POST", format!("/conversations/{conversation}/rename")),
         ("POST", format!("/conversations/{conversation}/delete")),
-        ("POST", "/api/conversations".to_string()),
-        ("PATCH", format!("/api/conversations/{conversation}")),
-        ("DELETE", format!("/api/conversations/{conversation}")),
+        ("POST", "/api/v1/conversations".to_string()),
+        ("PATCH", format!("/api/v1/conversations/{conversation}")),
+        ("DELETE", format!("/api/v1/conversations/{conversation}")),
         (
             "POST",
-            format!("/api/conversations/{conversation}/messages"),
+            format!("/api/v1/conversations/{conversation}/messages"),
         ),
-        ("POST", format!("/api/conversations/{conversation}/stop")),
+        ("POST", format!("/api/v1/conversations/{conversation}/stop")),
         ("POST", "/signup".to_string()),
         ("POST", "/login".to_string()),
         ("POST", "/logout".to_string()),
@@ -127,14 +129,14 @@ async fn cross_site_posts_are_refused_on_every_state_changing_route() {
         .await
         .unwrap();
     assert_eq!(users, 0, "no account was created cross-site");
-    let listed: serde_json::Value = app.get("/api/conversations").await.json().await.unwrap();
-    assert_eq!(listed.as_array().unwrap().len(), 1);
-    assert_eq!(listed[0]["title"], "Test", "not renamed");
+    let listed: serde_json::Value = app.get("/api/v1/conversations").await.json().await.unwrap();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["data"][0]["title"], "Test", "not renamed");
 
     // The site's own origin and same-origin fetches pass.
     let own = app
         .client
-        .post(app.url("/api/conversations"))
+        .post(app.url("/api/v1/conversations"))
         .header("origin", &app.address)
         .header("sec-fetch-site", "same-origin")
         .json(&json!({}))

@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 use sqlx::SqlitePool;
 
 use self::request::{Role, Stop, TextMessage};
-use super::middleware::ClientIp;
+use super::{docs::OpenAiError, middleware::ClientIp};
 use crate::{
     AppState,
     auth::{Owner, api_key::ApiCaller},
@@ -60,6 +60,67 @@ pub(super) fn models(state: &AppState) -> Vec<(String, String)> {
     models
 }
 
+/// `GET /v1/models`'s body.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ModelList {
+    object: String,
+    data: Vec<ModelEntry>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ModelEntry {
+    id: String,
+    object: String,
+    created: i64,
+    owned_by: String,
+}
+
+/// A non-streamed `chat.completion` (a stream sends `chat.completion.chunk` events and
+/// `[DONE]`, as OpenAI does).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ChatCompletion {
+    id: String,
+    object: String,
+    created: i64,
+    model: String,
+    choices: Vec<ChatCompletionChoice>,
+    usage: Option<ChatCompletionUsage>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ChatCompletionChoice {
+    index: u32,
+    message: ChatCompletionMessage,
+    finish_reason: String,
+    logprobs: Option<String>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ChatCompletionMessage {
+    role: String,
+    content: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ChatCompletionUsage {
+    prompt_tokens: u32,
+    completion_tokens: u32,
+    total_tokens: u32,
+}
+
+/// The models this deployment offers.
+#[utoipa::path(get, path = "/v1/models", tag = "openai",
+    responses(
+        (status = 200, body = ModelList),
+        (status = 401, body = OpenAiError),
+    ),
+    security(("api_key" = [])))]
 pub async fn list_models(State(state): State<AppState>, _caller: ApiCaller) -> Json<Value> {
     let data: Vec<Value> = models(&state)
         .into_iter()
@@ -68,6 +129,23 @@ pub async fn list_models(State(state): State<AppState>, _caller: ApiCaller) -> J
     Json(json!({ "object": "list", "data": data }))
 }
 
+/// Create a chat completion, streamed (`"stream": true`) or not. The key owner's budgets
+/// apply; parameters outside the documented list are refused.
+#[utoipa::path(post, path = "/v1/chat/completions", tag = "openai",
+    request_body = request::ChatRequest,
+    responses(
+        (status = 200, body = ChatCompletion, description = "The completion (or, when streamed, `text/event-stream` chunks)"),
+        (status = 400, body = OpenAiError, description = "Invalid request or a parameter this deployment does not allow"),
+        (status = 401, body = OpenAiError, description = "Invalid API key"),
+        (status = 404, body = OpenAiError, description = "Unknown model"),
+        (status = 413, body = OpenAiError, description = "Request too large"),
+        (status = 415, body = OpenAiError),
+        (status = 422, body = OpenAiError),
+        (status = 429, body = OpenAiError, description = "A budget or rate is spent; see Retry-After"),
+        (status = 502, body = OpenAiError, description = "The model server failed"),
+        (status = 503, body = OpenAiError, description = "Model calls are paused or the provider is unavailable"),
+    ),
+    security(("api_key" = [])))]
 pub async fn create_chat_completion(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -26,19 +26,24 @@ pub const ALLOWED: &[&str] = &[
     "user",
 ];
 
-#[derive(Debug, Deserialize)]
+/// The body of `POST /v1/chat/completions`. Parameters not listed here are refused.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ChatRequest {
+    /// A model from `GET /v1/models`.
     pub model: String,
     pub messages: Vec<RequestMessage>,
     #[serde(default)]
     pub stream: bool,
     #[serde(default)]
     pub stream_options: Option<StreamOptions>,
+    /// Capped at the deployment's `max_output_tokens`.
     pub max_tokens: Option<u32>,
+    /// Same as `max_tokens`.
     pub max_completion_tokens: Option<u32>,
     pub temperature: Option<f32>,
     pub top_p: Option<f32>,
     pub stop: Option<Stop>,
+    /// Must be 1.
     pub n: Option<u32>,
     pub presence_penalty: Option<f32>,
     pub frequency_penalty: Option<f32>,
@@ -48,7 +53,7 @@ pub struct ChatRequest {
     pub user: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StreamOptions {
     #[serde(default)]
@@ -59,16 +64,19 @@ pub struct StreamOptions {
     pub include_obfuscation: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Stop {
     One(String),
     Many(Vec<String>),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RequestMessage {
+    /// `system`, `developer`, `user` or `assistant`.
     pub role: String,
+    /// A string, or a list of `{"type": "text", "text": …}` parts.
+    #[schema(value_type = String)]
     pub content: Value,
     /// Accepted and not forwarded.
     #[serde(default)]

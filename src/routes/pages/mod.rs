@@ -52,7 +52,7 @@ impl Layout {
         active: Option<&str>,
     ) -> Result<Self, AppError> {
         let conversations = match visitor.owner() {
-            Some(owner) => list_conversations(&state.db, &owner, SIDEBAR_CONVERSATIONS).await?,
+            Some(owner) => list_conversations(&state.db, &owner, SIDEBAR_CONVERSATIONS, 0).await?,
             None => Vec::new(),
         };
         Ok(Self {

@@ -1,0 +1,138 @@
+//! The OpenAPI 3.1 document of `/api/v1` and `/v1`, generated from the handlers with
+//! utoipa, and an interactive reference (Scalar) to read and try it.
+
+use std::sync::LazyLock;
+
+use axum::{
+    http::{HeaderValue, header},
+    response::{Html, IntoResponse, Response},
+};
+use serde::Serialize;
+use utoipa::{
+    Modify, OpenApi, ToSchema,
+    openapi::security::{Http, HttpAuthScheme, SecurityScheme},
+};
+
+use super::{api, openai};
+
+/// The error body of `/api/v1`.
+#[derive(Serialize, ToSchema)]
+pub struct ApiError {
+    error: ApiErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiErrorDetail {
+    status: u16,
+    /// What went wrong and what to do about it.
+    message: String,
+    /// Quote it when reporting a server error.
+    request_id: Option<String>,
+}
+
+/// The error body of `/v1`, in OpenAI's shape.
+#[derive(Serialize, ToSchema)]
+pub struct OpenAiError {
+    error: OpenAiErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OpenAiErrorDetail {
+    message: String,
+    /// e.g. `invalid_request_error`, `rate_limit_error`, `server_error`.
+    r#type: String,
+    param: Option<String>,
+    /// e.g. `invalid_api_key`, `model_not_found`, `rate_limit_exceeded`.
+    code: Option<String>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "promptship API",
+        description = "Conversations and messages (`/api/v1`, by session cookie or API key) and an OpenAI-compatible API (`/v1`, by API key). Create keys at /settings/keys and send them as `Authorization: Bearer <key>`."
+    ),
+    paths(
+        api::list_conversations,
+        api::create_conversation,
+        api::show_conversation,
+        api::rename_conversation,
+        api::delete_conversation,
+        api::send_message,
+        api::stop_answer,
+        openai::create_chat_completion,
+        openai::list_models,
+    ),
+    components(schemas(ApiError, OpenAiError)),
+    modifiers(&BearerKeys),
+    tags(
+        (name = "conversations", description = "Your conversations"),
+        (name = "messages", description = "Messages and the model's answers"),
+        (name = "openai", description = "The OpenAI-compatible API"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerKeys;
+
+impl Modify for BearerKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
+    ApiDoc::openapi()
+        .to_json()
+        .expect("the OpenAPI document serializes")
+});
+
+pub async fn openapi_json() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        DOCUMENT.as_str(),
+    )
+        .into_response()
+}
+
+/// Scalar from a CDN, pinned and checked with Subresource Integrity (the same file as
+/// the npm package @scalar/api-reference 1.76.0), so the binary stays small and a
+/// tampered copy is refused by the browser. Only this page's CSP allows that origin.
+const DOCS_PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>API reference · promptship</title>
+</head>
+<body>
+  <script id="api-reference" data-url="/api/openapi.json"></script>
+  <script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.76.0/dist/browser/standalone.js"
+          integrity="sha384-oH1C0RwqcwbVXkC+r8A+4qRoyEUQdtxAzOwumkxZtQBBcsy61FOoPt7B50OVJYYQ"
+          crossorigin="anonymous"></script>
+</body>
+</html>
+"#;
+
+const DOCS_CSP: &str = "default-src 'self'; script-src 'self' https://cdn.jsdelivr.net; \
+    style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.scalar.com; \
+    font-src 'self' data: https://fonts.scalar.com; img-src 'self' data:; connect-src 'self'; \
+    object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+pub async fn show_docs() -> Response {
+    (
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DOCS_CSP),
+        )],
+        Html(DOCS_PAGE),
+    )
+        .into_response()
+}
