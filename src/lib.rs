@@ -85,7 +85,7 @@ impl AppState {
         }
         let (base_url, api_key, model) = match &config.provider {
             Provider::Demo => {
-                let base_url = llm::demo::spawn()
+                let base_url = llm::demo::spawn(config.demo_word_delay)
                     .await
                     .context("cannot start the demo model")?;
                 tracing::info!(

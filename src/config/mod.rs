@@ -33,6 +33,8 @@ pub struct Config {
     pub site_path: Option<PathBuf>,
     /// The public https URL of the deployment, for links and cookies (`PUBLIC_URL`).
     pub public_url: Option<String>,
+    /// Pause between the demo model's streamed words (`DEMO_WORD_DELAY_MS`).
+    pub demo_word_delay: Duration,
     /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`: IPs or CIDRs,
     /// comma-separated); from anyone else the header is ignored.
     pub trusted_proxies: Vec<IpNet>,
@@ -224,6 +226,11 @@ impl Config {
             "PUBLIC_URL",
             "the public URL, e.g. https://chat.example.com",
         );
+        let demo_word_delay = Duration::from_millis(read.parse(
+            "DEMO_WORD_DELAY_MS",
+            30,
+            "a whole number of milliseconds",
+        ));
         let mut trusted_proxies = Vec::new();
         for entry in read
             .string("TRUSTED_PROXIES")
@@ -310,6 +317,7 @@ impl Config {
             provider,
             site_path,
             public_url,
+            demo_word_delay,
             trusted_proxies,
             log_format,
             upstream_timeout,

@@ -6,6 +6,7 @@ use std::{convert::Infallible, time::Duration};
 
 use axum::{
     Json, Router,
+    extract::State,
     response::{
         IntoResponse, Response,
         sse::{Event, Sse},
@@ -20,29 +21,27 @@ use serde_json::{Value, json};
 /// The model name the demo reports.
 pub const MODEL: &str = "promptship-demo";
 
-/// Pause between streamed words: slow enough to watch the answer arrive.
-const WORD_DELAY: Duration = Duration::from_millis(30);
-
 /// Starts the demo model on a loopback port of its own (never reachable from outside)
-/// and returns its base URL, including `/v1`.
-pub async fn spawn() -> anyhow::Result<String> {
+/// and returns its base URL, including `/v1`. `word_delay` paces the streamed words.
+pub async fn spawn(word_delay: Duration) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
     tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, router()).await {
+        if let Err(error) = axum::serve(listener, router(word_delay)).await {
             tracing::error!(%error, "the demo model stopped");
         }
     });
     Ok(format!("http://{addr}/v1"))
 }
 
-pub fn router() -> Router {
+pub fn router(word_delay: Duration) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/models", get(list_models))
+        .with_state(word_delay)
 }
 
 #[derive(Deserialize)]
@@ -74,7 +73,10 @@ async fn list_models() -> Json<Value> {
     }))
 }
 
-async fn chat_completions(Json(request): Json<ChatRequest>) -> Response {
+async fn chat_completions(
+    State(word_delay): State<Duration>,
+    Json(request): Json<ChatRequest>,
+) -> Response {
     let answer = answer(&request.messages);
     let prompt_tokens = request
         .messages
@@ -127,8 +129,8 @@ async fn chat_completions(Json(request): Json<ChatRequest>) -> Response {
     }
     let body = stream::iter(events.into_iter().map(|e| e.to_string()))
         .chain(stream::once(async { "[DONE]".to_string() }))
-        .then(|data| async move {
-            tokio::time::sleep(WORD_DELAY).await;
+        .then(move |data| async move {
+            tokio::time::sleep(word_delay).await;
             Ok::<_, Infallible>(Event::default().data(data))
         });
     Sse::new(body).into_response()
