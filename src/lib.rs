@@ -5,7 +5,8 @@
 //! - [`routes`] — every URL, the middleware, pages (Askama + htmx), the JSON API, probes.
 //! - [`chat`] — a turn: save the question, call the model, relay the answer, save it.
 //! - [`llm`] — the model client (async-openai) and the built-in demo model.
-//! - [`db`] — SQLite pool, migrations, and the SQL of each table.
+//! - [`db`] — SQLite pool, migrations, backups, and the SQL of each table.
+//! - [`doctor`] — `promptship doctor`: checks a deployment's settings.
 //! - [`markdown`] — model output to sanitized HTML.
 //! - [`error`] — the one `AppError`, mapped to a status and a body.
 //! - [`telemetry`] — logs.
@@ -22,6 +23,7 @@ pub mod budget;
 pub mod chat;
 pub mod config;
 pub mod db;
+pub mod doctor;
 pub mod error;
 pub mod llm;
 pub mod markdown;

@@ -22,6 +22,16 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Check that the server at BIND_ADDR answers /healthz (for container health checks).
+    Healthcheck,
+    /// Write an online, integrity-checked copy of the database to FILE.
+    Backup {
+        /// Where to write the copy (must not exist).
+        file: std::path::PathBuf,
+    },
+    /// Check the configuration, the database and the model server; print the resolved
+    /// settings with secrets redacted. Exits non-zero on any problem.
+    Doctor,
     /// Create an admin account (or make an existing one admin). The password is read
     /// from ADMIN_PASSWORD, or else from the first line of standard input.
     CreateAdmin {
@@ -53,6 +63,9 @@ fn main() -> ExitCode {
             Command::Serve => serve(config, site).await,
             Command::Migrate => migrate(&config).await,
             Command::CreateAdmin { email } => create_admin(&config, &email).await,
+            Command::Healthcheck => healthcheck(&config).await,
+            Command::Backup { file } => backup(&config, &file).await,
+            Command::Doctor => doctor(config, site).await,
         }
     });
     match result {
@@ -116,6 +129,51 @@ async fn create_admin(config: &Config, email: &str) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     db::close(&pool).await;
     println!("{} is an admin (user {})", user.email, user.id);
+    Ok(())
+}
+
+async fn healthcheck(config: &Config) -> anyhow::Result<()> {
+    let mut addr = config.bind_addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()?;
+    let response = client.get(format!("http://{addr}/healthz")).send().await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "/healthz answered {}",
+        response.status()
+    );
+    Ok(())
+}
+
+async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let pool = db::connect(&config.database_url).await?;
+    let bytes = db::backup::backup(&pool, file).await?;
+    pool.close().await;
+    println!(
+        "backup written to {} ({bytes} bytes, integrity ok)",
+        file.display()
+    );
+    Ok(())
+}
+
+async fn doctor(config: Config, site: Site) -> anyhow::Result<()> {
+    println!("configuration (secrets redacted):\n{config:#?}");
+    println!(
+        "site: {} (model {}, max_output_tokens {})",
+        site.name, site.model, site.max_output_tokens
+    );
+    let problems = promptship::doctor::check(&config).await;
+    for (ok, line) in &problems {
+        println!("{} {line}", if *ok { "ok  " } else { "FAIL" });
+    }
+    let failed = problems.iter().filter(|(ok, _)| !ok).count();
+    anyhow::ensure!(failed == 0, "{failed} check(s) failed");
+    println!("all checks passed");
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod api_keys;
+pub mod backup;
 pub mod conversations;
 pub mod messages;
 pub mod usage;

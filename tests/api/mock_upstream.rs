@@ -86,6 +86,10 @@ impl MockUpstream {
         let state = Arc::new(MockState::default());
         let app = Router::new()
             .route("/v1/chat/completions", post(chat_completions))
+            .route(
+                "/v1/models",
+                axum::routing::get(|| async { Json(json!({ "object": "list", "data": [] })) }),
+            )
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -237,3 +237,69 @@ async fn shutdown_lets_a_healthy_stream_finish_within_the_grace_period() {
     let events = reader.await.unwrap();
     assert_eq!(done_answer(&events)["status"], "complete");
 }
+
+#[tokio::test]
+async fn a_backup_taken_during_writes_is_intact_restores_and_holds_every_acknowledged_write() {
+    let app = TestApp::spawn().await;
+    let writer = {
+        let app_db = app.db.clone();
+        tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for i in 0..400 {
+                let id = format!("conversation-{i}");
+                sqlx::query(
+                    "INSERT INTO conversations (id, title, created_at, updated_at) VALUES (?, 't', 0, 0)",
+                )
+                .bind(&id)
+                .execute(&app_db)
+                .await
+                .unwrap();
+                acknowledged.push((Instant::now(), id));
+                tokio::task::yield_now().await;
+            }
+            acknowledged
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("backup.db");
+    let started = Instant::now();
+    let bytes = promptship::db::backup::backup(&app.db, &file)
+        .await
+        .unwrap();
+    assert!(bytes > 0);
+    let acknowledged = writer.await.unwrap();
+    promptship::db::backup::check(&file).await.unwrap();
+
+    // Restore: start on the copy.
+    let mut config = app.state.config.as_ref().clone();
+    config.database_url = format!("sqlite://{}", file.display());
+    let restored = promptship::AppState::build(config, app.state.site.as_ref().clone())
+        .await
+        .unwrap();
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM conversations")
+        .fetch_all(&restored.db)
+        .await
+        .unwrap();
+    let before: Vec<&String> = acknowledged
+        .iter()
+        .filter(|(at, _)| *at < started)
+        .map(|(_, id)| id)
+        .collect();
+    assert!(
+        !before.is_empty(),
+        "writes were running when the backup began"
+    );
+    for id in before {
+        assert!(
+            ids.contains(id),
+            "{id} was acknowledged before the backup but is missing"
+        );
+    }
+    assert!(
+        promptship::db::backup::backup(&app.db, &file)
+            .await
+            .is_err(),
+        "never overwrites"
+    );
+}

@@ -108,3 +108,126 @@ async fn sigterm_lets_the_open_answer_finish_and_exits_zero() {
         "the open answer was allowed to finish"
     );
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn healthcheck_exits_zero_only_when_the_server_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let nothing = promptship()
+        .env("BIND_ADDR", &bind)
+        .arg("healthcheck")
+        .output()
+        .unwrap();
+    assert!(!nothing.status.success(), "nothing listens yet");
+
+    let mut server = promptship()
+        .env("BIND_ADDR", &bind)
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/app.db", dir.path().display()),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let healthy = loop {
+        let status = promptship()
+            .env("BIND_ADDR", &bind)
+            .arg("healthcheck")
+            .output()
+            .unwrap()
+            .status;
+        if status.success() || started.elapsed() > Duration::from_secs(10) {
+            break status.success();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(healthy);
+}
+
+#[tokio::test]
+async fn doctor_passes_a_good_deployment_and_redacts_the_key() {
+    let mock = crate::mock_upstream::MockUpstream::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}/app.db", dir.path().display());
+    let migrated = promptship()
+        .env("DATABASE_URL", &database)
+        .arg("migrate")
+        .status()
+        .unwrap();
+    assert!(migrated.success());
+    let output = tokio::task::spawn_blocking(move || {
+        promptship()
+            .env("DATABASE_URL", &database)
+            .env("OPENAI_BASE_URL", &mock.base_url)
+            .env("OPENAI_API_KEY", "sk-doctor-secret")
+            .arg("doctor")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("REDACTED"), "{stdout}");
+    assert!(
+        !stdout.contains("sk-doctor-secret"),
+        "the key is never printed"
+    );
+    assert!(stdout.contains("migrations: all"), "{stdout}");
+}
+
+#[test]
+fn doctor_fails_with_the_variable_and_the_fix_for_each_kind_of_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}/app.db", dir.path().display());
+    let closed = format!("http://127.0.0.1:{}/v1", free_port());
+    let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+        (vec![("LOG_FORMAT", "xml".into())], "LOG_FORMAT"),
+        (
+            vec![("DATABASE_URL", "sqlite:///proc/no/such/dir/app.db".into())],
+            "DATABASE_URL",
+        ),
+        (
+            vec![
+                ("DATABASE_URL", database.clone()),
+                ("OPENAI_BASE_URL", closed),
+            ],
+            "OPENAI_BASE_URL",
+        ),
+        (vec![("DATABASE_URL", database.clone())], "migrations"),
+    ];
+    for (vars, expected) in cases {
+        let mut command = promptship();
+        for (name, value) in &vars {
+            command.env(name, value);
+        }
+        let output = command.arg("doctor").output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(!output.status.success(), "{vars:?} passed:\n{text}");
+        assert!(
+            text.contains(expected),
+            "{vars:?} does not name {expected}:\n{text}"
+        );
+    }
+}
