@@ -231,3 +231,95 @@ fn doctor_fails_with_the_variable_and_the_fix_for_each_kind_of_problem() {
         );
     }
 }
+
+#[tokio::test]
+async fn sigterm_with_several_long_streams_exits_zero_within_the_drain_deadline_and_saves_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let database = format!("sqlite://{}/app.db", dir.path().display());
+    let mut child = promptship()
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("DATABASE_URL", &database)
+        // Each demo answer would take about 20 s: longer than the drain deadline.
+        .env("DEMO_WORD_DELAY_MS", "200")
+        .env("SHUTDOWN_GRACE_SECS", "3")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = http_client();
+    let started = Instant::now();
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut readers = Vec::new();
+    for i in 0..3 {
+        let id = client
+            .post(format!("{base}/api/v1/conversations"))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let response = client
+            .post(format!("{base}/api/v1/conversations/{id}/messages"))
+            .header("accept", "text/event-stream")
+            .json(&serde_json::json!({ "content": format!("stream {i}") }))
+            .send()
+            .await
+            .unwrap();
+        readers.push(tokio::spawn(read_events(response)));
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+
+    let terminated = Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        terminated.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        terminated.elapsed()
+    );
+    for reader in readers {
+        let events = reader.await.unwrap();
+        let answer = done_answer(&events);
+        assert_eq!(
+            answer["status"], "interrupted",
+            "each stream got its final event"
+        );
+    }
+    let reopened = promptship::db::connect(&database).await.unwrap();
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT status, content FROM messages WHERE role = 'assistant'")
+            .fetch_all(&reopened)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 3);
+    for (status, content) in rows {
+        assert_eq!(status, "interrupted");
+        assert!(
+            content.starts_with("**This"),
+            "the partial answer is saved: {content:?}"
+        );
+    }
+}
