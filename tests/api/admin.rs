@@ -6,39 +6,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{PASSWORD, TestApp, http_client},
+    helpers::{ADMIN_EMAIL, PASSWORD, TestApp, http_client},
     mock_upstream::{PROMPT_TOKENS, Scenario},
 };
-
-const ADMIN_EMAIL: &str = "admin@example.com";
-const ADMIN_PASSWORD: &str = "a long admin passphrase";
-
-/// Every test logs in and signs up several times from 127.0.0.1: no rate limit in the way.
-async fn spawn(vars: &[(&str, &str)]) -> TestApp {
-    let mut all = vec![
-        ("MESSAGE_RATE_PER_MINUTE", "1000"),
-        ("AUTH_RATE_PER_MINUTE", "1000"),
-        ("SIGNUPS_PER_HOUR", "1000"),
-    ];
-    all.extend_from_slice(vars);
-    TestApp::spawn_with(&all).await
-}
-
-/// Creates the admin account and returns a browser logged in with it.
-async fn admin(app: &TestApp) -> reqwest::Client {
-    promptship::auth::create_admin(
-        &app.db,
-        &app.state.hasher,
-        ADMIN_EMAIL,
-        ADMIN_PASSWORD.into(),
-    )
-    .await
-    .unwrap();
-    let client = http_client();
-    let response = app.log_in(&client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    assert_eq!(response.status(), 303, "the admin could not log in");
-    client
-}
 
 async fn sign_up(app: &TestApp, email: &str, invite: &str) -> reqwest::Response {
     http_client()
@@ -162,8 +132,8 @@ fn dollars(microusd: i64) -> String {
 
 #[tokio::test]
 async fn users_and_anonymous_visitors_get_403_on_every_admin_route_and_change_nothing() {
-    let app = spawn(&[]).await;
-    let admin = admin(&app).await;
+    let app = TestApp::spawn_unthrottled(&[]).await;
+    let admin = app.admin().await;
     let user = app.sign_up("user@example.com").await;
     let id = user_id(&app, "user@example.com").await;
     let admin_id = user_id(&app, ADMIN_EMAIL).await;
@@ -223,8 +193,8 @@ async fn users_and_anonymous_visitors_get_403_on_every_admin_route_and_change_no
 
 #[tokio::test]
 async fn unknown_users_are_404_and_bad_form_values_are_422_with_a_reason() {
-    let app = spawn(&[]).await;
-    let admin = admin(&app).await;
+    let app = TestApp::spawn_unthrottled(&[]).await;
+    let admin = app.admin().await;
     let admin_id = user_id(&app, ADMIN_EMAIL).await;
 
     for action in ["disable", "enable", "reset-usage", "budget", "make-admin"] {
@@ -288,8 +258,8 @@ async fn unknown_users_are_404_and_bad_form_values_are_422_with_a_reason() {
 
 #[tokio::test]
 async fn the_page_sums_requests_tokens_cost_and_errors_by_user_guest_address_and_day() {
-    let app = spawn(&[]).await;
-    let admin = admin(&app).await;
+    let app = TestApp::spawn_unthrottled(&[]).await;
+    let admin = app.admin().await;
     let user = app.sign_up("user@example.com").await;
     let unlucky = app.sign_up("unlucky@example.com").await;
     let guest = http_client();
@@ -419,8 +389,8 @@ async fn the_page_sums_requests_tokens_cost_and_errors_by_user_guest_address_and
 
 #[tokio::test]
 async fn a_disabled_user_is_logged_out_and_cannot_log_in_until_enabled() {
-    let app = spawn(&[]).await;
-    let admin = admin(&app).await;
+    let app = TestApp::spawn_unthrottled(&[]).await;
+    let admin = app.admin().await;
     let user = app.sign_up("user@example.com").await;
     let id = user_id(&app, "user@example.com").await;
     app.create_conversation_as(&user).await;
@@ -463,8 +433,8 @@ async fn a_disabled_user_is_logged_out_and_cannot_log_in_until_enabled() {
 
 #[tokio::test]
 async fn a_budget_set_on_the_page_applies_to_the_next_message_and_empty_restores_the_default() {
-    let app = spawn(&[]).await;
-    let admin = admin(&app).await;
+    let app = TestApp::spawn_unthrottled(&[]).await;
+    let admin = app.admin().await;
     let user = app.sign_up("user@example.com").await;
     let id = user_id(&app, "user@example.com").await;
     let conversation = app.create_conversation_as(&user).await;
@@ -494,8 +464,8 @@ async fn a_budget_set_on_the_page_applies_to_the_next_message_and_empty_restores
 async fn resetting_today_s_usage_lets_a_user_who_spent_the_allowance_chat_again() {
     // A call reserves its prompt plus the 1024-token output cap, so one call fits in 1200
     // tokens, and a second does not once the first has used 17 + 300.
-    let app = spawn(&[("USER_DAILY_TOKENS", "1200")]).await;
-    let admin = admin(&app).await;
+    let app = TestApp::spawn_unthrottled(&[("USER_DAILY_TOKENS", "1200")]).await;
+    let admin = app.admin().await;
     let user = app.sign_up("user@example.com").await;
     let id = user_id(&app, "user@example.com").await;
     app.mock.push(Scenario::answer(&"word ".repeat(300)));
@@ -529,8 +499,8 @@ async fn resetting_today_s_usage_lets_a_user_who_spent_the_allowance_chat_again(
 
 #[tokio::test]
 async fn the_kill_switch_refuses_everyone_with_503_until_resumed() {
-    let app = spawn(&[]).await;
-    let admin = admin(&app).await;
+    let app = TestApp::spawn_unthrottled(&[]).await;
+    let admin = app.admin().await;
     let user = app.sign_up("user@example.com").await;
     let guest = http_client();
     let theirs = app.create_conversation_as(&user).await;
@@ -560,8 +530,8 @@ async fn the_kill_switch_refuses_everyone_with_503_until_resumed() {
 
 #[tokio::test]
 async fn sign_up_can_be_closed_or_limited_to_single_use_invite_codes_from_the_page() {
-    let app = spawn(&[]).await;
-    let admin = admin(&app).await;
+    let app = TestApp::spawn_unthrottled(&[]).await;
+    let admin = app.admin().await;
 
     act(&app, &admin, "/admin/signup-mode", &[("mode", "closed")]).await;
     assert!(
@@ -597,8 +567,8 @@ async fn sign_up_can_be_closed_or_limited_to_single_use_invite_codes_from_the_pa
 
 #[tokio::test]
 async fn a_user_made_admin_can_open_the_admin_page() {
-    let app = spawn(&[]).await;
-    let admin = admin(&app).await;
+    let app = TestApp::spawn_unthrottled(&[]).await;
+    let admin = app.admin().await;
     let user = app.sign_up("user@example.com").await;
     let id = user_id(&app, "user@example.com").await;
     let path = format!("/admin/users/{id}/make-admin");

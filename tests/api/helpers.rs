@@ -27,6 +27,10 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+/// The admin account of `TestApp::admin`.
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+const ADMIN_PASSWORD: &str = "a long admin passphrase";
+
 /// The password every test account uses.
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -46,6 +50,18 @@ impl SseEvent {
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(&[]).await
+    }
+
+    /// Starts the app with the per-address rate limits out of the way, for tests that
+    /// sign up and log in several users from 127.0.0.1.
+    pub async fn spawn_unthrottled(vars: &[(&str, &str)]) -> Self {
+        let mut all = vec![
+            ("MESSAGE_RATE_PER_MINUTE", "1000"),
+            ("AUTH_RATE_PER_MINUTE", "1000"),
+            ("SIGNUPS_PER_HOUR", "1000"),
+        ];
+        all.extend_from_slice(vars);
+        Self::spawn_with(&all).await
     }
 
     /// Starts the app with extra environment variables (e.g. a short timeout).
@@ -143,6 +159,22 @@ impl TestApp {
             .await
             .unwrap();
         key.key
+    }
+
+    /// Creates the admin account and returns a browser logged in with it.
+    pub async fn admin(&self) -> reqwest::Client {
+        promptship::auth::create_admin(
+            &self.db,
+            &self.state.hasher,
+            ADMIN_EMAIL,
+            ADMIN_PASSWORD.into(),
+        )
+        .await
+        .unwrap();
+        let client = http_client();
+        let response = self.log_in(&client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(response.status(), 303, "the admin could not log in");
+        client
     }
 
     /// Posts the login form from `client`.

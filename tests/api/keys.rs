@@ -5,35 +5,6 @@ use promptship::auth::api_key;
 
 use crate::helpers::{TestApp, http_client};
 
-const ADMIN_EMAIL: &str = "admin@example.com";
-const ADMIN_PASSWORD: &str = "a long admin passphrase";
-
-/// Tests sign up and log in several users from 127.0.0.1: no rate limit in the way.
-async fn spawn(vars: &[(&str, &str)]) -> TestApp {
-    let mut all = vec![
-        ("AUTH_RATE_PER_MINUTE", "1000"),
-        ("SIGNUPS_PER_HOUR", "1000"),
-    ];
-    all.extend_from_slice(vars);
-    TestApp::spawn_with(&all).await
-}
-
-/// Creates the admin account and returns a browser logged in with it.
-async fn admin(app: &TestApp) -> reqwest::Client {
-    promptship::auth::create_admin(
-        &app.db,
-        &app.state.hasher,
-        ADMIN_EMAIL,
-        ADMIN_PASSWORD.into(),
-    )
-    .await
-    .unwrap();
-    let client = http_client();
-    let response = app.log_in(&client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    assert_eq!(response.status(), 303, "the admin could not log in");
-    client
-}
-
 async fn post(
     app: &TestApp,
     client: &reqwest::Client,
@@ -205,7 +176,7 @@ async fn an_empty_or_too_long_key_name_is_422_with_a_reason_and_creates_nothing(
 
 #[tokio::test]
 async fn a_user_cannot_revoke_someone_elses_key() {
-    let app = spawn(&[]).await;
+    let app = TestApp::spawn_unthrottled(&[]).await;
     let alice = app.sign_up("alice@example.com").await;
     let bob = app.sign_up("bob@example.com").await;
     let (_, key) = create_key(&app, &alice, "alice's laptop").await;
@@ -254,8 +225,8 @@ async fn revoking_a_key_marks_it_revoked_in_the_list() {
 
 #[tokio::test]
 async fn only_an_admin_can_revoke_any_key_from_the_admin_page() {
-    let app = spawn(&[]).await;
-    let admin = admin(&app).await;
+    let app = TestApp::spawn_unthrottled(&[]).await;
+    let admin = app.admin().await;
     let user = app.sign_up("user@example.com").await;
     let (_, key) = create_key(&app, &user, "ci runner").await;
     let id = key_id(&app, &key).await;
