@@ -240,6 +240,7 @@ pub async fn reserve(
 }
 
 fn paused(clock: &Clock, resets: &str, why: &str) -> AppError {
+    metrics::counter!("budget_refusals_total", "limit" => "global").increment(1);
     AppError::Paused {
         message: format!("{why} New messages are accepted again at 00:00 UTC, {resets}."),
         retry_after: clock.until_reset(),
@@ -247,6 +248,7 @@ fn paused(clock: &Clock, resets: &str, why: &str) -> AppError {
 }
 
 fn limited(clock: &Clock, message: String) -> AppError {
+    metrics::counter!("budget_refusals_total", "limit" => "personal").increment(1);
     AppError::LimitReached {
         message,
         retry_after: clock.until_reset(),

@@ -108,6 +108,7 @@ impl AppState {
             read_timeout: config.upstream_timeout,
             retry: RetryPolicy::default(),
         })?;
+        telemetry::metrics();
         let sessions = SqliteStore::new(db.clone());
         sessions
             .migrate()
@@ -158,6 +159,13 @@ pub async fn serve(
         .with_graceful_shutdown(stopping.clone().cancelled_owned())
         .into_future(),
     );
+    if let Some(addr) = state.config.metrics_addr {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on METRICS_ADDR {addr}"))?;
+        tracing::info!("metrics on http://{addr}/metrics");
+        tokio::spawn(async move { axum::serve(listener, routes::metrics::private_router()).await });
+    }
     tokio::select! {
         () = shutdown => {}
         result = &mut server => {

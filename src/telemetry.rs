@@ -1,6 +1,9 @@
-//! Logging: readable lines in development, one JSON object per line in production
-//! (`LOG_FORMAT=json`). `RUST_LOG` filters, e.g. `RUST_LOG=debug,sqlx=warn`.
+//! Logging (readable lines in development, one JSON object per line with
+//! `LOG_FORMAT=json`; `RUST_LOG` filters, e.g. `RUST_LOG=debug,sqlx=warn`) and metrics.
 
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::config::LogFormat;
@@ -16,4 +19,22 @@ pub fn init(format: LogFormat) {
             .with(fmt::layer().json().flatten_event(true).with_span_list(true))
             .try_init(),
     };
+}
+
+/// Prometheus metrics, recorded with the `metrics` macros anywhere in the crate and
+/// rendered at `/metrics` (which is not public: see `routes::metrics`).
+pub fn metrics() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&[
+                0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            ])
+            .expect("static buckets")
+            .build_recorder();
+        let handle = recorder.handle();
+        // A second app in the same process (tests) shares the first recorder.
+        let _ = ::metrics::set_global_recorder(recorder);
+        handle
+    })
 }

@@ -59,6 +59,7 @@ pub(super) struct RunningTurn {
 impl RunningTurn {
     pub(super) async fn run(self) {
         let started = Instant::now();
+        metrics::gauge!("model_streams_open").increment(1.0);
         let mut text = String::new();
         let mut first_token_ms = None;
         let mut usage = None;
@@ -116,7 +117,11 @@ impl RunningTurn {
                 let Some(delta) = choice.delta.content.filter(|d| !d.is_empty()) else {
                     continue;
                 };
-                first_token_ms.get_or_insert(started.elapsed().as_millis() as i64);
+                if first_token_ms.is_none() {
+                    first_token_ms = Some(started.elapsed().as_millis() as i64);
+                    metrics::histogram!("model_first_token_seconds")
+                        .record(started.elapsed().as_secs_f64());
+                }
                 text.push_str(&delta);
                 tokio::select! {
                     biased;
@@ -179,6 +184,8 @@ impl RunningTurn {
             duration_ms = outcome.duration_ms,
             "answer ended"
         );
+        metrics::gauge!("model_streams_open").decrement(1.0);
+        metrics::counter!("model_answers_total", "status" => outcome.status.as_str()).increment(1);
         self.settle_usage(&outcome).await;
         let saved = Message {
             content: outcome.content,
@@ -206,6 +213,9 @@ impl RunningTurn {
             .unwrap_or_else(|| budget::count_tokens(&outcome.content) as i64);
         let model = self.answer.model.as_deref().unwrap_or_default();
         let cost = self.site.cost_microusd(model, prompt, completion);
+        metrics::counter!("model_tokens_total", "kind" => "prompt").increment(prompt as u64);
+        metrics::counter!("model_tokens_total", "kind" => "completion")
+            .increment(completion as u64);
         if let Err(error) = update_usage_settled(
             &self.db,
             self.usage.id,

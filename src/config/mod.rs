@@ -33,6 +33,11 @@ pub struct Config {
     pub site_path: Option<PathBuf>,
     /// The public https URL of the deployment, for links and cookies (`PUBLIC_URL`).
     pub public_url: Option<String>,
+    /// Bearer token that opens `/metrics` on the main port (`METRICS_TOKEN`); without it
+    /// (and without `METRICS_ADDR`) metrics are not served at all.
+    pub metrics_token: Option<SecretString>,
+    /// A separate address serving only `/metrics`, e.g. 127.0.0.1:9100 (`METRICS_ADDR`).
+    pub metrics_addr: Option<SocketAddr>,
     /// Pause between the demo model's streamed words (`DEMO_WORD_DELAY_MS`).
     pub demo_word_delay: Duration,
     /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`: IPs or CIDRs,
@@ -226,6 +231,20 @@ impl Config {
             "PUBLIC_URL",
             "the public URL, e.g. https://chat.example.com",
         );
+        let metrics_token = read.string("METRICS_TOKEN").map(SecretString::from);
+        let metrics_addr = read
+            .string("METRICS_ADDR")
+            .and_then(|raw| match raw.parse() {
+                Ok(addr) => Some(addr),
+                Err(_) => {
+                    read.problem(
+                        "METRICS_ADDR",
+                        &raw,
+                        "an address and port, e.g. 127.0.0.1:9100",
+                    );
+                    None
+                }
+            });
         let demo_word_delay = Duration::from_millis(read.parse(
             "DEMO_WORD_DELAY_MS",
             30,
@@ -317,6 +336,8 @@ impl Config {
             provider,
             site_path,
             public_url,
+            metrics_token,
+            metrics_addr,
             demo_word_delay,
             trusted_proxies,
             log_format,

@@ -188,6 +188,21 @@ impl UpstreamError {
         }
     }
 
+    /// A short label for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            UpstreamError::RateLimited => "rate_limited",
+            UpstreamError::QuotaExhausted => "quota_exhausted",
+            UpstreamError::Unauthorized(_) => "unauthorized",
+            UpstreamError::Rejected(_) => "rejected",
+            UpstreamError::ServerError(_) => "server_error",
+            UpstreamError::Timeout => "timeout",
+            UpstreamError::Unreachable => "unreachable",
+            UpstreamError::Broken => "broken",
+            UpstreamError::Malformed => "malformed",
+        }
+    }
+
     /// Whether the answer was cut off mid-way (and may be worth continuing) rather than
     /// refused.
     pub fn is_cut_off(&self) -> bool {
@@ -230,6 +245,7 @@ impl From<OpenAIError> for UpstreamError {
             }
             _ => UpstreamError::Unreachable,
         };
+        metrics::counter!("model_errors_total", "kind" => classified.kind()).increment(1);
         match classified {
             UpstreamError::QuotaExhausted | UpstreamError::Unauthorized(_) => {
                 tracing::error!(error = %error, "model call refused: {classified}");

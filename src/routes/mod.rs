@@ -8,6 +8,7 @@ mod docs;
 mod health;
 mod keys;
 mod limits;
+pub mod metrics;
 pub mod middleware;
 mod openai;
 mod pages;
@@ -137,9 +138,11 @@ pub fn router(state: AppState) -> Router {
             post(openai::create_chat_completion).layer(messages),
         )
         // Operations
+        .route("/metrics", get(metrics::show_metrics))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/{*path}", get(assets::serve_asset))
+        .route_layer(axum::middleware::from_fn(metrics::record_http))
         .fallback(not_found)
         .layer(from_fn_with_state(
             state.clone(),

@@ -303,3 +303,53 @@ async fn a_backup_taken_during_writes_is_intact_restores_and_holds_every_acknowl
         "never overwrites"
     );
 }
+
+#[tokio::test]
+async fn metrics_are_served_only_with_the_token() {
+    let closed = TestApp::spawn().await;
+    assert_eq!(
+        closed.get("/metrics").await.status(),
+        404,
+        "not public by default"
+    );
+
+    let app = TestApp::spawn_with(&[("METRICS_TOKEN", "metrics-secret")]).await;
+    let conversation = app.create_conversation().await;
+    app.chat(&conversation, "count me").await;
+    assert_eq!(
+        app.get("/metrics").await.status(),
+        404,
+        "no token, no metrics"
+    );
+    let wrong = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("guess")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 404);
+    let body = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("metrics-secret")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for metric in [
+        "http_requests_total",
+        "http_request_duration_seconds",
+        "model_first_token_seconds",
+        "model_tokens_total",
+        "model_streams_open",
+    ] {
+        assert!(body.contains(metric), "{metric} missing from:\n{body}");
+    }
+    assert!(
+        body.contains("route=\"/api/v1/conversations/{id}/messages\""),
+        "routes, not ids"
+    );
+}
