@@ -116,6 +116,19 @@ impl MockUpstream {
     pub fn hangups(&self) -> Vec<Instant> {
         self.state.hangups.lock().unwrap().clone()
     }
+
+    /// How long after `since` the client hung up; panics if it has not within 3 s.
+    pub async fn wait_for_hangup(&self, since: Instant) -> Duration {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while self.hangups().is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let hangup = *self
+            .hangups()
+            .first()
+            .expect("the upstream was never closed");
+        hangup.duration_since(since)
+    }
 }
 
 async fn chat_completions(

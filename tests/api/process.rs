@@ -37,11 +37,7 @@ fn invalid_settings_stop_the_start_with_every_problem_listed() {
 #[tokio::test]
 async fn sigterm_lets_the_open_answer_finish_and_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut child = promptship()
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .env(
@@ -55,14 +51,7 @@ async fn sigterm_lets_the_open_answer_finish_and_exits_zero() {
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let client = http_client();
-    let started = Instant::now();
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_up(&client, &base).await;
     let conversation: serde_json::Value = client
         .post(format!("{base}/api/v1/conversations"))
         .json(&serde_json::json!({}))
@@ -107,6 +96,18 @@ async fn sigterm_lets_the_open_answer_finish_and_exits_zero() {
         answer["status"], "complete",
         "the open answer was allowed to finish"
     );
+}
+
+/// Waits (at most 10 s) for a server started by a test to answer.
+async fn wait_until_up(client: &reqwest::Client, base: &str) {
+    let started = Instant::now();
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 fn free_port() -> u16 {
@@ -249,14 +250,7 @@ async fn sigterm_with_several_long_streams_exits_zero_within_the_drain_deadline_
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let client = http_client();
-    let started = Instant::now();
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_up(&client, &base).await;
     let mut readers = Vec::new();
     for i in 0..3 {
         let id = client
