@@ -239,6 +239,65 @@ pub async fn reserve(
     Ok(id)
 }
 
+/// What a finished call used, ready to replace its reservation in the ledger.
+pub struct Settlement {
+    usage_id: i64,
+    prompt_tokens: i64,
+    completion_tokens: i64,
+    cost_microusd: i64,
+    status: &'static str,
+    duration_ms: i64,
+}
+
+impl Settlement {
+    /// The provider's counts where it reported them; otherwise the reservation's prompt
+    /// estimate and a count of the text that arrived (a stream cut off before its usage
+    /// chunk is still billed).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        site: &Site,
+        model: &str,
+        usage_id: i64,
+        reported: Option<(i64, i64)>,
+        estimated_prompt_tokens: i64,
+        text: &str,
+        status: &'static str,
+        duration_ms: i64,
+    ) -> Self {
+        let (prompt_tokens, completion_tokens) =
+            reported.unwrap_or_else(|| (estimated_prompt_tokens, count_tokens(text) as i64));
+        Self {
+            usage_id,
+            prompt_tokens,
+            completion_tokens,
+            cost_microusd: site.cost_microusd(model, prompt_tokens, completion_tokens),
+            status,
+            duration_ms,
+        }
+    }
+
+    /// Writes the settlement (and counts the tokens in the metrics).
+    pub async fn save(self, db: &sqlx::SqlitePool) {
+        metrics::counter!("model_tokens_total", "kind" => "prompt")
+            .increment(self.prompt_tokens as u64);
+        metrics::counter!("model_tokens_total", "kind" => "completion")
+            .increment(self.completion_tokens as u64);
+        if let Err(error) = crate::db::usage::update_usage_settled(
+            db,
+            self.usage_id,
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.cost_microusd,
+            self.status,
+            self.duration_ms,
+        )
+        .await
+        {
+            tracing::error!(%error, usage = self.usage_id, "could not settle a model call's usage");
+        }
+    }
+}
+
 fn paused(clock: &Clock, resets: &str, why: &str) -> AppError {
     metrics::counter!("budget_refusals_total", "limit" => "global").increment(1);
     AppError::Paused {

@@ -18,7 +18,6 @@ use crate::{
     db::{
         self, Message, MessageStatus, Role,
         messages::{Outcome, update_message_outcome},
-        usage::update_usage_settled,
     },
     llm::{LlmClient, UpstreamError},
 };
@@ -205,30 +204,19 @@ impl RunningTurn {
     /// Replaces the reservation with the real usage; when the server sent none (the
     /// stream broke off), the prompt estimate and a count of the text received.
     async fn settle_usage(&self, outcome: &Outcome) {
-        let prompt = outcome
-            .prompt_tokens
-            .unwrap_or(self.usage.estimated_prompt_tokens);
-        let completion = outcome
-            .completion_tokens
-            .unwrap_or_else(|| budget::count_tokens(&outcome.content) as i64);
-        let model = self.answer.model.as_deref().unwrap_or_default();
-        let cost = self.site.cost_microusd(model, prompt, completion);
-        metrics::counter!("model_tokens_total", "kind" => "prompt").increment(prompt as u64);
-        metrics::counter!("model_tokens_total", "kind" => "completion")
-            .increment(completion as u64);
-        if let Err(error) = update_usage_settled(
-            &self.db,
+        let reported = outcome.prompt_tokens.zip(outcome.completion_tokens);
+        budget::Settlement::new(
+            &self.site,
+            self.answer.model.as_deref().unwrap_or_default(),
             self.usage.id,
-            prompt,
-            completion,
-            cost,
+            reported,
+            self.usage.estimated_prompt_tokens,
+            &outcome.content,
             outcome.status.as_str(),
             outcome.duration_ms,
         )
-        .await
-        {
-            tracing::error!(%error, "could not settle the usage of an answer");
-        }
+        .save(&self.db)
+        .await;
     }
 
     fn cancelled(&self) -> Ending {

@@ -35,7 +35,6 @@ use crate::{
     auth::{Owner, api_key::ApiCaller},
     budget::{self, Estimate},
     config::Site,
-    db::usage::update_usage_settled,
     error::AppError,
     llm::{ChunkStream, UpstreamError},
 };
@@ -273,32 +272,23 @@ struct Ledger {
 impl Ledger {
     async fn settle(&mut self, status: &'static str) {
         self.settled = true;
-        let (db, id, prompt, completion, cost, duration) = self.figures();
-        if let Err(error) =
-            update_usage_settled(&db, id, prompt, completion, cost, status, duration).await
-        {
-            tracing::error!(%error, "could not settle the usage of an API call");
-        }
+        self.settlement(status).save(&self.db).await;
     }
 
-    fn figures(&self) -> (SqlitePool, i64, i64, i64, i64, i64) {
-        let prompt = self
+    fn settlement(&self, status: &'static str) -> budget::Settlement {
+        let reported = self
             .usage
             .as_ref()
-            .map_or(self.estimated_prompt_tokens, |u| i64::from(u.prompt_tokens));
-        let completion = self.usage.as_ref().map_or_else(
-            || budget::count_tokens(&self.text) as i64,
-            |u| i64::from(u.completion_tokens),
-        );
-        let cost = self.site.cost_microusd(&self.model, prompt, completion);
-        let duration = self.started.elapsed().as_millis() as i64;
-        (
-            self.db.clone(),
+            .map(|u| (i64::from(u.prompt_tokens), i64::from(u.completion_tokens)));
+        budget::Settlement::new(
+            &self.site,
+            &self.model,
             self.usage_id,
-            prompt,
-            completion,
-            cost,
-            duration,
+            reported,
+            self.estimated_prompt_tokens,
+            &self.text,
+            status,
+            self.started.elapsed().as_millis() as i64,
         )
     }
 }
@@ -310,15 +300,9 @@ impl Drop for Ledger {
         }
         // The client went away mid-stream: the upstream call is being dropped with this
         // relay; what it used so far is still billed.
-        let (db, id, prompt, completion, cost, duration) = self.figures();
-        tokio::spawn(async move {
-            if let Err(error) =
-                update_usage_settled(&db, id, prompt, completion, cost, "interrupted", duration)
-                    .await
-            {
-                tracing::error!(%error, "could not settle the usage of an abandoned API call");
-            }
-        });
+        let settlement = self.settlement("interrupted");
+        let db = self.db.clone();
+        tokio::spawn(async move { settlement.save(&db).await });
     }
 }
 
