@@ -222,14 +222,7 @@ async fn a_guest_who_signs_up_keeps_their_conversations() {
     // And logging in elsewhere shows it too.
     let elsewhere = http_client();
     app.log_in(&elsewhere, "kept@example.com", PASSWORD).await;
-    let listed: serde_json::Value = elsewhere
-        .get(app.url("/api/v1/conversations"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: serde_json::Value = app.list_conversations_as(&elsewhere).await;
     assert_eq!(listed["data"][0]["id"], conversation.as_str());
 }
 
@@ -304,14 +297,7 @@ async fn another_owners_conversation_is_not_found_on_every_route() {
                 .unwrap();
             assert_eq!(response.status(), 404, "{method} {path}");
         }
-        let listed: serde_json::Value = intruder
-            .get(app.url("/api/v1/conversations"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let listed: serde_json::Value = app.list_conversations_as(intruder).await;
         assert!(
             listed["data"]
                 .as_array()
@@ -321,14 +307,7 @@ async fn another_owners_conversation_is_not_found_on_every_route() {
         );
     }
     assert_eq!(app.mock.posts(), 0);
-    let listed: serde_json::Value = alice
-        .get(app.url("/api/v1/conversations"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: serde_json::Value = app.list_conversations_as(&alice).await;
     assert_eq!(listed["data"][0]["title"], "Test", "untouched");
 }
 

@@ -208,6 +208,18 @@ impl TestApp {
         .unwrap();
     }
 
+    /// The first page of `client`'s conversations (`{"data": [...], "has_more": …}`).
+    pub async fn list_conversations_as(&self, client: &reqwest::Client) -> Value {
+        client
+            .get(self.url("/api/v1/conversations"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// Creates a conversation through the JSON API and returns its id.
     pub async fn create_conversation(&self) -> String {
         self.create_conversation_as(&self.client).await
