@@ -24,8 +24,29 @@ pub async fn check(config: &Config) -> Vec<(bool, String)> {
             pool.close().await;
         }
     }
+    if let Some(backups) = &config.backups {
+        results.push(backup_dir(&backups.dir));
+    }
     results.push(model_server(config).await);
     results
+}
+
+/// The scheduled backups' folder exists (or can be made) and takes a file.
+fn backup_dir(dir: &std::path::Path) -> (bool, String) {
+    let probe = dir.join(".promptship-doctor-probe");
+    let attempt = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&probe, b"probe"))
+        .and_then(|()| std::fs::remove_file(&probe));
+    match attempt {
+        Ok(()) => (true, format!("backups: {} is writable", dir.display())),
+        Err(error) => (
+            false,
+            format!(
+                "BACKUP_DIR: cannot write to {} ({error}): create it, owned by the service's user",
+                dir.display()
+            ),
+        ),
+    }
 }
 
 async fn writable(pool: &sqlx::SqlitePool) -> (bool, String) {

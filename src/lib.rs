@@ -159,6 +159,14 @@ pub async fn serve(
         .with_graceful_shutdown(stopping.clone().cancelled_owned())
         .into_future(),
     );
+    let backups = state.config.backups.clone().map(|backups| {
+        tracing::info!(dir = %backups.dir.display(), ?backups.interval, backups.keep, "scheduled backups on");
+        tokio::spawn(db::backup::run_scheduled(
+            state.db.clone(),
+            backups,
+            stopping.child_token(),
+        ))
+    });
     if let Some(addr) = state.config.metrics_addr {
         let listener = TcpListener::bind(addr)
             .await
@@ -192,6 +200,10 @@ pub async fn serve(
         }
     }
     sweeper.abort();
+    if let Some(backups) = backups {
+        // A backup already being written is finished, not torn.
+        let _ = backups.await;
+    }
     db::close(&state.db).await;
     tracing::info!("shutdown complete");
     Ok(())

@@ -69,6 +69,17 @@ pub struct Config {
     /// How long shutdown waits for open streams to end and be saved
     /// (`SHUTDOWN_GRACE_SECS`); below Docker's 10 s so the process exits on its own.
     pub shutdown_grace: Duration,
+    /// Scheduled backups into a folder, when `BACKUP_DIR` is set.
+    pub backups: Option<Backups>,
+}
+
+/// `BACKUP_DIR`, `BACKUP_INTERVAL_HOURS` and `BACKUP_KEEP`: a checked copy of the database
+/// every interval, the newest `keep` kept.
+#[derive(Clone, Debug)]
+pub struct Backups {
+    pub dir: PathBuf,
+    pub interval: Duration,
+    pub keep: usize,
 }
 
 /// The model server the app talks to.
@@ -326,6 +337,21 @@ impl Config {
             }
         }
         let site_path = read.string("PROMPTSHIP_SITE").map(PathBuf::from);
+        let backups = read.string("BACKUP_DIR").map(|dir| {
+            let hours: u64 = read.parse("BACKUP_INTERVAL_HOURS", 24, "a whole number of hours");
+            if hours == 0 {
+                read.problem("BACKUP_INTERVAL_HOURS", "0", "a number of hours above 0");
+            }
+            let keep = read.parse("BACKUP_KEEP", 7, "how many backups to keep, e.g. 7");
+            if keep == 0 {
+                read.problem("BACKUP_KEEP", "0", "a number above 0");
+            }
+            Backups {
+                dir: PathBuf::from(dir),
+                interval: Duration::from_secs(hours.max(1) * 3600),
+                keep,
+            }
+        });
 
         if !problems.is_empty() {
             return Err(ConfigError(problems));
@@ -351,6 +377,7 @@ impl Config {
             auth_rate_per_minute,
             signups_per_hour,
             shutdown_grace,
+            backups,
         })
     }
 }

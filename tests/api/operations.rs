@@ -305,6 +305,58 @@ async fn a_backup_taken_during_writes_is_intact_restores_and_holds_every_acknowl
 }
 
 #[tokio::test]
+async fn scheduled_backups_run_on_their_interval_keep_the_newest_and_stop_at_shutdown() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let schedule = tokio::spawn(promptship::db::backup::run_scheduled(
+        app.db.clone(),
+        promptship::config::Backups {
+            dir: dir.path().join("backups"),
+            interval: Duration::from_millis(150),
+            keep: 2,
+        },
+        stop.clone(),
+    ));
+    let conversation = app.create_conversation().await;
+    let backups = || -> Vec<std::path::PathBuf> {
+        let mut files: Vec<_> = std::fs::read_dir(dir.path().join("backups"))
+            .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+    };
+    assert!(backups().is_empty(), "the first backup waits an interval");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let files = backups();
+    assert_eq!(files.len(), 2, "only the newest two are kept: {files:?}");
+    for file in &files {
+        promptship::db::backup::check(file).await.unwrap();
+        let mut copy = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+            "sqlite://{}",
+            file.display()
+        ))
+        .await
+        .unwrap();
+        let found: Option<String> = sqlx::query_scalar("SELECT id FROM conversations WHERE id = ?")
+            .bind(&conversation)
+            .fetch_optional(&mut copy)
+            .await
+            .unwrap();
+        assert_eq!(found.as_deref(), Some(conversation.as_str()));
+    }
+
+    stop.cancel();
+    tokio::time::timeout(Duration::from_secs(1), schedule)
+        .await
+        .expect("the schedule stops when the service does")
+        .unwrap();
+    let last = backups();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(backups(), last, "no backup after the stop");
+}
+
+#[tokio::test]
 async fn metrics_are_served_only_with_the_token() {
     let closed = TestApp::spawn().await;
     assert_eq!(

@@ -213,6 +213,20 @@ fn doctor_fails_with_the_variable_and_the_fix_for_each_kind_of_problem() {
             "OPENAI_BASE_URL",
         ),
         (vec![("DATABASE_URL", database.clone())], "migrations"),
+        (
+            vec![
+                ("BACKUP_DIR", "backups".into()),
+                ("BACKUP_KEEP", "0".into()),
+            ],
+            "BACKUP_KEEP",
+        ),
+        (
+            vec![
+                ("DATABASE_URL", database.clone()),
+                ("BACKUP_DIR", "/proc/no/such/dir".into()),
+            ],
+            "BACKUP_DIR",
+        ),
     ];
     for (vars, expected) in cases {
         let mut command = promptship();
