@@ -42,8 +42,8 @@ use tower_sessions::ExpiredDeletion;
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::{
-    auth::{Hasher, LoginThrottle},
-    budget::Clock,
+    auth::{Hasher, LoginThrottle, api_key::KeyCache},
+    budget::{Clock, Meter},
     chat::Turns,
     config::{Config, Provider, Site},
     llm::{LlmClient, LlmSettings, RetryPolicy},
@@ -64,8 +64,14 @@ pub struct AppState {
     pub turns: Turns,
     /// The time budgets are counted in (moved forward by tests).
     pub clock: Clock,
+    /// Today's spending against the budgets, and the usage ledger's writer.
+    pub meter: Meter,
     /// argon2id hashing off the async runtime, a few at a time.
     pub hasher: Hasher,
+    /// Finished answers' HTML, rendered once.
+    pub rendered: markdown::RenderCache,
+    /// API keys proven in the last minute.
+    pub api_keys: KeyCache,
     /// Failed logins per account and per address.
     pub login_throttle: LoginThrottle,
     /// Sessions, in SQLite so they survive restarts.
@@ -114,6 +120,10 @@ impl AppState {
             .migrate()
             .await
             .context("cannot create the sessions table")?;
+        let clock = Clock::default();
+        let meter = Meter::load(&db, &clock)
+            .await
+            .context("cannot read today's usage")?;
         let hasher = Hasher::new().await?;
         tokio::task::spawn_blocking(budget::warm_up).await?;
         Ok(Self {
@@ -122,8 +132,11 @@ impl AppState {
             db,
             llm,
             turns: Turns::default(),
-            clock: Clock::default(),
+            clock,
+            meter,
             hasher,
+            api_keys: KeyCache::default(),
+            rendered: markdown::RenderCache::default(),
             login_throttle: LoginThrottle::default(),
             sessions,
         })
@@ -200,6 +213,7 @@ pub async fn serve(
         }
     }
     sweeper.abort();
+    state.meter.flush().await;
     if let Some(backups) = backups {
         // A backup already being written is finished, not torn.
         let _ = backups.await;

@@ -1,7 +1,7 @@
 //! Markdown to safe HTML. Model output is untrusted input: pulldown-cmark passes raw
 //! HTML through, so everything it produces is cleaned by ammonia before it reaches a page.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use pulldown_cmark::{Options, Parser, html};
 
@@ -29,9 +29,53 @@ pub fn to_safe_html(markdown: &str) -> String {
     SANITIZER.clean(&unsafe_html).to_string()
 }
 
+/// Finished answers already rendered, so a page of fifty messages costs no Markdown
+/// work. Keyed by message id and last update (SQLite can give a deleted row's id to the
+/// next one), bounded by the size of the HTML it holds.
+#[derive(Clone, Debug)]
+pub struct RenderCache(moka::sync::Cache<(i64, i64), Arc<str>>);
+
+/// Rendered HTML kept, in bytes.
+const RENDER_CACHE_BYTES: u64 = 8 << 20;
+
+impl Default for RenderCache {
+    fn default() -> Self {
+        Self(
+            moka::sync::Cache::builder()
+                .weigher(|_, html: &Arc<str>| u32::try_from(html.len()).unwrap_or(u32::MAX))
+                .max_capacity(RENDER_CACHE_BYTES)
+                .build(),
+        )
+    }
+}
+
+impl RenderCache {
+    /// `to_safe_html` of a message that will not change again, rendered once.
+    pub fn html(&self, id: i64, updated_at: i64, markdown: &str) -> Arc<str> {
+        self.0
+            .get_with((id, updated_at), || to_safe_html(markdown).into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::to_safe_html;
+    use super::{RenderCache, to_safe_html};
+
+    #[test]
+    fn a_finished_answer_is_rendered_once_and_a_reused_id_again() {
+        let cache = RenderCache::default();
+        assert_eq!(
+            &*cache.html(7, 100, "**first**"),
+            "<p><strong>first</strong></p>\n"
+        );
+        // Same id and update: the stored HTML, not a new rendering.
+        assert_eq!(
+            &*cache.html(7, 100, "changed"),
+            "<p><strong>first</strong></p>\n"
+        );
+        // The id given to a new answer after a regenerate: rendered afresh.
+        assert_eq!(&*cache.html(7, 250, "*second*"), "<p><em>second</em></p>\n");
+    }
 
     #[test]
     fn markdown_becomes_html() {

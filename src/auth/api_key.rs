@@ -1,5 +1,8 @@
 //! The project's own API keys: `ps_<prefix>_<secret>`. Only a SHA-256 of the whole key is
-//! stored; the prefix finds the row, the hash proves the rest.
+//! stored; the prefix finds the row, the hash proves the rest. Keys checked in the last
+//! minute are kept in memory (by their hash), so an API call costs no query.
+
+use std::time::Duration;
 
 use axum::{extract::FromRequestParts, http::request::Parts};
 use sha2::{Digest, Sha256};
@@ -44,6 +47,33 @@ pub fn hash(key: &str) -> String {
         .collect()
 }
 
+/// Keys recently proven, by the SHA-256 of the whole key. Revoking a key, or changing or
+/// disabling a user, empties it (`forget_all`); a change made around the app (straight
+/// in the database) shows within [`KEY_CACHE_TTL`].
+#[derive(Clone, Debug)]
+pub struct KeyCache(moka::sync::Cache<String, ApiCaller>);
+
+/// How long a proven key is trusted without looking at the database again; also how
+/// often its `last_used_at` is written.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(60);
+
+impl Default for KeyCache {
+    fn default() -> Self {
+        Self(
+            moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(KEY_CACHE_TTL)
+                .build(),
+        )
+    }
+}
+
+impl KeyCache {
+    pub fn forget_all(&self) {
+        self.0.invalidate_all();
+    }
+}
+
 /// A request authenticated with `Authorization: Bearer <key>`.
 #[derive(Clone, Debug)]
 pub struct ApiCaller {
@@ -68,21 +98,34 @@ impl FromRequestParts<AppState> for ApiCaller {
             .and_then(|rest| rest.split_once('_'))
             .map(|(prefix, _)| prefix)
             .ok_or_else(invalid)?;
+        let key_hash = hash(token);
+        if let Some(caller) = state.api_keys.0.get(&key_hash) {
+            return Ok(caller);
+        }
         let stored = find_live_api_key(&state.db, prefix)
             .await?
             .ok_or_else(invalid)?;
         // Both sides are SHA-256 digests of secrets: comparing them leaks nothing usable.
-        if stored.key_hash != hash(token) {
+        if stored.key_hash != key_hash {
             return Err(invalid());
         }
         let user = find_user(&state.db, stored.user_id)
             .await?
             .filter(|u| !u.disabled)
             .ok_or_else(invalid)?;
-        update_api_key_used(&state.db, stored.id).await?;
-        Ok(Self {
+        // Once per cache lifetime, off the request's path: a minute's precision is all
+        // the keys page shows.
+        let db = state.db.clone();
+        tokio::spawn(async move {
+            if let Err(error) = update_api_key_used(&db, stored.id).await {
+                tracing::warn!(%error, key = stored.id, "could not note an API key's use");
+            }
+        });
+        let caller = Self {
             user,
             key_id: stored.id,
-        })
+        };
+        state.api_keys.0.insert(key_hash, caller.clone());
+        Ok(caller)
     }
 }

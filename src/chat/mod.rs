@@ -26,6 +26,7 @@ use crate::{
         Conversation, Message, MessageStatus, Role,
         conversations::{find_conversation, insert_conversation, update_conversation_activity},
         messages::{delete_message, insert_message, list_messages},
+        usage::insert_usage,
     },
     error::AppError,
 };
@@ -260,8 +261,7 @@ pub async fn start_turn(
         completion_tokens: i64::from(state.site.max_output_tokens),
     };
     // Dropping the transaction on a refusal rolls back the question too.
-    let usage_id = budget::reserve(
-        &mut tx,
+    let reserved = state.meter.reserve(
         &state.config.budgets,
         &state.site,
         &state.clock,
@@ -270,9 +270,17 @@ pub async fn start_turn(
         &asker.ip.to_string(),
         &estimate,
         Some(answer.id),
-    )
-    .await?;
-    tx.commit().await?;
+    )?;
+    // The row goes in with the question and the answer, so a turn and its ledger row
+    // exist together or not at all.
+    let saved = async {
+        insert_usage(&mut tx, &reserved.row).await?;
+        tx.commit().await
+    };
+    if let Err(error) = saved.await {
+        state.meter.release(&reserved);
+        return Err(error.into());
+    }
 
     let cancel = state.turns.abort.child_token();
     state
@@ -288,10 +296,8 @@ pub async fn start_turn(
         system_prompt: state.site.system_prompt.clone(),
         history,
         answer: answer.clone(),
-        usage: relay::UsageRow {
-            id: usage_id,
-            estimated_prompt_tokens: estimate.prompt_tokens,
-        },
+        usage: reserved,
+        meter: state.meter.clone(),
         site: state.site.clone(),
         timeout: state.config.upstream_timeout,
         cancel,

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{TurnEvent, Turns};
 use crate::{
-    budget,
+    budget::{Meter, Reserved, count_tokens},
     config::Site,
     db::{
         self, Message, MessageStatus, Role,
@@ -34,14 +34,10 @@ enum Ending {
     Upstream(UpstreamError),
 }
 
-/// The ledger row reserved for this call, settled when it ends.
-pub(super) struct UsageRow {
-    pub(super) id: i64,
-    pub(super) estimated_prompt_tokens: i64,
-}
-
 pub(super) struct RunningTurn {
-    pub(super) usage: UsageRow,
+    /// The ledger row reserved for this call, settled when it ends.
+    pub(super) usage: Reserved,
+    pub(super) meter: Meter,
     pub(super) site: Arc<Site>,
     pub(super) db: SqlitePool,
     pub(super) llm: LlmClient,
@@ -204,19 +200,24 @@ impl RunningTurn {
     /// Replaces the reservation with the real usage; when the server sent none (the
     /// stream broke off), the prompt estimate and a count of the text received.
     async fn settle_usage(&self, outcome: &Outcome) {
-        let reported = outcome.prompt_tokens.zip(outcome.completion_tokens);
-        budget::Settlement::new(
-            &self.site,
-            self.answer.model.as_deref().unwrap_or_default(),
-            self.usage.id,
-            reported,
-            self.usage.estimated_prompt_tokens,
-            &outcome.content,
-            outcome.status.as_str(),
-            outcome.duration_ms,
-        )
-        .save(&self.db)
-        .await;
+        let used = outcome
+            .prompt_tokens
+            .zip(outcome.completion_tokens)
+            .unwrap_or_else(|| {
+                (
+                    self.usage.row.prompt_tokens,
+                    count_tokens(&outcome.content) as i64,
+                )
+            });
+        self.meter
+            .settle(
+                &self.site,
+                &self.usage,
+                used,
+                outcome.status.as_str(),
+                outcome.duration_ms,
+            )
+            .await;
     }
 
     fn cancelled(&self) -> Ending {

@@ -1,140 +1,114 @@
 //! SQL for the `usage` ledger: one row per model call, reserved before it and settled
-//! after. Budgets are sums over today's rows.
+//! after; and the writer task that writes it in batches. Budgets are checked against
+//! today's totals in memory (`budget::Meter`), loaded from here at start.
+
+use std::time::Duration;
 
 use sqlx::{SqliteConnection, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
 
-/// Who a model call is for.
-#[derive(Clone, Debug)]
-pub struct Spender<'a> {
+/// One ledger row: as reserved (status `reserved`, the most the call may use) and then
+/// as settled (what it used, how it ended).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct UsageRow {
+    pub id: i64,
+    pub day: String,
     pub user_id: Option<i64>,
-    pub guest_id: Option<&'a str>,
-    pub ip: &'a str,
-}
-
-/// A reservation: the most a call may use, written before it is made.
-pub struct Reservation<'a> {
-    pub day: &'a str,
-    pub spender: Spender<'a>,
+    pub guest_id: Option<String>,
+    pub ip: String,
     pub message_id: Option<i64>,
-    pub model: &'a str,
+    pub model: String,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
     pub cost_microusd: i64,
-    pub now_ms: i64,
+    pub status: &'static str,
+    pub duration_ms: Option<i64>,
+    pub created_at: i64,
 }
 
-pub async fn insert_usage(conn: &mut SqliteConnection, r: &Reservation<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        r#"INSERT INTO usage (day, user_id, guest_id, ip, message_id, model, prompt_tokens,
-                              completion_tokens, cost_microusd, status, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'reserved', ?)
-           RETURNING id"#,
+/// Writes a reservation in the caller's transaction (a turn's, with its messages).
+pub async fn insert_usage(conn: &mut SqliteConnection, r: &UsageRow) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"INSERT INTO usage (id, day, user_id, guest_id, ip, message_id, model, prompt_tokens,
+                              completion_tokens, cost_microusd, status, duration_ms, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+        r.id,
         r.day,
-        r.spender.user_id,
-        r.spender.guest_id,
-        r.spender.ip,
+        r.user_id,
+        r.guest_id,
+        r.ip,
         r.message_id,
         r.model,
         r.prompt_tokens,
         r.completion_tokens,
         r.cost_microusd,
-        r.now_ms
+        r.status,
+        r.duration_ms,
+        r.created_at
     )
-    .fetch_one(conn)
-    .await
-}
-
-/// Replaces a reservation with what the call really used.
-pub async fn update_usage_settled(
-    db: &SqlitePool,
-    id: i64,
-    prompt_tokens: i64,
-    completion_tokens: i64,
-    cost_microusd: i64,
-    status: &str,
-    duration_ms: i64,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE usage SET prompt_tokens = ?, completion_tokens = ?, cost_microusd = ?,
-                          status = ?, duration_ms = ?
-         WHERE id = ?",
-        prompt_tokens,
-        completion_tokens,
-        cost_microusd,
-        status,
-        duration_ms,
-        id
-    )
-    .execute(db)
+    .execute(conn)
     .await?;
     Ok(())
 }
 
-/// Today's tokens and cost over everyone: the global budget.
-pub async fn sum_usage_global(conn: &mut SqliteConnection, day: &str) -> sqlx::Result<(i64, i64)> {
-    let row = sqlx::query!(
-        r#"SELECT coalesce(sum(prompt_tokens + completion_tokens), 0) AS "tokens!: i64",
-                  coalesce(sum(cost_microusd), 0) AS "cost!: i64"
-           FROM usage WHERE day = ?"#,
-        day
+/// Writes many rows in one statement: new ones are inserted, known ones (a reservation
+/// being settled) get their usage, status and duration replaced. `rows` is a JSON array
+/// of [`UsageRow`]s; whether a row is counted is never changed here (an admin's reset
+/// stays).
+pub async fn upsert_usage(conn: &mut SqliteConnection, rows: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"INSERT INTO usage (id, day, user_id, guest_id, ip, message_id, model, prompt_tokens,
+                              completion_tokens, cost_microusd, status, duration_ms, created_at)
+           SELECT value ->> 'id', value ->> 'day', value ->> 'user_id', value ->> 'guest_id',
+                  value ->> 'ip', value ->> 'message_id', value ->> 'model',
+                  value ->> 'prompt_tokens', value ->> 'completion_tokens',
+                  value ->> 'cost_microusd', value ->> 'status', value ->> 'duration_ms',
+                  value ->> 'created_at'
+           FROM json_each(?) WHERE true
+           ON CONFLICT (id) DO UPDATE SET
+             prompt_tokens = excluded.prompt_tokens,
+             completion_tokens = excluded.completion_tokens,
+             cost_microusd = excluded.cost_microusd,
+             status = excluded.status,
+             duration_ms = excluded.duration_ms"#,
+        rows
     )
-    .fetch_one(conn)
+    .execute(conn)
     .await?;
-    Ok((row.tokens, row.cost))
+    Ok(())
 }
 
-/// Today's counted tokens of one user.
-pub async fn sum_usage_user(
-    conn: &mut SqliteConnection,
-    day: &str,
-    user_id: i64,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        r#"SELECT coalesce(sum(prompt_tokens + completion_tokens), 0) AS "tokens!: i64"
-           FROM usage WHERE day = ? AND user_id = ? AND counted = 1"#,
-        day,
-        user_id
+/// One day's calls, tokens and cost, by spender and whether they count.
+pub struct DaySum {
+    pub user_id: Option<i64>,
+    pub guest_id: Option<String>,
+    pub ip: String,
+    pub counted: bool,
+    pub calls: i64,
+    pub tokens: i64,
+    pub cost_microusd: i64,
+}
+
+pub async fn sum_usage_of_day(db: &SqlitePool, day: &str) -> sqlx::Result<Vec<DaySum>> {
+    sqlx::query_as!(
+        DaySum,
+        r#"SELECT user_id, guest_id, ip, counted AS "counted: bool",
+                  count(*) AS "calls!: i64",
+                  coalesce(sum(prompt_tokens + completion_tokens), 0) AS "tokens!: i64",
+                  coalesce(sum(cost_microusd), 0) AS "cost_microusd!: i64"
+           FROM usage WHERE day = ?
+           GROUP BY user_id, guest_id, ip, counted"#,
+        day
     )
-    .fetch_one(conn)
+    .fetch_all(db)
     .await
 }
 
-/// Today's guest calls and tokens, by guest session and by IP address (guests only).
-pub struct GuestUsage {
-    pub session_messages: i64,
-    pub session_tokens: i64,
-    pub ip_messages: i64,
-    pub ip_tokens: i64,
-}
-
-pub async fn sum_usage_guest(
-    conn: &mut SqliteConnection,
-    day: &str,
-    guest_id: &str,
-    ip: &str,
-) -> sqlx::Result<GuestUsage> {
-    let row = sqlx::query!(
-        r#"SELECT
-             coalesce(sum(guest_id = ?1), 0) AS "session_messages!: i64",
-             coalesce(sum(CASE WHEN guest_id = ?1 THEN prompt_tokens + completion_tokens END), 0)
-               AS "session_tokens!: i64",
-             coalesce(sum(ip = ?2), 0) AS "ip_messages!: i64",
-             coalesce(sum(CASE WHEN ip = ?2 THEN prompt_tokens + completion_tokens END), 0)
-               AS "ip_tokens!: i64"
-           FROM usage
-           WHERE day = ?3 AND user_id IS NULL AND counted = 1 AND (guest_id = ?1 OR ip = ?2)"#,
-        guest_id,
-        ip,
-        day
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok(GuestUsage {
-        session_messages: row.session_messages,
-        session_tokens: row.session_tokens,
-        ip_messages: row.ip_messages,
-        ip_tokens: row.ip_tokens,
-    })
+/// The id the next ledger row gets.
+pub async fn find_next_usage_id(db: &SqlitePool) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(r#"SELECT coalesce(max(id), 0) + 1 AS "id!: i64" FROM usage"#)
+        .fetch_one(db)
+        .await
 }
 
 /// Stops counting a user's usage of `day` against their budget (kept for the books).
@@ -147,4 +121,184 @@ pub async fn update_usage_uncounted(db: &SqlitePool, user_id: i64, day: &str) ->
     .execute(db)
     .await?;
     Ok(result.rows_affected())
+}
+
+/// Ledger rows, written by one task, many to a statement: a reservation and its
+/// settlement in the same batch become one row written once.
+#[derive(Clone, Debug)]
+pub struct LedgerWriter {
+    sender: mpsc::Sender<Write>,
+}
+
+#[derive(Debug)]
+enum Write {
+    /// A row, with whom to tell once it is committed.
+    Row(Box<UsageRow>, Option<oneshot::Sender<()>>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Rows per transaction at most: enough to absorb a burst, short enough to keep the
+/// write lock brief.
+const BATCH: usize = 512;
+
+impl LedgerWriter {
+    pub fn spawn(db: SqlitePool) -> (Self, tokio::task::JoinHandle<()>) {
+        let (sender, receiver) = mpsc::channel(4 * BATCH);
+        (Self { sender }, tokio::spawn(run(db, receiver)))
+    }
+
+    /// Queues a row (a reservation) without waiting for it to be written.
+    pub async fn send(&self, row: UsageRow) {
+        let _ = self.sender.send(Write::Row(Box::new(row), None)).await;
+    }
+
+    /// Writes a row (a settlement) and waits until it is committed.
+    pub async fn write(&self, row: UsageRow) {
+        let (ack, done) = oneshot::channel();
+        if self
+            .sender
+            .send(Write::Row(Box::new(row), Some(ack)))
+            .await
+            .is_ok()
+        {
+            let _ = done.await;
+        }
+    }
+
+    /// Waits until everything sent so far is committed.
+    pub async fn flush(&self) {
+        let (ack, done) = oneshot::channel();
+        if self.sender.send(Write::Flush(ack)).await.is_ok() {
+            let _ = done.await;
+        }
+    }
+}
+
+async fn run(db: SqlitePool, mut receiver: mpsc::Receiver<Write>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while receiver.recv_many(&mut batch, BATCH).await > 0 {
+        let rows = newest_rows(&batch);
+        let mut attempt = 1;
+        while let Err(error) = write(&db, &rows).await {
+            if attempt == 3 || db.is_closed() {
+                tracing::error!(%error, rows = rows.len(), "usage ledger rows lost");
+                break;
+            }
+            tracing::warn!(%error, attempt, "usage ledger write failed; trying again");
+            tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+            attempt += 1;
+        }
+        for write in batch.drain(..) {
+            if let Write::Row(_, Some(ack)) | Write::Flush(ack) = write {
+                let _ = ack.send(());
+            }
+        }
+    }
+}
+
+/// The batch's rows, each id once with its latest version, in the order first sent.
+fn newest_rows(batch: &[Write]) -> Vec<&UsageRow> {
+    let mut rows: Vec<&UsageRow> = Vec::with_capacity(batch.len());
+    let mut index = std::collections::HashMap::with_capacity(batch.len());
+    for write in batch {
+        if let Write::Row(row, _) = write {
+            let row: &UsageRow = row;
+            match index.entry(row.id) {
+                std::collections::hash_map::Entry::Occupied(at) => rows[*at.get()] = row,
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(rows.len());
+                    rows.push(row);
+                }
+            }
+        }
+    }
+    rows
+}
+
+async fn write(db: &SqlitePool, rows: &[&UsageRow]) -> sqlx::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let json = serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let mut conn = db.acquire().await?;
+    upsert_usage(&mut conn, &json).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64) -> UsageRow {
+        UsageRow {
+            id,
+            day: "2026-11-28".into(),
+            user_id: None,
+            guest_id: Some(format!("guest-{}", id % 7)),
+            ip: "192.0.2.1".into(),
+            message_id: None,
+            model: "gpt-4o-mini".into(),
+            prompt_tokens: 100,
+            completion_tokens: 512,
+            cost_microusd: 300,
+            status: "reserved",
+            duration_ms: None,
+            created_at: id,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_writer_writes_every_row_settles_reservations_and_keeps_resets() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::connect(&format!("sqlite://{}/ledger.db", dir.path().display()))
+            .await
+            .unwrap();
+        crate::db::migrate(&db).await.unwrap();
+        let (writer, _task) = LedgerWriter::spawn(db.clone());
+        for id in 1..=1000 {
+            writer.send(row(id)).await;
+        }
+        // Half are settled, some in the same batch as their reservation.
+        for id in (1..=1000).step_by(2) {
+            writer
+                .write(UsageRow {
+                    completion_tokens: 7,
+                    status: "complete",
+                    duration_ms: Some(20),
+                    ..row(id)
+                })
+                .await;
+        }
+        writer.flush().await;
+        let counts: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT status, count(*), sum(completion_tokens) FROM usage GROUP BY status ORDER BY status",
+        )
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        assert_eq!(
+            counts,
+            [
+                ("complete".into(), 500, 3500),
+                ("reserved".into(), 500, 256_000)
+            ]
+        );
+
+        // An admin's reset uncounts a row; a late settlement does not count it again.
+        sqlx::query("UPDATE usage SET counted = 0 WHERE id = 2")
+            .execute(&db)
+            .await
+            .unwrap();
+        writer
+            .write(UsageRow {
+                status: "interrupted",
+                ..row(2)
+            })
+            .await;
+        let (status, counted): (String, i64) =
+            sqlx::query_as("SELECT status, counted FROM usage WHERE id = 2")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!((status.as_str(), counted), ("interrupted", 0));
+    }
 }

@@ -2,6 +2,7 @@
 //! the base URL, key, model and limits, and names every way a call can fail.
 
 pub mod demo;
+mod raw;
 mod retry;
 
 use std::{pin::Pin, time::Duration};
@@ -20,6 +21,7 @@ use async_openai::{
 use futures_util::Stream;
 use secrecy::{ExposeSecret, SecretString};
 
+pub use raw::RawEvents;
 pub use retry::RetryPolicy;
 
 use crate::db::Role;
@@ -44,6 +46,10 @@ pub struct LlmSettings {
 #[derive(Clone, Debug)]
 pub struct LlmClient {
     client: Client<OpenAIConfig>,
+    /// The HTTP path under `client`, also used directly by `stream_raw`.
+    retry: retry::RetryService,
+    base_url: String,
+    api_key: Option<SecretString>,
     model: String,
     max_output_tokens: u32,
     /// OpenAI itself wants `max_completion_tokens` (reasoning models reject `max_tokens`);
@@ -73,12 +79,16 @@ impl LlmClient {
                     .map(|key| key.expose_secret().to_string())
                     .unwrap_or_default(),
             );
-        let client = Client::with_config(config).with_http_service(retry::RetryService {
+        let retry = retry::RetryService {
             http,
             policy: settings.retry,
-        });
+        };
+        let client = Client::with_config(config).with_http_service(retry.clone());
         Ok(Self {
             client,
+            retry,
+            base_url: settings.base_url.clone(),
+            api_key: settings.api_key.clone(),
             model: settings.model,
             max_output_tokens: settings.max_output_tokens,
             uses_max_completion_tokens: settings.base_url.starts_with("https://api.openai.com/"),
@@ -113,13 +123,9 @@ impl LlmClient {
         self.stream(request, self.max_output_tokens).await
     }
 
-    /// Streams any chat request, always with usage reported and the output capped at
-    /// `max_output_tokens` (whatever the request said).
-    pub async fn stream(
-        &self,
-        mut request: CreateChatCompletionRequest,
-        max_output_tokens: u32,
-    ) -> Result<ChunkStream, UpstreamError> {
+    /// Streaming with usage in the last chunk, and the output cap under the name the
+    /// server understands.
+    fn prepare(&self, request: &mut CreateChatCompletionRequest, max_output_tokens: u32) {
         request.stream = Some(true);
         request.stream_options = Some(ChatCompletionStreamOptions {
             include_usage: Some(true),
@@ -133,6 +139,16 @@ impl LlmClient {
             request.max_tokens = Some(max_output_tokens);
             request.max_completion_tokens = None;
         }
+    }
+
+    /// Streams any chat request, always with usage reported and the output capped at
+    /// `max_output_tokens` (whatever the request said).
+    pub async fn stream(
+        &self,
+        mut request: CreateChatCompletionRequest,
+        max_output_tokens: u32,
+    ) -> Result<ChunkStream, UpstreamError> {
+        self.prepare(&mut request, max_output_tokens);
         self.client
             .chat()
             .create_stream(request)

@@ -164,6 +164,7 @@ pub async fn disable_user(
         ));
     }
     user_found(update_user_disabled(&state.db, id, true).await?)?;
+    state.api_keys.forget_all();
     tracing::info!(admin = admin.id, user = id, "admin disabled a user");
     Ok(back())
 }
@@ -174,6 +175,7 @@ pub async fn enable_user(
     UserId(id): UserId,
 ) -> Result<Redirect, AppError> {
     user_found(update_user_disabled(&state.db, id, false).await?)?;
+    state.api_keys.forget_all();
     tracing::info!(admin = admin.id, user = id, "admin enabled a user");
     Ok(back())
 }
@@ -186,7 +188,10 @@ pub async fn reset_usage(
     find_user(&state.db, id)
         .await?
         .ok_or(AppError::NotFound("user"))?;
+    // Rows still on their way to the ledger are written first, so they are reset too.
+    state.meter.flush().await;
     let calls = update_usage_uncounted(&state.db, id, &state.clock.today()).await?;
+    state.meter.forget_user(id);
     tracing::info!(
         admin = admin.id,
         user = id,
@@ -211,6 +216,7 @@ pub async fn change_budget(
     let Form(form) = form?;
     let budget = parse_budget(&form.daily_token_budget)?;
     user_found(update_user_budget(&state.db, id, budget).await?)?;
+    state.api_keys.forget_all();
     tracing::info!(
         admin = admin.id,
         user = id,
@@ -226,6 +232,7 @@ pub async fn make_admin(
     UserId(id): UserId,
 ) -> Result<Redirect, AppError> {
     user_found(update_user_role(&state.db, id, UserRole::Admin).await?)?;
+    state.api_keys.forget_all();
     tracing::info!(admin = admin.id, user = id, "admin made a user an admin");
     Ok(back())
 }
@@ -252,6 +259,7 @@ pub async fn set_paused(
         }
     };
     update_setting(&state.db, PAUSED_KEY, &form.paused).await?;
+    state.meter.set_paused(paused);
     if paused {
         tracing::warn!(admin = admin.id, "admin paused all model calls");
     } else {
@@ -304,6 +312,7 @@ pub async fn revoke_key(
     if !update_api_key_revoked(&state.db, id, None).await? {
         return Err(AppError::NotFound("API key"));
     }
+    state.api_keys.forget_all();
     tracing::info!(admin = admin.id, key = id, "admin revoked an API key");
     Ok(back())
 }

@@ -178,6 +178,7 @@ pub async fn revoke_key(
     if !update_api_key_revoked(&state.db, id, Some(member.user.id)).await? {
         return Err(AppError::NotFound("API key"));
     }
+    state.api_keys.forget_all();
     tracing::info!(user = member.user.id, key = id, "API key revoked");
     Ok(Redirect::to("/settings/keys"))
 }

@@ -177,10 +177,7 @@ async fn a_spent_money_budget_pauses_everyone() {
 #[tokio::test]
 async fn the_kill_switch_pauses_everyone() {
     let app = TestApp::spawn().await;
-    sqlx::query("INSERT INTO settings (key, value) VALUES ('paused', '1')")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    app.pause_in_database().await;
     let conversation = app.create_conversation().await;
     let refused = app.send_streaming(&conversation, "hello").await;
     assert_eq!(refused.status(), 503);

@@ -206,6 +206,26 @@ impl TestApp {
         .execute(&self.db)
         .await
         .unwrap();
+        self.reload_budgets().await;
+    }
+
+    /// Turns the kill switch on in the database, as an operator with SQL access could.
+    pub async fn pause_in_database(&self) {
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('paused', '1')")
+            .execute(&self.db)
+            .await
+            .unwrap();
+        self.reload_budgets().await;
+    }
+
+    /// Budgets are checked in memory: after writing the ledger or settings directly, the
+    /// app reads them again (as it does at start).
+    pub async fn reload_budgets(&self) {
+        self.state
+            .meter
+            .reload(&self.db, &self.state.clock)
+            .await
+            .unwrap();
     }
 
     /// The first page of `client`'s conversations (`{"data": [...], "has_more": …}`).

@@ -163,11 +163,13 @@ async fn bad_revoked_and_orphaned_keys_get_401_at_once() {
         .fetch_one(&app.db)
         .await
         .unwrap();
-    assert!(
-        promptship::db::api_keys::update_api_key_revoked(&app.db, id, None)
-            .await
-            .unwrap()
-    );
+    let admin = app.admin().await;
+    let revoked = admin
+        .post(app.url(&format!("/admin/keys/{id}/revoke")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 303);
     assert_openai_error(
         complete(&app, &key, hello(json!({}))).await,
         401,
@@ -176,17 +178,58 @@ async fn bad_revoked_and_orphaned_keys_get_401_at_once() {
     .await;
 
     let other = app.api_key("deleted@example.com").await;
+    assert_eq!(complete(&app, &other, hello(json!({}))).await.status(), 200);
     sqlx::query("DELETE FROM users WHERE email = 'deleted@example.com'")
         .execute(&app.db)
         .await
         .unwrap();
+    // A change made around the app shows when the key's cache entry expires (a minute);
+    // this stands in for that minute.
+    app.state.api_keys.forget_all();
     assert_openai_error(
         complete(&app, &other, hello(json!({}))).await,
         401,
         Some("invalid_api_key"),
     )
     .await;
-    assert_eq!(app.mock.posts(), 1);
+    assert_eq!(
+        app.mock.posts(),
+        2,
+        "one call before the key was revoked, one before its user was deleted"
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_users_key_is_refused_at_once_and_works_again_when_enabled() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("member@example.com").await;
+    assert_eq!(complete(&app, &key, hello(json!({}))).await.status(), 200);
+    let user_id: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'member@example.com'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let admin = app.admin().await;
+    let disabled = admin
+        .post(app.url(&format!("/admin/users/{user_id}/disable")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), 303);
+    assert_openai_error(
+        complete(&app, &key, hello(json!({}))).await,
+        401,
+        Some("invalid_api_key"),
+    )
+    .await;
+    let enabled = admin
+        .post(app.url(&format!("/admin/users/{user_id}/enable")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(enabled.status(), 303);
+    assert_eq!(complete(&app, &key, hello(json!({}))).await.status(), 200);
+    assert_eq!(app.mock.posts(), 2);
 }
 
 #[tokio::test]
@@ -281,10 +324,7 @@ async fn upstream_trouble_is_502_or_503_without_its_body() {
         retry_after: None,
     });
     assert_openai_error(complete(&app, &key, hello(json!({}))).await, 503, None).await;
-    sqlx::query("INSERT INTO settings (key, value) VALUES ('paused', '1')")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    app.pause_in_database().await;
     assert_openai_error(complete(&app, &key, hello(json!({}))).await, 503, None).await;
     assert_eq!(app.mock.posts(), 2);
     let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM usage WHERE status = 'failed'")
@@ -309,6 +349,80 @@ async fn a_reset_mid_stream_ends_with_an_error_event_not_done() {
             .unwrap()
             .contains("broke off")
     );
+}
+
+#[tokio::test]
+async fn every_way_a_stream_can_break_ends_with_an_error_event_and_an_interrupted_row() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("faults@example.com").await;
+    let cases = [
+        (Scenario::EofWithoutDone(words("cut off ")), "broke off"),
+        (
+            Scenario::MalformedAfter(words("then garbage ")),
+            "could not be read",
+        ),
+        (
+            Scenario::InBandErrorAfter(words("then an error ")),
+            "could not be read",
+        ),
+        (
+            Scenario::StallAfter(words("then silence ")),
+            "stopped responding",
+        ),
+    ];
+    for (scenario, message) in cases {
+        app.mock.push(scenario);
+        let events =
+            read_events(complete(&app, &key, hello(json!({ "stream": true }))).await).await;
+        let last = events.last().unwrap();
+        assert!(
+            last.json()["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(message)),
+            "expected {message:?}, got {:?}",
+            last.data
+        );
+        assert!(events.iter().all(|e| e.data != "[DONE]"));
+        assert!(
+            events[0].json()["choices"][0]["delta"].is_object(),
+            "what arrived before the fault was relayed"
+        );
+    }
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM usage ORDER BY id")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(statuses, ["interrupted"; 4]);
+}
+
+#[tokio::test]
+async fn a_stream_written_in_small_pieces_is_relayed_whole() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("pieces@example.com").await;
+    app.mock.push(Scenario::Fragmented {
+        words: words("split across many little writes"),
+        piece: 7,
+    });
+    let events = read_events(
+        complete(
+            &app,
+            &key,
+            hello(json!({ "stream": true, "stream_options": { "include_usage": true } })),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(events.last().unwrap().data, "[DONE]");
+    let chunks: Vec<Value> = events[..events.len() - 1]
+        .iter()
+        .map(|e| e.json())
+        .collect();
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(text, "split across many little writes");
+    assert_eq!(chunks.last().unwrap()["usage"]["completion_tokens"], 5);
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::{
 
 use crate::helpers::{done_answer, http_client, read_events};
 
-fn promptship() -> Command {
+fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_promptship"));
     command
         .env_remove("OPENAI_API_KEY")
@@ -20,7 +20,7 @@ fn promptship() -> Command {
 
 #[test]
 fn invalid_settings_stop_the_start_with_every_problem_listed() {
-    let output = promptship()
+    let output = binary()
         .env("BIND_ADDR", "nowhere")
         .env("LOG_FORMAT", "yaml")
         .env("PROMPTSHIP_SITE", "/nonexistent/site.toml")
@@ -38,7 +38,7 @@ fn invalid_settings_stop_the_start_with_every_problem_listed() {
 async fn sigterm_lets_the_open_answer_finish_and_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut child = promptship()
+    let mut child = binary()
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .env(
             "DATABASE_URL",
@@ -123,14 +123,14 @@ async fn healthcheck_exits_zero_only_when_the_server_answers() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
-    let nothing = promptship()
+    let nothing = binary()
         .env("BIND_ADDR", &bind)
         .arg("healthcheck")
         .output()
         .unwrap();
     assert!(!nothing.status.success(), "nothing listens yet");
 
-    let mut server = promptship()
+    let mut server = binary()
         .env("BIND_ADDR", &bind)
         .env(
             "DATABASE_URL",
@@ -142,7 +142,7 @@ async fn healthcheck_exits_zero_only_when_the_server_answers() {
         .unwrap();
     let started = Instant::now();
     let healthy = loop {
-        let status = promptship()
+        let status = binary()
             .env("BIND_ADDR", &bind)
             .arg("healthcheck")
             .output()
@@ -163,14 +163,14 @@ async fn doctor_passes_a_good_deployment_and_redacts_the_key() {
     let mock = crate::mock_upstream::MockUpstream::start().await;
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}/app.db", dir.path().display());
-    let migrated = promptship()
+    let migrated = binary()
         .env("DATABASE_URL", &database)
         .arg("migrate")
         .status()
         .unwrap();
     assert!(migrated.success());
     let output = tokio::task::spawn_blocking(move || {
-        promptship()
+        binary()
             .env("DATABASE_URL", &database)
             .env("OPENAI_BASE_URL", &mock.base_url)
             .env("OPENAI_API_KEY", "sk-doctor-secret")
@@ -229,7 +229,7 @@ fn doctor_fails_with_the_variable_and_the_fix_for_each_kind_of_problem() {
         ),
     ];
     for (vars, expected) in cases {
-        let mut command = promptship();
+        let mut command = binary();
         for (name, value) in &vars {
             command.env(name, value);
         }
@@ -252,7 +252,7 @@ async fn sigterm_with_several_long_streams_exits_zero_within_the_drain_deadline_
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let database = format!("sqlite://{}/app.db", dir.path().display());
-    let mut child = promptship()
+    let mut child = binary()
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .env("DATABASE_URL", &database)
         // Each demo answer would take about 20 s: longer than the drain deadline.

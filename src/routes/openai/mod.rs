@@ -2,41 +2,33 @@
 //! official SDKs and tools, authenticated with the project's own keys and spending the
 //! key owner's budgets like the pages do. Errors take OpenAI's shape (see `middleware`).
 
+mod relay;
 mod request;
 
-use std::{
-    convert::Infallible,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::time::Instant;
 
 use async_openai::types::chat::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
-    ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage, CompletionUsage,
-    CreateChatCompletionRequest, CreateChatCompletionStreamResponse, FinishReason,
-    StopConfiguration,
+    ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
+    CreateChatCompletionRequest, StopConfiguration,
 };
 use axum::{
     Extension, Json,
     extract::{State, rejection::JsonRejection},
-    response::{
-        IntoResponse, Response,
-        sse::{Event, Sse},
-    },
+    response::{IntoResponse, Response},
 };
-use futures_util::{Stream, StreamExt, stream};
 use serde_json::{Value, json};
-use sqlx::SqlitePool;
 
-use self::request::{Role, Stop, TextMessage};
+use self::{
+    relay::{Collected, Ledger, Relay},
+    request::{Role, Stop, TextMessage},
+};
 use super::{docs::OpenAiError, middleware::ClientIp};
 use crate::{
     AppState,
     auth::{Owner, api_key::ApiCaller},
     budget::{self, Estimate},
-    config::Site,
     error::AppError,
-    llm::{ChunkStream, UpstreamError},
 };
 
 /// Tokens each message costs beyond its text, as OpenAI counts them.
@@ -177,9 +169,7 @@ pub async fn create_chat_completion(
     }
 
     let owner = Owner::User(caller.user.id);
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
-    let usage_id = budget::reserve(
-        &mut tx,
+    let reserved = state.meter.reserve(
         &state.config.budgets,
         &state.site,
         &state.clock,
@@ -192,17 +182,16 @@ pub async fn create_chat_completion(
             completion_tokens: i64::from(max_tokens),
         },
         None,
-    )
-    .await?;
-    tx.commit().await?;
+    )?;
+    // Not awaited to disk: the writer commits it with others, before the settlement.
+    state.meter.record(&reserved).await;
     let mut ledger = Ledger {
-        db: state.db.clone(),
+        meter: state.meter.clone(),
         site: state.site.clone(),
-        usage_id,
-        model: upstream.clone(),
-        estimated_prompt_tokens: prompt_tokens as i64,
+        reserved,
         started: Instant::now(),
         text: String::new(),
+        chunks: 0,
         usage: None,
         settled: false,
     };
@@ -225,6 +214,24 @@ pub async fn create_chat_completion(
     {
         upstream_request.seed = request.seed;
     }
+    if request.stream {
+        let events = match state.llm.stream_raw(upstream_request, max_tokens).await {
+            Ok(events) => events,
+            Err(error) => {
+                ledger.settle("failed").await;
+                return Err(AppError::Upstream(error));
+            }
+        };
+        let relay = Relay {
+            events,
+            ledger,
+            exposed: Value::from(exposed).to_string(),
+            include_usage: request.stream_options.is_some_and(|o| o.include_usage),
+            timeout: state.config.upstream_timeout,
+            finished: false,
+        };
+        return Ok(relay.into_response());
+    }
     let chunks = match state.llm.stream(upstream_request, max_tokens).await {
         Ok(chunks) => chunks,
         Err(error) => {
@@ -232,18 +239,16 @@ pub async fn create_chat_completion(
             return Err(AppError::Upstream(error));
         }
     };
-    let relay = Relay {
+    let collected = Collected {
         chunks,
         ledger,
         exposed,
-        include_usage: request.stream_options.is_some_and(|o| o.include_usage),
         timeout: state.config.upstream_timeout,
     };
-    if request.stream {
-        Ok(Sse::new(relay.events()).into_response())
-    } else {
-        relay.collect().await.map(|body| Json(body).into_response())
-    }
+    collected
+        .collect()
+        .await
+        .map(|body| Json(body).into_response())
 }
 
 fn to_upstream(message: TextMessage) -> ChatCompletionRequestMessage {
@@ -251,169 +256,5 @@ fn to_upstream(message: TextMessage) -> ChatCompletionRequestMessage {
         Role::System => ChatCompletionRequestSystemMessage::from(message.text).into(),
         Role::User => ChatCompletionRequestUserMessage::from(message.text).into(),
         Role::Assistant => ChatCompletionRequestAssistantMessage::from(message.text).into(),
-    }
-}
-
-/// The usage row of one call. It is settled when the call ends; a client that leaves
-/// drops it mid-stream, and `Drop` settles it then.
-struct Ledger {
-    db: SqlitePool,
-    site: Arc<Site>,
-    usage_id: i64,
-    /// The provider's model, which prices the call.
-    model: String,
-    estimated_prompt_tokens: i64,
-    started: Instant,
-    text: String,
-    usage: Option<CompletionUsage>,
-    settled: bool,
-}
-
-impl Ledger {
-    async fn settle(&mut self, status: &'static str) {
-        self.settled = true;
-        self.settlement(status).save(&self.db).await;
-    }
-
-    fn settlement(&self, status: &'static str) -> budget::Settlement {
-        let reported = self
-            .usage
-            .as_ref()
-            .map(|u| (i64::from(u.prompt_tokens), i64::from(u.completion_tokens)));
-        budget::Settlement::new(
-            &self.site,
-            &self.model,
-            self.usage_id,
-            reported,
-            self.estimated_prompt_tokens,
-            &self.text,
-            status,
-            self.started.elapsed().as_millis() as i64,
-        )
-    }
-}
-
-impl Drop for Ledger {
-    fn drop(&mut self) {
-        if self.settled {
-            return;
-        }
-        // The client went away mid-stream: the upstream call is being dropped with this
-        // relay; what it used so far is still billed.
-        let settlement = self.settlement("interrupted");
-        let db = self.db.clone();
-        tokio::spawn(async move { settlement.save(&db).await });
-    }
-}
-
-/// One upstream stream on its way to the client.
-struct Relay {
-    chunks: ChunkStream,
-    ledger: Ledger,
-    /// The model name the client asked for, reported back in every chunk.
-    exposed: String,
-    include_usage: bool,
-    timeout: Duration,
-}
-
-enum Next {
-    Chunk(Box<CreateChatCompletionStreamResponse>),
-    Done,
-    Failed(UpstreamError),
-}
-
-impl Relay {
-    async fn next(&mut self) -> Next {
-        match tokio::time::timeout(self.timeout, self.chunks.next()).await {
-            Ok(Some(Ok(mut chunk))) => {
-                chunk.model = self.exposed.clone();
-                if let Some(usage) = &chunk.usage {
-                    self.ledger.usage = Some(usage.clone());
-                }
-                for choice in &chunk.choices {
-                    if let Some(text) = &choice.delta.content {
-                        self.ledger.text.push_str(text);
-                    }
-                }
-                Next::Chunk(Box::new(chunk))
-            }
-            Ok(Some(Err(error))) => Next::Failed(error.into()),
-            Ok(None) => Next::Done,
-            Err(_) => Next::Failed(UpstreamError::Timeout),
-        }
-    }
-
-    /// Server-sent events, each upstream chunk forwarded as it arrives, then `[DONE]`.
-    /// An upstream failure mid-stream becomes an in-band error event, never a `[DONE]`.
-    fn events(self) -> impl Stream<Item = Result<Event, Infallible>> {
-        stream::unfold(Some(self), |relay| async move {
-            let mut relay = relay?;
-            loop {
-                match relay.next().await {
-                    Next::Chunk(mut chunk) => {
-                        if chunk.choices.is_empty() && chunk.usage.is_some() && !relay.include_usage
-                        {
-                            continue;
-                        }
-                        if !relay.include_usage {
-                            chunk.usage = None;
-                        }
-                        let data = serde_json::to_string(&chunk).unwrap_or_default();
-                        return Some((Ok(Event::default().data(data)), Some(relay)));
-                    }
-                    Next::Done => {
-                        relay.ledger.settle("complete").await;
-                        return Some((Ok(Event::default().data("[DONE]")), None));
-                    }
-                    Next::Failed(error) => {
-                        relay.ledger.settle("interrupted").await;
-                        let body = json!({ "error": {
-                            "message": error.user_message(), "type": "server_error", "code": "upstream_error"
-                        }});
-                        return Some((Ok(Event::default().data(body.to_string())), None));
-                    }
-                }
-            }
-        })
-    }
-
-    /// The whole answer as one `chat.completion` object.
-    async fn collect(mut self) -> Result<Value, AppError> {
-        let mut id = String::new();
-        let mut created = 0;
-        let mut finish: Option<FinishReason> = None;
-        loop {
-            match self.next().await {
-                Next::Chunk(chunk) => {
-                    id = chunk.id;
-                    created = chunk.created;
-                    if let Some(reason) = chunk.choices.iter().find_map(|c| c.finish_reason) {
-                        finish = Some(reason);
-                    }
-                }
-                Next::Done => break,
-                Next::Failed(error) => {
-                    self.ledger.settle("interrupted").await;
-                    return Err(AppError::Upstream(error));
-                }
-            }
-        }
-        self.ledger.settle("complete").await;
-        let usage = self.ledger.usage.clone().map(|u| {
-            json!({ "prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens, "total_tokens": u.total_tokens })
-        });
-        Ok(json!({
-            "id": id,
-            "object": "chat.completion",
-            "created": created,
-            "model": self.exposed,
-            "choices": [{
-                "index": 0,
-                "message": { "role": "assistant", "content": self.ledger.text },
-                "finish_reason": finish.unwrap_or(FinishReason::Stop),
-                "logprobs": null,
-            }],
-            "usage": usage,
-        }))
     }
 }

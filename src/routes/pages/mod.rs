@@ -2,6 +2,8 @@
 //! Every form works without JavaScript (the POST waits for the whole answer, then
 //! redirects); with htmx the same POST streams the answer into the page.
 
+use std::sync::Arc;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -26,7 +28,7 @@ use crate::{
         messages::list_messages,
     },
     error::AppError,
-    markdown,
+    markdown::{self, RenderCache},
 };
 
 /// Conversations listed in the sidebar.
@@ -86,17 +88,24 @@ pub struct MessageView {
     pub status: &'static str,
     pub content: String,
     /// Sanitized HTML of an answer's Markdown.
-    pub html: String,
+    pub html: Arc<str>,
     pub error: Option<String>,
     /// Model, tokens and timing, for the curious.
     pub meta: String,
 }
 
 impl MessageView {
-    pub(super) fn new(message: &Message) -> Self {
+    pub(super) fn new(message: &Message, rendered: &RenderCache) -> Self {
         let (role, html) = match message.role {
-            Role::User => ("user", String::new()),
-            Role::Assistant => ("assistant", markdown::to_safe_html(&message.content)),
+            Role::User => ("user", Arc::from("")),
+            // An answer still being written changes with every token.
+            Role::Assistant if message.status == MessageStatus::Streaming => {
+                ("assistant", markdown::to_safe_html(&message.content).into())
+            }
+            Role::Assistant => (
+                "assistant",
+                rendered.html(message.id, message.updated_at, &message.content),
+            ),
         };
         let mut meta = Vec::new();
         if message.status != MessageStatus::Streaming && message.role == Role::Assistant {
@@ -120,8 +129,8 @@ impl MessageView {
         }
     }
 
-    pub(super) fn list(messages: &[Message]) -> Vec<Self> {
-        messages.iter().map(Self::new).collect()
+    pub(super) fn list(messages: &[Message], rendered: &RenderCache) -> Vec<Self> {
+        messages.iter().map(|m| Self::new(m, rendered)).collect()
     }
 }
 
@@ -159,7 +168,7 @@ impl ChatPage {
         Self {
             layout,
             conversation,
-            messages: MessageView::list(messages),
+            messages: MessageView::list(messages, &state.rendered),
             action,
             regenerate,
             tagline: state.site.tagline.clone(),

@@ -57,7 +57,7 @@ pub(super) async fn respond(
     }
     let messages = list_messages(&mut *state.db.acquire().await?, &turn.conversation.id).await?;
     let start = MessagesFragment {
-        messages: MessageView::list(&messages),
+        messages: MessageView::list(&messages, &state.rendered),
         oob: false,
     }
     .render()
@@ -102,7 +102,7 @@ fn page_events(
                         None
                     };
                     let fragment = AnswerFragment {
-                        message: MessageView::new(&message),
+                        message: MessageView::new(&message, &state.rendered),
                         sidebar,
                         oob: true,
                     };

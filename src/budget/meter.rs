@@ -1,0 +1,373 @@
+//! Today's spending, in memory. A budget check takes a lock instead of summing the
+//! ledger, and the ledger rows behind it are written by one task in batches
+//! (`db::usage::LedgerWriter`), so model calls never queue for SQLite's write lock.
+//! The totals are loaded from the ledger at start; this process is the ledger's only
+//! writer, so they stay equal to what the ledger will hold.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicI64, Ordering},
+    },
+};
+
+use sqlx::SqlitePool;
+
+use super::{Clock, Estimate, describe_reset, limited, paused};
+use crate::{
+    auth::Owner,
+    config::{Budgets, Site},
+    db::usage::{self, LedgerWriter, UsageRow},
+    error::AppError,
+};
+
+/// Budgets' view of today, shared by every request.
+#[derive(Clone, Debug)]
+pub struct Meter {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    totals: Mutex<Totals>,
+    paused: AtomicBool,
+    /// Ledger ids are handed out here, so a row can be settled before it is written.
+    next_id: AtomicI64,
+    ledger: LedgerWriter,
+}
+
+/// What was spent on one day: by everyone, and by each user, guest session and guest
+/// address (counted rows only; an admin's reset uncounts a user's rows).
+#[derive(Debug, Default)]
+struct Totals {
+    day: String,
+    global: Spent,
+    users: HashMap<i64, Spent>,
+    guests: HashMap<String, Spent>,
+    ips: HashMap<String, Spent>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Spent {
+    calls: i64,
+    tokens: i64,
+    cost: i64,
+}
+
+impl Spent {
+    fn add(&mut self, calls: i64, tokens: i64, cost: i64) {
+        self.calls += calls;
+        self.tokens += tokens;
+        self.cost += cost;
+    }
+}
+
+/// One call's reservation: the most it may use, already counted in today's totals and
+/// on its way to the ledger; `Meter::settle` replaces it with what the call used.
+#[derive(Clone, Debug)]
+pub struct Reserved {
+    pub row: UsageRow,
+}
+
+impl Reserved {
+    pub fn id(&self) -> i64 {
+        self.row.id
+    }
+}
+
+impl Meter {
+    /// Today's totals from the ledger, the kill switch from the settings, and the ledger
+    /// writer started.
+    pub async fn load(db: &SqlitePool, clock: &Clock) -> sqlx::Result<Self> {
+        let (ledger, _task) = LedgerWriter::spawn(db.clone());
+        let meter = Self {
+            inner: Arc::new(Inner {
+                totals: Mutex::default(),
+                paused: AtomicBool::new(false),
+                next_id: AtomicI64::new(1),
+                ledger,
+            }),
+        };
+        meter.reload(db, clock).await?;
+        Ok(meter)
+    }
+
+    /// Reads the totals, the next ledger id and the kill switch again from the database,
+    /// after the writes in flight are done.
+    pub async fn reload(&self, db: &SqlitePool, clock: &Clock) -> sqlx::Result<()> {
+        self.inner.ledger.flush().await;
+        let day = clock.today();
+        let sums = usage::sum_usage_of_day(db, &day).await?;
+        let next_id = usage::find_next_usage_id(db).await?;
+        let paused = crate::db::users::find_setting(db, super::PAUSED_KEY)
+            .await?
+            .as_deref()
+            == Some("1");
+        let mut totals = Totals {
+            day,
+            ..Totals::default()
+        };
+        for sum in sums {
+            let (tokens, cost) = (sum.tokens, sum.cost_microusd);
+            totals.global.add(sum.calls, tokens, cost);
+            if !sum.counted {
+                continue;
+            }
+            match (sum.user_id, sum.guest_id) {
+                (Some(user), _) => totals
+                    .users
+                    .entry(user)
+                    .or_default()
+                    .add(sum.calls, tokens, cost),
+                (None, guest) => {
+                    if let Some(guest) = guest {
+                        totals
+                            .guests
+                            .entry(guest)
+                            .or_default()
+                            .add(sum.calls, tokens, cost);
+                    }
+                    totals
+                        .ips
+                        .entry(sum.ip)
+                        .or_default()
+                        .add(sum.calls, tokens, cost);
+                }
+            }
+        }
+        *self.lock() = totals;
+        self.inner.next_id.fetch_max(next_id, Ordering::Relaxed);
+        self.inner.paused.store(paused, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Totals> {
+        self.inner.totals.lock().expect("budget totals poisoned")
+    }
+
+    /// The kill switch (the admin page's "pause"), already saved in the settings.
+    pub fn set_paused(&self, paused: bool) {
+        self.inner.paused.store(paused, Ordering::Relaxed);
+    }
+
+    /// Stops counting a user's usage of today, as `update_usage_uncounted` did in the
+    /// ledger (the global totals keep it: the money was spent).
+    pub fn forget_user(&self, user_id: i64) {
+        self.lock().users.remove(&user_id);
+    }
+
+    /// Checks every budget the call falls under and, when it fits, counts its most
+    /// (prompt plus output cap) against them all at once. The caller writes the ledger row:
+    /// `record` sends it to the ledger writer; the page path writes it in its own
+    /// transaction and calls `release` when that fails.
+    #[allow(clippy::too_many_arguments)]
+    pub fn reserve(
+        &self,
+        budgets: &Budgets,
+        site: &Site,
+        clock: &Clock,
+        owner: &Owner,
+        user_budget: Option<i64>,
+        ip: &str,
+        estimate: &Estimate<'_>,
+        message_id: Option<i64>,
+    ) -> Result<Reserved, AppError> {
+        let day = clock.today();
+        let tokens = estimate.prompt_tokens + estimate.completion_tokens;
+        let cost = site.cost_microusd(
+            estimate.model,
+            estimate.prompt_tokens,
+            estimate.completion_tokens,
+        );
+        let resets = || describe_reset(clock.until_reset());
+        if self.inner.paused.load(Ordering::Relaxed) {
+            tracing::warn!("model call refused: the kill switch is on");
+            return Err(paused(
+                clock,
+                &resets(),
+                "The service is paused by its operator.",
+            ));
+        }
+        let mut totals = self.lock();
+        if totals.day != day {
+            *totals = Totals {
+                day: day.clone(),
+                ..Totals::default()
+            };
+        }
+        let global = totals.global;
+        if global.tokens + tokens > budgets.global_daily_tokens {
+            tracing::warn!(
+                global_tokens = global.tokens,
+                limit = budgets.global_daily_tokens,
+                "model call refused: global daily token budget spent"
+            );
+            return Err(paused(
+                clock,
+                &resets(),
+                "The service is paused: today's budget is spent.",
+            ));
+        }
+        if global.cost + cost > budgets.global_daily_microusd {
+            tracing::warn!(
+                global_cost_microusd = global.cost,
+                limit = budgets.global_daily_microusd,
+                "model call refused: global daily money budget spent"
+            );
+            return Err(paused(
+                clock,
+                &resets(),
+                "The service is paused: today's budget is spent.",
+            ));
+        }
+        match owner {
+            Owner::User(user_id) => {
+                let limit = user_budget.unwrap_or(budgets.user_daily_tokens);
+                let used = totals.users.get(user_id).map_or(0, |s| s.tokens);
+                if used + tokens > limit {
+                    return Err(limited(
+                        clock,
+                        format!(
+                            "You have used today's allowance of {limit} tokens. It resets at 00:00 UTC, {}.",
+                            resets()
+                        ),
+                    ));
+                }
+            }
+            Owner::Guest(guest_id) => {
+                let session = totals.guests.get(guest_id).copied().unwrap_or_default();
+                let address = totals.ips.get(ip).copied().unwrap_or_default();
+                let calls = session.calls.max(address.calls);
+                let guest_tokens = session.tokens.max(address.tokens);
+                if calls >= budgets.guest_daily_messages {
+                    return Err(limited(
+                        clock,
+                        format!(
+                            "You have used today's guest allowance of {} {}. It resets at 00:00 UTC, {}. Sign up for a larger allowance.",
+                            budgets.guest_daily_messages,
+                            if budgets.guest_daily_messages == 1 {
+                                "message"
+                            } else {
+                                "messages"
+                            },
+                            resets()
+                        ),
+                    ));
+                }
+                if guest_tokens + tokens > budgets.guest_daily_tokens {
+                    return Err(limited(
+                        clock,
+                        format!(
+                            "You have used today's guest allowance of {} tokens. It resets at 00:00 UTC, {}. Sign up for a larger allowance.",
+                            budgets.guest_daily_tokens,
+                            resets()
+                        ),
+                    ));
+                }
+            }
+        }
+        let reserved = Reserved {
+            row: UsageRow {
+                id: self.inner.next_id.fetch_add(1, Ordering::Relaxed),
+                day,
+                user_id: owner.user_id(),
+                guest_id: owner.guest_id().map(str::to_string),
+                ip: ip.to_string(),
+                message_id,
+                model: estimate.model.to_string(),
+                prompt_tokens: estimate.prompt_tokens,
+                completion_tokens: estimate.completion_tokens,
+                cost_microusd: cost,
+                status: "reserved",
+                duration_ms: None,
+                created_at: clock.now_ms(),
+            },
+        };
+        totals.count(&reserved.row, 1, tokens, cost);
+        Ok(reserved)
+    }
+
+    /// Sends the reservation's ledger row to the writer (the `/v1` path, which has no
+    /// transaction of its own).
+    pub async fn record(&self, reserved: &Reserved) {
+        self.inner.ledger.send(reserved.row.clone()).await;
+    }
+
+    /// Takes back a reservation whose row was never written (its transaction failed).
+    pub fn release(&self, reserved: &Reserved) {
+        let row = &reserved.row;
+        let tokens = row.prompt_tokens + row.completion_tokens;
+        let mut totals = self.lock();
+        if totals.day == row.day {
+            totals.count(row, -1, -tokens, -row.cost_microusd);
+        }
+    }
+
+    /// Replaces a reservation with what the call used (`(prompt, completion)` tokens: the
+    /// provider's figures, or the caller's estimate). Returns once the ledger has it, so
+    /// nothing acknowledged to a client can be lost.
+    pub async fn settle(
+        &self,
+        site: &Site,
+        reserved: &Reserved,
+        (prompt_tokens, completion_tokens): (i64, i64),
+        status: &'static str,
+        duration_ms: i64,
+    ) {
+        let row = &reserved.row;
+        let cost = site.cost_microusd(&row.model, prompt_tokens, completion_tokens);
+        metrics::counter!("model_tokens_total", "kind" => "prompt").increment(prompt_tokens as u64);
+        metrics::counter!("model_tokens_total", "kind" => "completion")
+            .increment(completion_tokens as u64);
+        {
+            let mut totals = self.lock();
+            if totals.day == row.day {
+                let tokens =
+                    prompt_tokens + completion_tokens - (row.prompt_tokens + row.completion_tokens);
+                totals.count(row, 0, tokens, cost - row.cost_microusd);
+            }
+        }
+        self.inner
+            .ledger
+            .write(UsageRow {
+                prompt_tokens,
+                completion_tokens,
+                cost_microusd: cost,
+                status,
+                duration_ms: Some(duration_ms),
+                ..row.clone()
+            })
+            .await;
+    }
+
+    /// Waits until every ledger write sent so far is committed (shutdown, tests).
+    pub async fn flush(&self) {
+        self.inner.ledger.flush().await;
+    }
+}
+
+impl Totals {
+    /// Adds to everything `row`'s spender is counted under.
+    fn count(&mut self, row: &UsageRow, calls: i64, tokens: i64, cost: i64) {
+        self.global.add(calls, tokens, cost);
+        match (row.user_id, &row.guest_id) {
+            (Some(user), _) => {
+                // A user reset today no longer has an entry; their new calls start one.
+                self.users.entry(user).or_default().add(calls, tokens, cost);
+            }
+            (None, guest) => {
+                if let Some(guest) = guest {
+                    self.guests
+                        .entry(guest.clone())
+                        .or_default()
+                        .add(calls, tokens, cost);
+                }
+                self.ips
+                    .entry(row.ip.clone())
+                    .or_default()
+                    .add(calls, tokens, cost);
+            }
+        }
+    }
+}

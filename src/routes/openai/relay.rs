@@ -1,0 +1,409 @@
+//! A `/v1` call from the upstream's answer to the client: the ledger row it settles
+//! however it ends, the streamed relay (the upstream's own events, checked and passed
+//! on, not decoded) and the collected, non-streamed answer (decoded by async-openai).
+
+use std::{
+    convert::Infallible,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use async_openai::types::chat::{CreateChatCompletionStreamResponse, FinishReason};
+use axum::{
+    body::Body,
+    http::header,
+    response::{IntoResponse, Response},
+};
+use bytes::{Bytes, BytesMut};
+use futures_util::{StreamExt, stream};
+use memchr::memmem;
+use serde_json::{Value, json};
+
+use crate::{
+    budget::{Meter, Reserved, count_tokens},
+    config::Site,
+    error::AppError,
+    llm::{ChunkStream, RawEvents, UpstreamError},
+};
+
+/// The usage row of one call. It is settled when the call ends; a client that leaves
+/// drops it mid-stream, and `Drop` settles it then.
+pub(super) struct Ledger {
+    pub(super) meter: Meter,
+    pub(super) site: Arc<Site>,
+    pub(super) reserved: Reserved,
+    pub(super) started: Instant,
+    /// The text received (the collected answer), for an estimate when no usage came.
+    pub(super) text: String,
+    /// Content chunks relayed (the streamed answer), one token each by OpenAI's and
+    /// most servers' streaming, for an estimate when no usage came.
+    pub(super) chunks: i64,
+    /// The provider's prompt and completion tokens.
+    pub(super) usage: Option<(i64, i64)>,
+    pub(super) settled: bool,
+}
+
+impl Ledger {
+    pub(super) async fn settle(&mut self, status: &'static str) {
+        self.settled = true;
+        let used = self.used();
+        self.meter
+            .settle(
+                &self.site,
+                &self.reserved,
+                used,
+                status,
+                self.started.elapsed().as_millis() as i64,
+            )
+            .await;
+    }
+
+    /// The provider's figures, or else the prompt estimate and the answer's estimate.
+    fn used(&self) -> (i64, i64) {
+        self.usage.unwrap_or_else(|| {
+            let completion = if self.text.is_empty() {
+                self.chunks
+            } else {
+                count_tokens(&self.text) as i64
+            };
+            (self.reserved.row.prompt_tokens, completion)
+        })
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        // The client went away mid-stream: the upstream call is being dropped with this
+        // relay; what it used so far is still billed.
+        let (meter, site, reserved) =
+            (self.meter.clone(), self.site.clone(), self.reserved.clone());
+        let used = self.used();
+        let duration_ms = self.started.elapsed().as_millis() as i64;
+        tokio::spawn(async move {
+            meter
+                .settle(&site, &reserved, used, "interrupted", duration_ms)
+                .await;
+        });
+    }
+}
+
+/// A decoded upstream stream, collected into one answer.
+pub(super) struct Collected {
+    pub(super) chunks: ChunkStream,
+    pub(super) ledger: Ledger,
+    /// The model name the client asked for, reported back.
+    pub(super) exposed: String,
+    pub(super) timeout: Duration,
+}
+
+enum Next {
+    Chunk(Box<CreateChatCompletionStreamResponse>),
+    Done,
+    Failed(UpstreamError),
+}
+
+impl Collected {
+    async fn next(&mut self) -> Next {
+        match tokio::time::timeout(self.timeout, self.chunks.next()).await {
+            Ok(Some(Ok(mut chunk))) => {
+                chunk.model = self.exposed.clone();
+                if let Some(usage) = &chunk.usage {
+                    self.ledger.usage = Some((
+                        i64::from(usage.prompt_tokens),
+                        i64::from(usage.completion_tokens),
+                    ));
+                }
+                for choice in &chunk.choices {
+                    if let Some(text) = &choice.delta.content {
+                        self.ledger.text.push_str(text);
+                    }
+                }
+                Next::Chunk(Box::new(chunk))
+            }
+            Ok(Some(Err(error))) => Next::Failed(error.into()),
+            Ok(None) => Next::Done,
+            Err(_) => Next::Failed(UpstreamError::Timeout),
+        }
+    }
+
+    /// The whole answer as one `chat.completion` object.
+    pub(super) async fn collect(mut self) -> Result<Value, AppError> {
+        let mut id = String::new();
+        let mut created = 0;
+        let mut finish: Option<FinishReason> = None;
+        loop {
+            match self.next().await {
+                Next::Chunk(chunk) => {
+                    id = chunk.id;
+                    created = chunk.created;
+                    if let Some(reason) = chunk.choices.iter().find_map(|c| c.finish_reason) {
+                        finish = Some(reason);
+                    }
+                }
+                Next::Done => break,
+                Next::Failed(error) => {
+                    self.ledger.settle("interrupted").await;
+                    return Err(AppError::Upstream(error));
+                }
+            }
+        }
+        self.ledger.settle("complete").await;
+        let usage = self.ledger.usage.map(|(prompt, completion)| {
+            json!({ "prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion })
+        });
+        Ok(json!({
+            "id": id,
+            "object": "chat.completion",
+            "created": created,
+            "model": self.exposed,
+            "choices": [{
+                "index": 0,
+                "message": { "role": "assistant", "content": self.ledger.text },
+                "finish_reason": finish.unwrap_or(FinishReason::Stop),
+                "logprobs": null,
+            }],
+            "usage": usage,
+        }))
+    }
+}
+
+/// A streamed answer on its way to the client: the upstream's events passed on as they
+/// arrive (several to a write when they arrive together), then `[DONE]` once the ledger
+/// has the call. A failure mid-stream ends with an in-band error event, never `[DONE]`.
+pub(super) struct Relay {
+    pub(super) events: RawEvents,
+    pub(super) ledger: Ledger,
+    /// The model name the client asked for, as a JSON string, reported in every chunk.
+    pub(super) exposed: String,
+    pub(super) include_usage: bool,
+    pub(super) timeout: Duration,
+    /// A chunk with a finish reason arrived: an end without `[DONE]` is still complete.
+    pub(super) finished: bool,
+}
+
+/// What one upstream event means for the stream.
+enum Flow {
+    Continue,
+    Done,
+    Failed(UpstreamError),
+}
+
+/// The usage chunk's fields, read only from an event that carries usage.
+#[derive(serde::Deserialize)]
+struct UsageChunk {
+    #[serde(default)]
+    choices: Vec<serde::de::IgnoredAny>,
+    usage: Option<Usage>,
+}
+
+#[derive(serde::Deserialize)]
+struct Usage {
+    prompt_tokens: i64,
+    completion_tokens: i64,
+}
+
+impl Relay {
+    pub(super) fn into_response(self) -> Response {
+        let frames = stream::unfold(Some(self), |relay| async move {
+            let mut relay = relay?;
+            let (frame, next) = relay.next_frame().await;
+            Some((Ok::<_, Infallible>(frame), next.then_some(relay)))
+        });
+        (
+            [
+                (header::CONTENT_TYPE, "text/event-stream"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            Body::from_stream(frames),
+        )
+            .into_response()
+    }
+
+    /// The next bytes for the client, and whether more will follow.
+    async fn next_frame(&mut self) -> (Bytes, bool) {
+        loop {
+            let batch = match tokio::time::timeout(self.timeout, self.events.next()).await {
+                Ok(Some(Ok(batch))) => batch,
+                Ok(Some(Err(error))) => return self.fail(BytesMut::new(), error).await,
+                Ok(None) if self.finished => return self.finish(BytesMut::new()).await,
+                Ok(None) => return self.fail(BytesMut::new(), UpstreamError::Broken).await,
+                Err(_) => return self.fail(BytesMut::new(), UpstreamError::Timeout).await,
+            };
+            let mut out = BytesMut::with_capacity(batch.iter().map(|e| e.len() + 8).sum());
+            for event in batch {
+                match self.take(&event, &mut out) {
+                    Flow::Continue => {}
+                    Flow::Done => return self.finish(out).await,
+                    Flow::Failed(error) => return self.fail(out, error).await,
+                }
+            }
+            if !out.is_empty() {
+                return (out.freeze(), true);
+            }
+        }
+    }
+
+    /// Checks one event, notes what the ledger needs from it and writes it to `out`.
+    fn take(&mut self, data: &[u8], out: &mut BytesMut) -> Flow {
+        if data == b"[DONE]" {
+            return Flow::Done;
+        }
+        let data = data.trim_ascii();
+        if !(data.starts_with(b"{") && data.ends_with(b"}")) {
+            return Flow::Failed(UpstreamError::Malformed);
+        }
+        if data.starts_with(b"{\"error\"") {
+            if let Ok(value) = serde_json::from_slice::<Value>(data) {
+                tracing::warn!(error = %value["error"], "the model server sent an in-band error");
+            }
+            return Flow::Failed(UpstreamError::Malformed);
+        }
+        let mut usage_only = false;
+        if memmem::find(data, b"\"usage\"").is_some()
+            && memmem::find(data, b"\"usage\":null").is_none()
+        {
+            match serde_json::from_slice::<UsageChunk>(data) {
+                Ok(chunk) => {
+                    if let Some(usage) = chunk.usage {
+                        self.ledger.usage = Some((usage.prompt_tokens, usage.completion_tokens));
+                    }
+                    usage_only = chunk.choices.is_empty();
+                }
+                Err(_) => return Flow::Failed(UpstreamError::Malformed),
+            }
+        }
+        if has_string(data, b"\"content\":") {
+            self.ledger.chunks += 1;
+        }
+        if has_string(data, b"\"finish_reason\":") {
+            self.finished = true;
+        }
+        if usage_only && !self.include_usage {
+            return Flow::Continue;
+        }
+        out.extend_from_slice(b"data: ");
+        rename_model(data, &self.exposed, out);
+        out.extend_from_slice(b"\n\n");
+        Flow::Continue
+    }
+
+    async fn finish(&mut self, mut out: BytesMut) -> (Bytes, bool) {
+        self.ledger.settle("complete").await;
+        out.extend_from_slice(b"data: [DONE]\n\n");
+        (out.freeze(), false)
+    }
+
+    async fn fail(&mut self, mut out: BytesMut, error: UpstreamError) -> (Bytes, bool) {
+        self.ledger.settle("interrupted").await;
+        let body = json!({ "error": {
+            "message": error.user_message(), "type": "server_error", "code": "upstream_error"
+        }});
+        out.extend_from_slice(format!("data: {body}\n\n").as_bytes());
+        (out.freeze(), false)
+    }
+}
+
+/// Whether `key` (with its colon) is followed by a non-empty string, not `null` or `""`.
+fn has_string(data: &[u8], key: &[u8]) -> bool {
+    memmem::find_iter(data, key).any(|at| {
+        let value = data[at + key.len()..].trim_ascii_start();
+        value.starts_with(b"\"") && !value.starts_with(b"\"\"")
+    })
+}
+
+/// Writes `data` with its `model` reported as the name the client asked for
+/// (`exposed`, as a JSON string): a byte replacement when the server wrote the field as
+/// OpenAI does, else decoded and encoded again. (Inside a JSON string a `"` is escaped,
+/// so the pattern can only match the key itself.)
+fn rename_model(data: &[u8], exposed: &str, out: &mut BytesMut) {
+    const KEY: &[u8] = b"\"model\":";
+    if let Some(at) = memmem::find(data, KEY) {
+        let value = at + KEY.len() + (data.len() - at - KEY.len())
+            - data[at + KEY.len()..].trim_ascii_start().len();
+        if let Some(end) = string_end(data, value) {
+            out.extend_from_slice(&data[..value]);
+            out.extend_from_slice(exposed.as_bytes());
+            out.extend_from_slice(&data[end..]);
+            return;
+        }
+    }
+    match serde_json::from_slice::<Value>(data) {
+        Ok(mut value) if value.get("model").is_some() => {
+            value["model"] = serde_json::from_str(exposed).unwrap_or_default();
+            out.extend_from_slice(value.to_string().as_bytes());
+        }
+        _ => out.extend_from_slice(data),
+    }
+}
+
+/// The index just past the JSON string starting at `start`, if one starts there.
+fn string_end(data: &[u8], start: usize) -> Option<usize> {
+    if data.get(start) != Some(&b'"') {
+        return None;
+    }
+    let mut escaped = false;
+    for (i, &byte) in data.iter().enumerate().skip(start + 1) {
+        match byte {
+            _ if escaped => escaped = false,
+            b'\\' => escaped = true,
+            b'"' => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn renamed(data: &str) -> String {
+        let mut out = BytesMut::new();
+        rename_model(data.as_bytes(), "\"house-model\"", &mut out);
+        String::from_utf8(out.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn the_model_is_reported_under_the_name_the_client_asked_for() {
+        assert_eq!(
+            renamed(r#"{"id":"c","model":"gpt-4o-mini-2024-07-18","choices":[]}"#),
+            r#"{"id":"c","model":"house-model","choices":[]}"#
+        );
+        assert_eq!(
+            renamed(
+                r#"{"model": "odd \" name","choices":[{"delta":{"content":"\"model\":\"x\""}}]}"#
+            ),
+            r#"{"model": "house-model","choices":[{"delta":{"content":"\"model\":\"x\""}}]}"#
+        );
+        let spaced: Value = serde_json::from_str(&renamed(r#"{"model" : "m", "n": 1}"#)).unwrap();
+        assert_eq!(spaced, json!({ "model": "house-model", "n": 1 }));
+        assert_eq!(renamed(r#"{"n":1}"#), r#"{"n":1}"#);
+    }
+
+    #[test]
+    fn content_and_finish_reasons_are_seen_only_when_set() {
+        assert!(has_string(
+            br#"{"delta":{"content":"hi"}}"#,
+            b"\"content\":"
+        ));
+        assert!(!has_string(
+            br#"{"delta":{"role":"assistant","content":""}}"#,
+            b"\"content\":"
+        ));
+        assert!(!has_string(
+            br#"{"delta":{"content":null}}"#,
+            b"\"content\":"
+        ));
+        assert!(has_string(
+            br#"{"finish_reason": "stop"}"#,
+            b"\"finish_reason\":"
+        ));
+        assert!(!has_string(
+            br#"{"finish_reason":null}"#,
+            b"\"finish_reason\":"
+        ));
+    }
+}
