@@ -49,9 +49,22 @@ use crate::{
     llm::{LlmClient, LlmSettings, RetryPolicy},
 };
 
-/// Everything a handler needs, cloned cheaply into each one.
+/// Everything a handler needs: one shared [`Shared`], so that cloning it into every
+/// extractor and middleware of every request costs one reference count.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+#[derive(Debug)]
+pub struct Shared {
     /// Settings from the environment, read once at start.
     pub config: Arc<Config>,
     /// What this service is: name, texts, system prompt, model and limits.
@@ -126,7 +139,7 @@ impl AppState {
             .context("cannot read today's usage")?;
         let hasher = Hasher::new().await?;
         tokio::task::spawn_blocking(budget::warm_up).await?;
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             config: Arc::new(config),
             site: Arc::new(site),
             db,
@@ -139,7 +152,7 @@ impl AppState {
             rendered: markdown::RenderCache::default(),
             login_throttle: LoginThrottle::default(),
             sessions,
-        })
+        })))
     }
 }
 

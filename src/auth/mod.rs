@@ -14,9 +14,10 @@ use axum::{
 use axum_login::{AuthUser, AuthnBackend, UserId};
 use sqlx::SqlitePool;
 use tower_sessions::{
-    Expiry, Session, SessionManagerLayer,
+    CachingSessionStore, Expiry, Session, SessionManagerLayer,
     cookie::{SameSite, time},
 };
+use tower_sessions_moka_store::MokaStore;
 use tower_sessions_sqlx_store::SqliteStore;
 
 use api_key::ApiCaller;
@@ -92,10 +93,19 @@ impl AuthnBackend for Backend {
 
 pub type AuthSession = axum_login::AuthSession<Backend>;
 
+/// Sessions read recently, kept in memory in front of SQLite: a page view reads none from
+/// the database (writes still go to both; the user behind a session is still checked on
+/// every request, so disabling them takes effect at once).
+pub type SessionStore = CachingSessionStore<MokaStore, SqliteStore>;
+
+/// Sessions held in memory at most.
+const CACHED_SESSIONS: u64 = 10_000;
+
 /// The session cookie: HttpOnly, SameSite=Lax, and `Secure` with the `__Host-` prefix
 /// (no Domain, path /) when the site is served over https.
-pub fn session_layer(store: SqliteStore, https: bool) -> SessionManagerLayer<SqliteStore> {
-    SessionManagerLayer::new(store)
+pub fn session_layer(store: SqliteStore, https: bool) -> SessionManagerLayer<SessionStore> {
+    let cache = MokaStore::new(Some(CACHED_SESSIONS));
+    SessionManagerLayer::new(CachingSessionStore::new(cache, store))
         .with_name(if https {
             "__Host-promptship"
         } else {

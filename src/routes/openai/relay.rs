@@ -5,6 +5,7 @@
 use std::{
     convert::Infallible,
     sync::Arc,
+    sync::LazyLock,
     time::{Duration, Instant},
 };
 
@@ -16,7 +17,7 @@ use axum::{
 };
 use bytes::{Bytes, BytesMut};
 use futures_util::{StreamExt, stream};
-use memchr::memmem;
+use memchr::memmem::Finder;
 use serde_json::{Value, json};
 
 use crate::{
@@ -262,9 +263,7 @@ impl Relay {
             return Flow::Failed(UpstreamError::Malformed);
         }
         let mut usage_only = false;
-        if memmem::find(data, b"\"usage\"").is_some()
-            && memmem::find(data, b"\"usage\":null").is_none()
-        {
+        if USAGE.find(data).is_some() && NO_USAGE.find(data).is_none() {
             match serde_json::from_slice::<UsageChunk>(data) {
                 Ok(chunk) => {
                     if let Some(usage) = chunk.usage {
@@ -275,10 +274,10 @@ impl Relay {
                 Err(_) => return Flow::Failed(UpstreamError::Malformed),
             }
         }
-        if has_string(data, b"\"content\":") {
+        if has_string(data, &CONTENT) {
             self.ledger.chunks += 1;
         }
-        if has_string(data, b"\"finish_reason\":") {
+        if has_string(data, &FINISH_REASON) {
             self.finished = true;
         }
         if usage_only && !self.include_usage {
@@ -306,10 +305,18 @@ impl Relay {
     }
 }
 
+// The keys an event is searched for, each compiled once.
+static USAGE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"usage\""));
+static NO_USAGE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"usage\":null"));
+static CONTENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"content\":"));
+static FINISH_REASON: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new(b"\"finish_reason\":"));
+static MODEL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"model\":"));
+
 /// Whether `key` (with its colon) is followed by a non-empty string, not `null` or `""`.
-fn has_string(data: &[u8], key: &[u8]) -> bool {
-    memmem::find_iter(data, key).any(|at| {
-        let value = data[at + key.len()..].trim_ascii_start();
+fn has_string(data: &[u8], key: &Finder<'_>) -> bool {
+    key.find_iter(data).any(|at| {
+        let value = data[at + key.needle().len()..].trim_ascii_start();
         value.starts_with(b"\"") && !value.starts_with(b"\"\"")
     })
 }
@@ -320,7 +327,7 @@ fn has_string(data: &[u8], key: &[u8]) -> bool {
 /// so the pattern can only match the key itself.)
 fn rename_model(data: &[u8], exposed: &str, out: &mut BytesMut) {
     const KEY: &[u8] = b"\"model\":";
-    if let Some(at) = memmem::find(data, KEY) {
+    if let Some(at) = MODEL.find(data) {
         let value = at + KEY.len() + (data.len() - at - KEY.len())
             - data[at + KEY.len()..].trim_ascii_start().len();
         if let Some(end) = string_end(data, value) {
@@ -385,25 +392,13 @@ mod tests {
 
     #[test]
     fn content_and_finish_reasons_are_seen_only_when_set() {
-        assert!(has_string(
-            br#"{"delta":{"content":"hi"}}"#,
-            b"\"content\":"
-        ));
+        assert!(has_string(br#"{"delta":{"content":"hi"}}"#, &CONTENT));
         assert!(!has_string(
             br#"{"delta":{"role":"assistant","content":""}}"#,
-            b"\"content\":"
+            &CONTENT
         ));
-        assert!(!has_string(
-            br#"{"delta":{"content":null}}"#,
-            b"\"content\":"
-        ));
-        assert!(has_string(
-            br#"{"finish_reason": "stop"}"#,
-            b"\"finish_reason\":"
-        ));
-        assert!(!has_string(
-            br#"{"finish_reason":null}"#,
-            b"\"finish_reason\":"
-        ));
+        assert!(!has_string(br#"{"delta":{"content":null}}"#, &CONTENT));
+        assert!(has_string(br#"{"finish_reason": "stop"}"#, &FINISH_REASON));
+        assert!(!has_string(br#"{"finish_reason":null}"#, &FINISH_REASON));
     }
 }
