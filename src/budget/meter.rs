@@ -291,7 +291,7 @@ impl Meter {
     /// Sends the reservation's ledger row to the writer (the `/v1` path, which has no
     /// transaction of its own).
     pub async fn record(&self, reserved: &Reserved) {
-        self.inner.ledger.send(reserved.row.clone()).await;
+        self.inner.ledger.reserve(reserved.row.clone()).await;
     }
 
     /// Takes back a reservation whose row was never written (its transaction failed).
@@ -330,7 +330,7 @@ impl Meter {
         }
         self.inner
             .ledger
-            .write(UsageRow {
+            .settle(UsageRow {
                 prompt_tokens,
                 completion_tokens,
                 cost_microusd: cost,

@@ -2,14 +2,17 @@
 //! after; and the writer task that writes it in batches. Budgets are checked against
 //! today's totals in memory (`budget::Meter`), loaded from here at start.
 
-use std::time::Duration;
+use std::{
+    collections::{HashMap, VecDeque},
+    time::{Duration, Instant},
+};
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool, pool::PoolConnection};
 use tokio::sync::{mpsc, oneshot};
 
 /// One ledger row: as reserved (status `reserved`, the most the call may use) and then
 /// as settled (what it used, how it ended).
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug)]
 pub struct UsageRow {
     pub id: i64,
     pub day: String,
@@ -52,29 +55,38 @@ pub async fn insert_usage(conn: &mut SqliteConnection, r: &UsageRow) -> sqlx::Re
 }
 
 /// Writes many rows in one statement: new ones are inserted, known ones (a reservation
-/// being settled) get their usage, status and duration replaced. `rows` is a JSON array
-/// of [`UsageRow`]s; whether a row is counted is never changed here (an admin's reset
-/// stays).
-pub async fn upsert_usage(conn: &mut SqliteConnection, rows: &str) -> sqlx::Result<()> {
-    sqlx::query!(
-        r#"INSERT INTO usage (id, day, user_id, guest_id, ip, message_id, model, prompt_tokens,
-                              completion_tokens, cost_microusd, status, duration_ms, created_at)
-           SELECT value ->> 'id', value ->> 'day', value ->> 'user_id', value ->> 'guest_id',
-                  value ->> 'ip', value ->> 'message_id', value ->> 'model',
-                  value ->> 'prompt_tokens', value ->> 'completion_tokens',
-                  value ->> 'cost_microusd', value ->> 'status', value ->> 'duration_ms',
-                  value ->> 'created_at'
-           FROM json_each(?) WHERE true
-           ON CONFLICT (id) DO UPDATE SET
-             prompt_tokens = excluded.prompt_tokens,
-             completion_tokens = excluded.completion_tokens,
-             cost_microusd = excluded.cost_microusd,
-             status = excluded.status,
-             duration_ms = excluded.duration_ms"#,
-        rows
-    )
-    .execute(conn)
-    .await?;
+/// being settled) get their usage, status and duration replaced; whether a row is
+/// counted is never changed here (an admin's reset stays). Built at run time, as a
+/// statement's length depends on the batch; its columns are those `insert_usage`'s
+/// checked query names.
+pub async fn upsert_usage(conn: &mut SqliteConnection, rows: &[Box<UsageRow>]) -> sqlx::Result<()> {
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO usage (id, day, user_id, guest_id, ip, message_id, model, prompt_tokens, \
+         completion_tokens, cost_microusd, status, duration_ms, created_at) ",
+    );
+    query.push_values(rows, |mut values, r| {
+        values
+            .push_bind(r.id)
+            .push_bind(&r.day)
+            .push_bind(r.user_id)
+            .push_bind(&r.guest_id)
+            .push_bind(&r.ip)
+            .push_bind(r.message_id)
+            .push_bind(&r.model)
+            .push_bind(r.prompt_tokens)
+            .push_bind(r.completion_tokens)
+            .push_bind(r.cost_microusd)
+            .push_bind(r.status)
+            .push_bind(r.duration_ms)
+            .push_bind(r.created_at);
+    });
+    query.push(
+        " ON CONFLICT (id) DO UPDATE SET prompt_tokens = excluded.prompt_tokens, \
+         completion_tokens = excluded.completion_tokens, cost_microusd = excluded.cost_microusd, \
+         status = excluded.status, duration_ms = excluded.duration_ms",
+    );
+    // Each batch has its own length: not worth keeping prepared.
+    query.build().persistent(false).execute(conn).await?;
     Ok(())
 }
 
@@ -123,8 +135,9 @@ pub async fn update_usage_uncounted(db: &SqlitePool, user_id: i64, day: &str) ->
     Ok(result.rows_affected())
 }
 
-/// Ledger rows, written by one task, many to a statement: a reservation and its
-/// settlement in the same batch become one row written once.
+/// Ledger rows, written by one task, many to a statement. A reservation waits
+/// [`RESERVATION_DELAY`] before it is written: most calls end sooner, and then only
+/// their settled row is written.
 #[derive(Clone, Debug)]
 pub struct LedgerWriter {
     sender: mpsc::Sender<Write>,
@@ -132,14 +145,20 @@ pub struct LedgerWriter {
 
 #[derive(Debug)]
 enum Write {
-    /// A row, with whom to tell once it is committed.
-    Row(Box<UsageRow>, Option<oneshot::Sender<()>>),
+    Reservation(Box<UsageRow>),
+    /// A settled row, with whom to tell once it is committed.
+    Settlement(Box<UsageRow>, oneshot::Sender<()>),
     Flush(oneshot::Sender<()>),
 }
 
-/// Rows per transaction at most: enough to absorb a burst, short enough to keep the
+/// Rows per statement at most: enough to absorb a burst, short enough to keep the
 /// write lock brief.
 const BATCH: usize = 512;
+
+/// How long a reservation waits to be written. A crash loses the reservations of calls
+/// younger than this (their tokens may go uncounted); settled calls are written before
+/// their clients hear the end, so nothing acknowledged is lost.
+pub const RESERVATION_DELAY: Duration = Duration::from_millis(500);
 
 impl LedgerWriter {
     pub fn spawn(db: SqlitePool) -> (Self, tokio::task::JoinHandle<()>) {
@@ -147,17 +166,17 @@ impl LedgerWriter {
         (Self { sender }, tokio::spawn(run(db, receiver)))
     }
 
-    /// Queues a row (a reservation) without waiting for it to be written.
-    pub async fn send(&self, row: UsageRow) {
-        let _ = self.sender.send(Write::Row(Box::new(row), None)).await;
+    /// Queues a reservation without waiting for it to be written.
+    pub async fn reserve(&self, row: UsageRow) {
+        let _ = self.sender.send(Write::Reservation(Box::new(row))).await;
     }
 
-    /// Writes a row (a settlement) and waits until it is committed.
-    pub async fn write(&self, row: UsageRow) {
+    /// Writes a settled row and waits until it is committed.
+    pub async fn settle(&self, row: UsageRow) {
         let (ack, done) = oneshot::channel();
         if self
             .sender
-            .send(Write::Row(Box::new(row), Some(ack)))
+            .send(Write::Settlement(Box::new(row), ack))
             .await
             .is_ok()
         {
@@ -165,7 +184,7 @@ impl LedgerWriter {
         }
     }
 
-    /// Waits until everything sent so far is committed.
+    /// Waits until everything sent so far, reservations too, is committed.
     pub async fn flush(&self) {
         let (ack, done) = oneshot::channel();
         if self.sender.send(Write::Flush(ack)).await.is_ok() {
@@ -176,52 +195,92 @@ impl LedgerWriter {
 
 async fn run(db: SqlitePool, mut receiver: mpsc::Receiver<Write>) {
     let mut batch = Vec::with_capacity(BATCH);
-    while receiver.recv_many(&mut batch, BATCH).await > 0 {
-        let rows = newest_rows(&batch);
-        let mut attempt = 1;
-        while let Err(error) = write(&db, &rows).await {
-            if attempt == 3 || db.is_closed() {
-                tracing::error!(%error, rows = rows.len(), "usage ledger rows lost");
-                break;
-            }
-            tracing::warn!(%error, attempt, "usage ledger write failed; trying again");
-            tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
-            attempt += 1;
-        }
+    // Reservations not yet written, and when each arrived (oldest first).
+    let mut waiting: HashMap<i64, Box<UsageRow>> = HashMap::new();
+    let mut arrivals: VecDeque<(Instant, i64)> = VecDeque::new();
+    // Kept while writes keep coming: a connection that made the last change keeps its
+    // page cache, where any other would read the changed pages again.
+    let mut conn = None;
+    loop {
+        let tick = RESERVATION_DELAY / 4;
+        let open = match tokio::time::timeout(tick, receiver.recv_many(&mut batch, BATCH)).await {
+            Ok(received) => received > 0,
+            Err(_) => true,
+        };
+        let now = Instant::now();
+        let mut rows = Vec::new();
+        let mut acks = Vec::new();
+        let mut flush = !open;
         for write in batch.drain(..) {
-            if let Write::Row(_, Some(ack)) | Write::Flush(ack) = write {
-                let _ = ack.send(());
-            }
-        }
-    }
-}
-
-/// The batch's rows, each id once with its latest version, in the order first sent.
-fn newest_rows(batch: &[Write]) -> Vec<&UsageRow> {
-    let mut rows: Vec<&UsageRow> = Vec::with_capacity(batch.len());
-    let mut index = std::collections::HashMap::with_capacity(batch.len());
-    for write in batch {
-        if let Write::Row(row, _) = write {
-            let row: &UsageRow = row;
-            match index.entry(row.id) {
-                std::collections::hash_map::Entry::Occupied(at) => rows[*at.get()] = row,
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(rows.len());
+            match write {
+                Write::Reservation(row) => {
+                    arrivals.push_back((now, row.id));
+                    waiting.insert(row.id, row);
+                }
+                // Supersedes its reservation if that is still waiting.
+                Write::Settlement(row, ack) => {
+                    waiting.remove(&row.id);
                     rows.push(row);
+                    acks.push(ack);
+                }
+                Write::Flush(ack) => {
+                    flush = true;
+                    acks.push(ack);
                 }
             }
         }
+        while let Some(&(at, id)) = arrivals.front() {
+            if !flush && now.duration_since(at) < RESERVATION_DELAY {
+                break;
+            }
+            arrivals.pop_front();
+            rows.extend(waiting.remove(&id));
+        }
+        for chunk in rows.chunks(BATCH) {
+            write_with_retries(&db, &mut conn, chunk).await;
+        }
+        if rows.is_empty() || flush {
+            // Idle, or the pool may be closing: give the connection back.
+            conn = None;
+        }
+        for ack in acks {
+            let _ = ack.send(());
+        }
+        if !open {
+            return;
+        }
     }
-    rows
 }
 
-async fn write(db: &SqlitePool, rows: &[&UsageRow]) -> sqlx::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
+async fn write_with_retries(
+    db: &SqlitePool,
+    conn: &mut Option<PoolConnection<Sqlite>>,
+    rows: &[Box<UsageRow>],
+) {
+    let mut attempt = 1;
+    while let Err(error) = write(db, conn, rows).await {
+        // The next try starts on a fresh connection.
+        *conn = None;
+        if attempt == 3 || db.is_closed() {
+            tracing::error!(%error, rows = rows.len(), "usage ledger rows lost");
+            return;
+        }
+        tracing::warn!(%error, attempt, "usage ledger write failed; trying again");
+        tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+        attempt += 1;
     }
-    let json = serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let mut conn = db.acquire().await?;
-    upsert_usage(&mut conn, &json).await
+}
+
+async fn write(
+    db: &SqlitePool,
+    conn: &mut Option<PoolConnection<Sqlite>>,
+    rows: &[Box<UsageRow>],
+) -> sqlx::Result<()> {
+    let conn = match conn {
+        Some(conn) => conn,
+        None => conn.insert(db.acquire().await?),
+    };
+    upsert_usage(conn, rows).await
 }
 
 #[cfg(test)]
@@ -255,12 +314,12 @@ mod tests {
         crate::db::migrate(&db).await.unwrap();
         let (writer, _task) = LedgerWriter::spawn(db.clone());
         for id in 1..=1000 {
-            writer.send(row(id)).await;
+            writer.reserve(row(id)).await;
         }
         // Half are settled, some in the same batch as their reservation.
         for id in (1..=1000).step_by(2) {
             writer
-                .write(UsageRow {
+                .settle(UsageRow {
                     completion_tokens: 7,
                     status: "complete",
                     duration_ms: Some(20),
@@ -289,7 +348,7 @@ mod tests {
             .await
             .unwrap();
         writer
-            .write(UsageRow {
+            .settle(UsageRow {
                 status: "interrupted",
                 ..row(2)
             })

@@ -1,0 +1,401 @@
+//! How much promptship adds to a streamed chat completion, next to a bare nginx hop.
+//!
+//! Runs, on this machine: a mock OpenAI-compatible upstream (this executable again, as a
+//! child process), nginx as a plain reverse proxy to it, and promptship's release binary
+//! pointed at it. A load generator streams `POST /v1/chat/completions` straight to the
+//! mock, through nginx and through promptship, against an upstream that answers at once
+//! and one paced like a model (200 ms to the first token, then 20 ms per token), and
+//! measures requests/s, time to first token and total time. It also measures the chat
+//! page's render throughput, start-up time, binary size and memory, and which process
+//! used the CPU in each run (on a small machine the load generator and the servers
+//! share it, so that says how far to trust a figure).
+//!
+//! ```text
+//! cargo bench --bench relay                  # full run, BENCH_SECS=10 per scenario
+//! BENCH_SECS=5 cargo bench --bench relay     # shorter windows
+//! BENCH_QUICK=1 cargo bench --bench relay    # smoke run for CI, well under a minute
+//! ```
+//!
+//! Needs nginx (`apt-get install nginx`). `BENCH_RUST_LOG` is passed to promptship as
+//! `RUST_LOG`. The report goes to stdout and to `$CARGO_TARGET_DIR/bench/relay.md`. The
+//! exit status is non-zero only when a server fails to start or promptship fails a
+//! request; missed targets are reported, not failed.
+
+#[path = "relay/app.rs"]
+mod app;
+#[path = "relay/cpu.rs"]
+mod cpu;
+#[path = "relay/load.rs"]
+mod load;
+#[path = "relay/mock.rs"]
+mod mock;
+#[path = "relay/procs.rs"]
+mod procs;
+#[path = "relay/report.rs"]
+mod report;
+
+use std::{
+    path::PathBuf,
+    process::ExitCode,
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use app::Account;
+use load::{Job, Window};
+use procs::{MockServer, Nginx, Promptship};
+use report::{Footprint, Mode, Report, Route, Row};
+
+/// Paced answers take about 1.2 s, so their windows are at least this long: several
+/// answers per worker, or in a quick run at least one sent inside the window.
+const PACED_MIN_SECS: f64 = 5.0;
+const QUICK_PACED_MIN_SECS: f64 = 1.5;
+
+fn main() -> ExitCode {
+    if std::env::var(mock::ROLE_VAR).is_ok_and(|role| role == mock::ROLE_MOCK) {
+        return mock::main();
+    }
+    // cargo passes `--bench`; there are no options, so every argument is ignored.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("relay bench: cannot start a runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(bench()) {
+        Ok(report) => publish(&report),
+        Err(error) => {
+            eprintln!("relay bench failed: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints and saves the report; fails the run if promptship failed any request.
+fn publish(report: &Report) -> ExitCode {
+    let markdown = report.markdown();
+    println!("{markdown}");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or("target".into(), PathBuf::from);
+    let path = target.join("bench").join("relay.md");
+    let saved = std::fs::create_dir_all(target.join("bench"))
+        .and_then(|()| std::fs::write(&path, &markdown));
+    match saved {
+        Ok(()) => eprintln!("report written to {}", path.display()),
+        Err(error) => eprintln!("cannot write {}: {error}", path.display()),
+    }
+    let failures = report.server_errors();
+    if failures > 0 {
+        eprintln!("promptship failed {failures} request(s): see the errors columns");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// What to run, from `BENCH_SECS` and `BENCH_QUICK`.
+struct Settings {
+    quick: bool,
+    secs: f64,
+    warmup: Duration,
+    zero_concurrency: Vec<usize>,
+    paced_concurrency: Vec<usize>,
+    page_concurrency: Vec<usize>,
+}
+
+impl Settings {
+    fn from_env() -> Self {
+        let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1");
+        let secs = std::env::var("BENCH_SECS")
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|secs| *secs > 0.0)
+            .unwrap_or(if quick { 1.0 } else { 10.0 });
+        let (zero, paced) = if quick {
+            (vec![1, 64], vec![1, 64, 200])
+        } else {
+            (vec![1, 64, 512], vec![1, 64, 512, 1000])
+        };
+        Settings {
+            quick,
+            secs,
+            warmup: Duration::from_millis(if quick { 200 } else { 1000 }),
+            zero_concurrency: zero,
+            paced_concurrency: paced,
+            page_concurrency: vec![1, 64],
+        }
+    }
+
+    fn window(&self, paced: bool) -> Window {
+        let secs = match (paced, self.quick) {
+            (false, _) => self.secs,
+            (true, false) => self.secs.max(PACED_MIN_SECS),
+            (true, true) => self.secs.max(QUICK_PACED_MIN_SECS),
+        };
+        Window {
+            warmup: self.warmup,
+            measure: Duration::from_secs_f64(secs),
+        }
+    }
+
+    fn most_streams(&self) -> usize {
+        self.paced_concurrency.iter().copied().max().unwrap_or(0)
+    }
+}
+
+async fn bench() -> anyhow::Result<Report> {
+    // reqwest is built without a default TLS provider and wants one installed even for
+    // plain http, as in the tests.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let settings = Settings::from_env();
+    let started = Instant::now();
+    let binary = env!("CARGO_BIN_EXE_promptship");
+    let mut report = Report {
+        date: report::command("date", &["-u"]),
+        quick: settings.quick,
+        secs: settings.secs,
+        warmup: settings.warmup,
+        fd_limit: open_files_limit(),
+        load_average: load_average(),
+        zero: Mode::default(),
+        paced: Mode::default(),
+        most_streams: settings.most_streams(),
+        footprint: Footprint {
+            binary_bytes: std::fs::metadata(binary)?.len(),
+            ..Footprint::default()
+        },
+        pages: Mode::default(),
+        elapsed: Duration::ZERO,
+        kept_logs: Vec::new(),
+    };
+    progress(format!("soft open-files limit {}", report.fd_limit));
+    // nginx raises its own limit (worker_rlimit_nofile); promptship and this process
+    // inherit this one.
+    let needed = 2 * report.most_streams + 100;
+    if report
+        .fd_limit
+        .parse::<usize>()
+        .is_ok_and(|limit| limit < needed)
+    {
+        progress(format!(
+            "warning: {needed} open files are needed; raise `ulimit -n`"
+        ));
+    }
+    run_mode(&settings, false, &mut report).await?;
+    run_mode(&settings, true, &mut report).await?;
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// One upstream mode: fresh mock, nginx and promptship (with a fresh database), every
+/// path at every concurrency, and (zero-delay only) start-up times and chat pages.
+async fn run_mode(settings: &Settings, paced: bool, report: &mut Report) -> anyhow::Result<()> {
+    let dir = tempfile::Builder::new().prefix("relay-bench-").tempdir()?;
+    let result = run_servers(settings, paced, report, dir.path()).await;
+    let failed = result.is_err() || mode_of(report, paced).rows.iter().any(server_failed);
+    if failed {
+        // Keep the logs to read; the report or the error names the directory.
+        let kept = dir.keep();
+        report.kept_logs.push(kept.display().to_string());
+        progress(format!("logs kept in {}", kept.display()));
+    }
+    result
+}
+
+fn server_failed(row: &Row) -> bool {
+    row.route == Route::Promptship && row.stats.error_count() > 0
+}
+
+fn mode_of(report: &mut Report, paced: bool) -> &mut Mode {
+    if paced {
+        &mut report.paced
+    } else {
+        &mut report.zero
+    }
+}
+
+async fn run_servers(
+    settings: &Settings,
+    paced: bool,
+    report: &mut Report,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let mode_name = if paced { "paced" } else { "zero-delay" };
+    progress(format!(
+        "{mode_name}: starting the mock, nginx and promptship"
+    ));
+    let mock = MockServer::start(paced, dir)?;
+    let nginx = Nginx::start(mock.port, dir)?;
+    let mut promptship = Promptship::new(dir, mock.port)?;
+    let ready = promptship.start().await?;
+    let footprint = &mut report.footprint;
+    if !paced {
+        footprint.ready_fresh = ready;
+        promptship.stop()?;
+        footprint.ready_existing = promptship.start().await?;
+        footprint.rss_idle_kib = promptship.memory().map_or(0, |m| m.rss_kib);
+        progress(format!(
+            "promptship ready in {} ms (fresh), {} ms (existing database)",
+            report::ms(Some(footprint.ready_fresh)),
+            report::ms(Some(footprint.ready_existing))
+        ));
+    }
+    let account = Account::sign_up(&promptship.base).await?;
+    let bases = [
+        (Route::Direct, format!("http://127.0.0.1:{}", mock.port)),
+        (Route::Nginx, format!("http://127.0.0.1:{}", nginx.port)),
+        (Route::Promptship, promptship.base.clone()),
+    ];
+    let window = settings.window(paced);
+    let concurrencies = if paced {
+        &settings.paced_concurrency
+    } else {
+        &settings.zero_concurrency
+    };
+    mode_of(report, paced).window = window.measure;
+    let pids = cpu::Pids {
+        mock: mock.pid(),
+        nginx: nginx.pid(),
+        promptship: promptship.pid(),
+    };
+    for &c in concurrencies {
+        for (route, base) in &bases {
+            progress(format!("{mode_name} {} c={c}", route.name()));
+            let job = Job::chat(base, &account.model, account.bearer());
+            let watch_memory = paced && *route == Route::Promptship && c == settings.most_streams();
+            let sampler = watch_memory.then(|| RssSampler::start(promptship.pid()));
+            let cpu = cpu::watch(pids, window.warmup, window.measure);
+            let stats = load::run(job, c, window).await?;
+            if let Some(sampler) = sampler {
+                report.footprint.rss_streams_kib = sampler.stop().await;
+            }
+            log_errors(mode_name, *route, c, &stats);
+            let row = Row {
+                route: *route,
+                concurrency: c,
+                stats,
+                cpu: cpu.await.ok(),
+            };
+            mode_of(report, paced).rows.push(row);
+        }
+    }
+    if !paced {
+        chat_pages(settings, &account, &promptship.base, pids, report).await?;
+    }
+    let memory = promptship.memory().unwrap_or_default();
+    if paced {
+        report.footprint.rss_after_paced_kib = memory.rss_kib;
+        report.footprint.peak_paced_kib = memory.peak_kib;
+    } else {
+        report.footprint.rss_after_zero_kib = memory.rss_kib;
+        report.footprint.peak_zero_kib = memory.peak_kib;
+    }
+    progress("stopping the servers");
+    promptship.stop()?;
+    drop(nginx);
+    drop(mock);
+    progress("stopped");
+    Ok(())
+}
+
+/// Render throughput of a signed-in chat page holding 50 messages.
+async fn chat_pages(
+    settings: &Settings,
+    account: &Account,
+    base: &str,
+    pids: cpu::Pids,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    progress("chat page: filling a conversation with 50 messages");
+    let id = account.fill_conversation().await?;
+    let url = format!("{base}/conversations/{id}");
+    let cookie = account.cookie()?;
+    for &c in &settings.page_concurrency {
+        progress(format!("chat page c={c}"));
+        let window = settings.window(false);
+        let cpu = cpu::watch(pids, window.warmup, window.measure);
+        let stats = load::run(Job::page(url.clone(), cookie.clone()), c, window).await?;
+        log_errors("chat page", Route::Promptship, c, &stats);
+        report.pages.rows.push(Row {
+            route: Route::Promptship,
+            concurrency: c,
+            stats,
+            cpu: cpu.await.ok(),
+        });
+    }
+    Ok(())
+}
+
+/// A progress line on stderr (stdout is for the report), with the time since start.
+fn progress(message: impl std::fmt::Display) {
+    static START: OnceLock<Instant> = OnceLock::new();
+    let since = START.get_or_init(Instant::now).elapsed();
+    eprintln!("[{:6.1} s] relay bench: {message}", since.as_secs_f64());
+}
+
+fn log_errors(what: &str, route: Route, c: usize, stats: &load::Stats) {
+    if stats.error_count() > 0 {
+        progress(format!(
+            "{what} {} c={c}: errors {:?}",
+            route.name(),
+            stats.errors
+        ));
+    }
+}
+
+/// Samples a process's RSS every 100 ms and keeps the largest.
+struct RssSampler {
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<u64>,
+}
+
+impl RssSampler {
+    fn start(pid: Option<u32>) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            let mut largest = 0;
+            // Bounded: a load run ends within minutes, and stop() is always called.
+            for _ in 0..36_000 {
+                tick.tick().await;
+                if flag.load(Ordering::Relaxed) {
+                    break;
+                }
+                let rss = pid.and_then(procs::memory).map_or(0, |m| m.rss_kib);
+                largest = largest.max(rss);
+            }
+            largest
+        });
+        RssSampler { stop, task }
+    }
+
+    async fn stop(self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.task.await.unwrap_or(0)
+    }
+}
+
+/// The soft limit on open files: 1,000 streams through a proxy need about 2,000 sockets
+/// in that proxy and 1,000 in the load generator.
+fn open_files_limit() -> String {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    limits
+        .lines()
+        .find_map(|line| line.strip_prefix("Max open files"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or("?")
+        .to_string()
+}
+
+/// The 1, 5 and 15 minute load averages.
+fn load_average() -> String {
+    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let figures: Vec<&str> = loadavg.split_whitespace().take(3).collect();
+    figures.join(" ")
+}

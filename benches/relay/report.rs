@@ -1,0 +1,512 @@
+//! The Markdown report: what was measured, on what machine, and how it compares with
+//! the targets.
+
+use std::{fmt::Write as _, process::Command, time::Duration};
+
+use crate::{cpu::CpuUse, load::Stats};
+
+/// Cores busy outside the benchmark above which a run is marked as disturbed.
+const NOISY_CORES: f64 = 0.25;
+
+/// Which hop the load generator talked to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    Direct,
+    Nginx,
+    Promptship,
+}
+
+impl Route {
+    pub fn name(self) -> &'static str {
+        match self {
+            Route::Direct => "direct",
+            Route::Nginx => "nginx",
+            Route::Promptship => "promptship",
+        }
+    }
+}
+
+pub struct Row {
+    pub route: Route,
+    pub concurrency: usize,
+    pub stats: Stats,
+    /// Cores busy during the measured window.
+    pub cpu: Option<CpuUse>,
+}
+
+/// The streaming runs against one upstream mode.
+#[derive(Default)]
+pub struct Mode {
+    pub rows: Vec<Row>,
+    pub window: Duration,
+}
+
+impl Mode {
+    pub fn find(&self, route: Route, concurrency: usize) -> Option<&Stats> {
+        self.rows
+            .iter()
+            .find(|r| r.route == route && r.concurrency == concurrency)
+            .map(|r| &r.stats)
+    }
+
+    fn concurrencies(&self) -> Vec<usize> {
+        let mut all: Vec<usize> = self.rows.iter().map(|r| r.concurrency).collect();
+        all.dedup();
+        all
+    }
+}
+
+/// Sizes and times of the promptship process, in KiB and durations.
+#[derive(Default)]
+pub struct Footprint {
+    pub binary_bytes: u64,
+    pub ready_fresh: Duration,
+    pub ready_existing: Duration,
+    pub rss_idle_kib: u64,
+    pub rss_after_zero_kib: u64,
+    pub peak_zero_kib: u64,
+    pub rss_after_paced_kib: u64,
+    pub peak_paced_kib: u64,
+    /// Largest RSS sampled while the most streams were open.
+    pub rss_streams_kib: u64,
+}
+
+pub struct Report {
+    pub date: String,
+    pub quick: bool,
+    pub secs: f64,
+    pub warmup: Duration,
+    pub fd_limit: String,
+    pub load_average: String,
+    pub zero: Mode,
+    pub paced: Mode,
+    /// The most concurrent streams of the paced runs (1,000, or 200 when quick).
+    pub most_streams: usize,
+    pub footprint: Footprint,
+    pub pages: Mode,
+    pub elapsed: Duration,
+    /// Where logs were kept because promptship failed requests.
+    pub kept_logs: Vec<String>,
+}
+
+impl Report {
+    fn all_rows(&self) -> impl Iterator<Item = &Row> {
+        [&self.zero, &self.paced, &self.pages]
+            .into_iter()
+            .flat_map(|mode| &mode.rows)
+    }
+
+    fn noisy_runs(&self) -> usize {
+        self.all_rows()
+            .filter(|row| row.cpu.is_some_and(|cpu| cpu.other > NOISY_CORES))
+            .count()
+    }
+
+    pub fn server_errors(&self) -> u64 {
+        self.all_rows()
+            .filter(|row| row.route == Route::Promptship)
+            .map(|row| row.stats.error_count())
+            .sum()
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        self.header(&mut out);
+        mode_table(
+            &mut out,
+            "Zero-delay upstream (whole answer at once)",
+            &self.zero,
+        );
+        mode_table(
+            &mut out,
+            "Paced upstream (first token after 200 ms, then 50 tokens 20 ms apart)",
+            &self.paced,
+        );
+        self.overhead(&mut out);
+        self.footprint_table(&mut out);
+        self.page_table(&mut out);
+        self.cpu_table(&mut out);
+        self.targets(&mut out);
+        let _ = writeln!(out, "Run time: {:.0} s.", self.elapsed.as_secs_f64());
+        for path in &self.kept_logs {
+            let _ = writeln!(
+                out,
+                "\npromptship failed requests; its logs were kept in {path}."
+            );
+        }
+        out
+    }
+
+    fn header(&self, out: &mut String) {
+        let quick = if self.quick { ", BENCH_QUICK=1" } else { "" };
+        let measure = format!(
+            "{} s (paced runs: {} s{quick})",
+            self.secs,
+            self.paced.window.as_secs_f64()
+        );
+        let _ = writeln!(out, "# promptship relay benchmark\n");
+        let _ = writeln!(out, "- Date: {}", self.date);
+        let _ = writeln!(out, "- Machine: {}", machine());
+        let _ = writeln!(
+            out,
+            "- Other work on the machine: load average {} at the start; {} of {} runs \
+             had more than {NOISY_CORES} core busy outside the benchmark (see CPU below)",
+            self.load_average,
+            self.noisy_runs(),
+            self.all_rows().count()
+        );
+        let _ = writeln!(
+            out,
+            "- BENCH_SECS: {measure}, warm-up {:.1} s",
+            self.warmup.as_secs_f64()
+        );
+        let _ = writeln!(
+            out,
+            "- Load generator: in-process tokio runtime, one keep-alive connection per \
+             worker; soft open-files limit {}",
+            self.fd_limit
+        );
+        let _ = writeln!(
+            out,
+            "- Paths: direct = load → mock; nginx = load → nginx → mock; promptship = \
+             load → promptship → mock (API key, budget, usage write). All on this machine.\n"
+        );
+    }
+
+    fn overhead(&self, out: &mut String) {
+        let _ = writeln!(out, "## promptship over direct\n");
+        let _ = writeln!(
+            out,
+            "| upstream | c | added TTFT p50 | added TTFT p99 | added total p50 | \
+             added total p99 | promptship req/s vs nginx |"
+        );
+        let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|--:|");
+        for (name, mode) in [("zero-delay", &self.zero), ("paced", &self.paced)] {
+            for c in mode.concurrencies() {
+                let (Some(direct), Some(nginx), Some(app)) = (
+                    mode.find(Route::Direct, c),
+                    mode.find(Route::Nginx, c),
+                    mode.find(Route::Promptship, c),
+                ) else {
+                    continue;
+                };
+                let _ = writeln!(
+                    out,
+                    "| {name} | {c} | {} | {} | {} | {} | {} |",
+                    added(app.ttft.p50, direct.ttft.p50),
+                    added(app.ttft.p99, direct.ttft.p99),
+                    added(app.total.p50, direct.total.p50),
+                    added(app.total.p99, direct.total.p99),
+                    percent(app.rps, nginx.rps),
+                );
+            }
+        }
+        let _ = writeln!(out);
+    }
+
+    fn footprint_table(&self, out: &mut String) {
+        let f = &self.footprint;
+        let rows = [
+            (
+                "Release binary size".to_string(),
+                format!("{:.1} MiB", f.binary_bytes as f64 / 1048576.0),
+            ),
+            (
+                "Start to ready, fresh database".into(),
+                format!("{} ms", ms(Some(f.ready_fresh))),
+            ),
+            (
+                "Start to ready, existing database".into(),
+                format!("{} ms", ms(Some(f.ready_existing))),
+            ),
+            ("RSS idle (just ready)".into(), mib(f.rss_idle_kib)),
+            (
+                "RSS after the zero-delay runs and chat pages".into(),
+                mib(f.rss_after_zero_kib),
+            ),
+            (
+                "Peak RSS (VmHWM), zero-delay process".into(),
+                mib(f.peak_zero_kib),
+            ),
+            (
+                "RSS after the paced runs".into(),
+                mib(f.rss_after_paced_kib),
+            ),
+            (
+                "Peak RSS (VmHWM), paced process".into(),
+                mib(f.peak_paced_kib),
+            ),
+            (
+                format!(
+                    "RSS with {} open streams (max, sampled every 100 ms)",
+                    thousands(self.most_streams)
+                ),
+                mib(f.rss_streams_kib),
+            ),
+        ];
+        let _ = writeln!(out, "## Footprint\n");
+        let _ = writeln!(out, "| | |\n|---|--:|");
+        for (name, value) in rows {
+            let _ = writeln!(out, "| {name} | {value} |");
+        }
+        let _ = writeln!(
+            out,
+            "\nThe peaks include one sign-up: argon2 hashes with 19 MiB of memory.\n"
+        );
+    }
+
+    fn page_table(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "## Chat page (GET /conversations/{{id}}, 50 messages, signed in)\n"
+        );
+        let _ = writeln!(
+            out,
+            "| c | req/s | p50 | p99 | errors |\n|--:|--:|--:|--:|--:|"
+        );
+        for row in &self.pages.rows {
+            let s = &row.stats;
+            let _ = writeln!(
+                out,
+                "| {} | {:.0} | {} | {} | {} |",
+                row.concurrency,
+                s.rps,
+                ms(s.total.p50),
+                ms(s.total.p99),
+                errors(s)
+            );
+        }
+        let _ = writeln!(out);
+    }
+
+    fn cpu_table(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "## CPU during the measured windows (cores busy, of {})\n",
+            report_cpus()
+        );
+        let _ = writeln!(
+            out,
+            "| run | path | c | load generator | mock | nginx | promptship | other |"
+        );
+        let _ = writeln!(out, "|---|---|--:|--:|--:|--:|--:|--:|");
+        let runs = [
+            ("zero-delay", &self.zero),
+            ("paced", &self.paced),
+            ("chat page", &self.pages),
+        ];
+        for (name, mode) in runs {
+            for row in &mode.rows {
+                let Some(cpu) = row.cpu else { continue };
+                let flag = if cpu.other > NOISY_CORES { " ⚠" } else { "" };
+                let _ = writeln!(
+                    out,
+                    "| {name} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2}{flag} |",
+                    row.route.name(),
+                    row.concurrency,
+                    cpu.load,
+                    cpu.mock,
+                    cpu.nginx,
+                    cpu.promptship,
+                    cpu.other
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\n\"other\" is the rest of the machine (including work of other users); a \
+             path is only measured fairly when it is near 0 (⚠: above {NOISY_CORES} core).\n"
+        );
+    }
+
+    fn targets(&self, out: &mut String) {
+        let _ = writeln!(out, "## Targets\n");
+        let _ = writeln!(out, "| target | measured | |\n|---|--:|:-:|");
+        for (target, figure, met) in self.checks() {
+            let mark = if met { "✓" } else { "✗" };
+            let _ = writeln!(out, "| {target} | {figure} | {mark} |");
+        }
+        let _ = writeln!(out);
+    }
+
+    /// Each target, the figure it is judged by, and whether it is met.
+    fn checks(&self) -> Vec<(String, String, bool)> {
+        let mut checks = Vec::new();
+        let f = &self.footprint;
+        let n = self.most_streams;
+        if let Some((direct, nginx, app)) = trio(&self.zero, 64) {
+            let share = app.rps / nginx.rps.max(f64::MIN_POSITIVE);
+            checks.push((
+                "zero-delay c=64: promptship req/s ≥ 50% of nginx's".into(),
+                percent(app.rps, nginx.rps),
+                share >= 0.5,
+            ));
+            let extra = difference(app.ttft.p50, direct.ttft.p50);
+            checks.push((
+                "zero-delay c=64: added TTFT p50 ≤ 2 ms".into(),
+                added(app.ttft.p50, direct.ttft.p50),
+                extra.is_some_and(|ms| ms <= 2.0),
+            ));
+        }
+        if let Some((direct, _, app)) = trio(&self.paced, n) {
+            let extra = difference(app.ttft.p99, direct.ttft.p99);
+            checks.push((
+                format!("paced c={n}: added TTFT p99 ≤ 5 ms"),
+                added(app.ttft.p99, direct.ttft.p99),
+                extra.is_some_and(|ms| ms <= 5.0),
+            ));
+            checks.push((
+                format!("paced c={n}: 0 promptship errors"),
+                app.error_count().to_string(),
+                app.error_count() == 0,
+            ));
+        }
+        checks.push(limit("RSS idle ≤ 15 MiB", f.rss_idle_kib, 15));
+        checks.push(limit(
+            &format!("RSS with {} streams ≤ 60 MiB", thousands(n)),
+            f.rss_streams_kib,
+            60,
+        ));
+        let page_rps = self
+            .pages
+            .find(Route::Promptship, 64)
+            .map_or(0.0, |s| s.rps);
+        checks.push((
+            "chat page at c=64 ≥ 5,000 req/s".into(),
+            format!("{page_rps:.0} req/s"),
+            page_rps >= 5000.0,
+        ));
+        checks.push((
+            "start to ready, existing database ≤ 100 ms".into(),
+            format!("{} ms", ms(Some(f.ready_existing))),
+            f.ready_existing <= Duration::from_millis(100),
+        ));
+        checks.push((
+            "release binary ≤ 25 MiB".into(),
+            format!("{:.1} MiB", f.binary_bytes as f64 / 1048576.0),
+            f.binary_bytes <= 25 * 1024 * 1024,
+        ));
+        checks
+    }
+}
+
+fn mode_table(out: &mut String, title: &str, mode: &Mode) {
+    let _ = writeln!(out, "## {title}\n");
+    let _ = writeln!(
+        out,
+        "| path | c | req/s | TTFT p50 | TTFT p99 | total p50 | total p99 | errors |"
+    );
+    let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|");
+    for row in &mode.rows {
+        let s = &row.stats;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {} | {} | {} | {} | {} |",
+            row.route.name(),
+            row.concurrency,
+            s.rps,
+            ms(s.ttft.p50),
+            ms(s.ttft.p99),
+            ms(s.total.p50),
+            ms(s.total.p99),
+            errors(s)
+        );
+    }
+    let _ = writeln!(out, "\nTimes in ms.\n");
+}
+
+fn trio(mode: &Mode, c: usize) -> Option<(&Stats, &Stats, &Stats)> {
+    Some((
+        mode.find(Route::Direct, c)?,
+        mode.find(Route::Nginx, c)?,
+        mode.find(Route::Promptship, c)?,
+    ))
+}
+
+fn limit(target: &str, kib: u64, max_mib: u64) -> (String, String, bool) {
+    (target.into(), mib(kib), kib > 0 && kib <= max_mib * 1024)
+}
+
+/// The error count, and its kinds when there are any.
+fn errors(stats: &Stats) -> String {
+    if stats.errors.is_empty() {
+        return "0".into();
+    }
+    let kinds: Vec<String> = stats
+        .errors
+        .iter()
+        .map(|(kind, count)| format!("{kind} ×{count}"))
+        .collect();
+    format!("{} ({})", stats.error_count(), kinds.join(", "))
+}
+
+pub fn ms(duration: Option<Duration>) -> String {
+    duration.map_or("–".into(), |d| format!("{:.2}", d.as_secs_f64() * 1000.0))
+}
+
+fn difference(a: Option<Duration>, b: Option<Duration>) -> Option<f64> {
+    Some((a?.as_secs_f64() - b?.as_secs_f64()) * 1000.0)
+}
+
+fn added(a: Option<Duration>, b: Option<Duration>) -> String {
+    difference(a, b).map_or("–".into(), |d| format!("{d:+.2} ms"))
+}
+
+fn percent(a: f64, b: f64) -> String {
+    if b <= 0.0 {
+        return "–".into();
+    }
+    format!("{:.0}%", a / b * 100.0)
+}
+
+fn mib(kib: u64) -> String {
+    if kib == 0 {
+        return "–".into();
+    }
+    format!("{:.2} MiB", kib as f64 / 1024.0)
+}
+
+fn thousands(n: usize) -> String {
+    if n >= 1000 {
+        format!("{},{:03}", n / 1000, n % 1000)
+    } else {
+        n.to_string()
+    }
+}
+
+fn report_cpus() -> String {
+    command("nproc", &[])
+}
+
+/// `2 × AMD EPYC, 23.5 GiB, Linux 6.1.0`.
+fn machine() -> String {
+    let cpus = command("nproc", &[]);
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|line| line.strip_prefix("model name"))
+        .and_then(|rest| rest.split_once(':'))
+        .map_or("unknown CPU", |(_, name)| name.trim());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory = meminfo
+        .lines()
+        .find_map(|line| line.strip_prefix("MemTotal:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse::<f64>().ok())
+        .map_or("unknown memory".into(), |kib| {
+            format!("{:.1} GiB RAM", kib / 1048576.0)
+        });
+    let kernel = command("uname", &["-r"]);
+    format!("{cpus} × {model}, {memory}, Linux {kernel}")
+}
+
+/// The trimmed stdout of a small command, or `?`.
+pub fn command(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .filter(|text| !text.is_empty())
+        .unwrap_or_else(|| "?".into())
+}
