@@ -42,7 +42,7 @@ use tower_sessions::ExpiredDeletion;
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::{
-    auth::{Hasher, LoginThrottle, api_key::KeyCache},
+    auth::{Hasher, LoginThrottle, UserCache, api_key::KeyCache},
     budget::{Clock, Meter},
     chat::Turns,
     config::{Config, Provider, Site},
@@ -83,6 +83,8 @@ pub struct Shared {
     pub hasher: Hasher,
     /// Finished answers' HTML, rendered once.
     pub rendered: markdown::RenderCache,
+    /// Users read in the last minute (for sessions).
+    pub users: UserCache,
     /// API keys proven in the last minute.
     pub api_keys: KeyCache,
     /// Failed logins per account and per address.
@@ -149,6 +151,7 @@ impl AppState {
             meter,
             hasher,
             api_keys: KeyCache::default(),
+            users: UserCache::default(),
             rendered: markdown::RenderCache::default(),
             login_throttle: LoginThrottle::default(),
             sessions,

@@ -4,21 +4,36 @@
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::config::LogFormat;
 
-pub fn init(format: LogFormat) {
+/// Starts logging; the returned guard writes out the lines still queued when dropped.
+pub fn init(format: LogFormat) -> WorkerGuard {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn"));
+    // Lines are written to stdout by a thread of their own, so a request never waits on
+    // the terminal or the log collector; under a flood, requests wait for room rather
+    // than lines being dropped.
+    let (stdout, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
     let registry = tracing_subscriber::registry().with(filter);
     // `try_init` so tests that build several apps in one process do not panic.
     let _ = match format {
-        LogFormat::Pretty => registry.with(fmt::layer()).try_init(),
+        LogFormat::Pretty => registry.with(fmt::layer().with_writer(stdout)).try_init(),
         LogFormat::Json => registry
-            .with(fmt::layer().json().flatten_event(true).with_span_list(true))
+            .with(
+                fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_span_list(true)
+                    .with_writer(stdout),
+            )
             .try_init(),
     };
+    guard
 }
 
 /// Prometheus metrics, recorded with the `metrics` macros anywhere in the crate and

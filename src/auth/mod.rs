@@ -62,6 +62,30 @@ pub struct Credentials {
 pub struct Backend {
     pub db: SqlitePool,
     pub hasher: Hasher,
+    pub users: UserCache,
+}
+
+/// Users read in the last minute, so a signed-in page view does not read its user again.
+/// Every change the app makes to a user (the admin page's) calls `forget`; a change made
+/// around the app (straight in the database) shows within a minute.
+#[derive(Clone, Debug)]
+pub struct UserCache(moka::sync::Cache<i64, User>);
+
+impl Default for UserCache {
+    fn default() -> Self {
+        Self(
+            moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(std::time::Duration::from_secs(60))
+                .build(),
+        )
+    }
+}
+
+impl UserCache {
+    pub fn forget(&self, user_id: i64) {
+        self.0.invalidate(&user_id);
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +111,17 @@ impl AuthnBackend for Backend {
     }
 
     async fn get_user(&self, id: &UserId<Self>) -> Result<Option<User>, BackendError> {
-        Ok(find_user(&self.db, *id).await?.filter(|u| !u.disabled))
+        let user = match self.users.0.get(id) {
+            Some(user) => Some(user),
+            None => {
+                let user = find_user(&self.db, *id).await?;
+                if let Some(user) = &user {
+                    self.users.0.insert(*id, user.clone());
+                }
+                user
+            }
+        };
+        Ok(user.filter(|u| !u.disabled))
     }
 }
 

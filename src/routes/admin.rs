@@ -165,6 +165,7 @@ pub async fn disable_user(
     }
     user_found(update_user_disabled(&state.db, id, true).await?)?;
     state.api_keys.forget_all();
+    state.users.forget(id);
     tracing::info!(admin = admin.id, user = id, "admin disabled a user");
     Ok(back())
 }
@@ -176,6 +177,7 @@ pub async fn enable_user(
 ) -> Result<Redirect, AppError> {
     user_found(update_user_disabled(&state.db, id, false).await?)?;
     state.api_keys.forget_all();
+    state.users.forget(id);
     tracing::info!(admin = admin.id, user = id, "admin enabled a user");
     Ok(back())
 }
@@ -217,6 +219,7 @@ pub async fn change_budget(
     let budget = parse_budget(&form.daily_token_budget)?;
     user_found(update_user_budget(&state.db, id, budget).await?)?;
     state.api_keys.forget_all();
+    state.users.forget(id);
     tracing::info!(
         admin = admin.id,
         user = id,
@@ -233,6 +236,7 @@ pub async fn make_admin(
 ) -> Result<Redirect, AppError> {
     user_found(update_user_role(&state.db, id, UserRole::Admin).await?)?;
     state.api_keys.forget_all();
+    state.users.forget(id);
     tracing::info!(admin = admin.id, user = id, "admin made a user an admin");
     Ok(back())
 }

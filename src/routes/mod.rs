@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
     let backend = auth::Backend {
         db: state.db.clone(),
         hasher: state.hasher.clone(),
+        users: state.users.clone(),
     };
     let auth_layer =
         AuthManagerLayerBuilder::new(backend, auth::session_layer(state.sessions.clone(), https))
