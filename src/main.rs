@@ -9,12 +9,6 @@ use promptship::{
     db, telemetry,
 };
 
-// mimalloc instead of glibc's malloc: a relayed stream allocates and frees many small
-// buffers across threads, which glibc's per-thread arenas serve slower and hold on to
-// (docs/benchmarks.md has the figures).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(version, about = "An LLM-backed chat service: pages, API, SQLite.")]
 struct Cli {

@@ -35,6 +35,9 @@ pub async fn connect(url: &str) -> anyhow::Result<SqlitePool> {
         .synchronous(SqliteSynchronous::Normal)
         // Writers queue for the lock instead of failing at once with SQLITE_BUSY.
         .busy_timeout(Duration::from_secs(5))
+        // 1 MiB of page cache per connection instead of 2: eight connections' caches
+        // were a fifth of the idle footprint; the OS page cache still holds the file.
+        .pragma("cache_size", "-1024")
         .foreign_keys(true);
     if let Some(dir) = options.get_filename().parent()
         && !dir.as_os_str().is_empty()

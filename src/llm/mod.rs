@@ -69,6 +69,9 @@ impl LlmClient {
             // setting) fires a moment earlier, so a stall is reported as a stall.
             .read_timeout(settings.read_timeout + Duration::from_secs(1))
             .tcp_nodelay(true)
+            // Enough warm connections for steady traffic; after a burst of a thousand
+            // streams the rest close instead of holding their buffers.
+            .pool_max_idle_per_host(64)
             .build()?;
         let config = OpenAIConfig::new()
             .with_api_base(&settings.base_url)
