@@ -140,6 +140,7 @@ impl AppState {
             .await
             .context("cannot read today's usage")?;
         let hasher = Hasher::new().await?;
+        #[cfg(feature = "tiktoken")]
         tokio::task::spawn_blocking(budget::warm_up).await?;
         Ok(Self(Arc::new(Shared {
             config: Arc::new(config),

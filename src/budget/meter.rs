@@ -70,12 +70,6 @@ pub struct Reserved {
     pub row: UsageRow,
 }
 
-impl Reserved {
-    pub fn id(&self) -> i64 {
-        self.row.id
-    }
-}
-
 impl Meter {
     /// Today's totals from the ledger, the kill switch from the settings, and the ledger
     /// writer started.
@@ -109,31 +103,11 @@ impl Meter {
             ..Totals::default()
         };
         for sum in sums {
-            let (tokens, cost) = (sum.tokens, sum.cost_microusd);
-            totals.global.add(sum.calls, tokens, cost);
-            if !sum.counted {
-                continue;
-            }
-            match (sum.user_id, sum.guest_id) {
-                (Some(user), _) => totals
-                    .users
-                    .entry(user)
-                    .or_default()
-                    .add(sum.calls, tokens, cost),
-                (None, guest) => {
-                    if let Some(guest) = guest {
-                        totals
-                            .guests
-                            .entry(guest)
-                            .or_default()
-                            .add(sum.calls, tokens, cost);
-                    }
-                    totals
-                        .ips
-                        .entry(sum.ip)
-                        .or_default()
-                        .add(sum.calls, tokens, cost);
-                }
+            totals.global.add(sum.calls, sum.tokens, sum.cost_microusd);
+            if sum.counted {
+                totals.spender(sum.user_id, sum.guest_id.as_deref(), &sum.ip, |spent| {
+                    spent.add(sum.calls, sum.tokens, sum.cost_microusd)
+                });
             }
         }
         *self.lock() = totals;
@@ -197,23 +171,15 @@ impl Meter {
             };
         }
         let global = totals.global;
-        if global.tokens + tokens > budgets.global_daily_tokens {
+        if global.tokens + tokens > budgets.global_daily_tokens
+            || global.cost + cost > budgets.global_daily_microusd
+        {
             tracing::warn!(
                 global_tokens = global.tokens,
-                limit = budgets.global_daily_tokens,
-                "model call refused: global daily token budget spent"
-            );
-            return Err(paused(
-                clock,
-                &resets(),
-                "The service is paused: today's budget is spent.",
-            ));
-        }
-        if global.cost + cost > budgets.global_daily_microusd {
-            tracing::warn!(
+                token_limit = budgets.global_daily_tokens,
                 global_cost_microusd = global.cost,
-                limit = budgets.global_daily_microusd,
-                "model call refused: global daily money budget spent"
+                money_limit_microusd = budgets.global_daily_microusd,
+                "model call refused: the global daily budget is spent"
             );
             return Err(paused(
                 clock,
@@ -351,23 +317,27 @@ impl Totals {
     /// Adds to everything `row`'s spender is counted under.
     fn count(&mut self, row: &UsageRow, calls: i64, tokens: i64, cost: i64) {
         self.global.add(calls, tokens, cost);
-        match (row.user_id, &row.guest_id) {
-            (Some(user), _) => {
-                // A user reset today no longer has an entry; their new calls start one.
-                self.users.entry(user).or_default().add(calls, tokens, cost);
-            }
-            (None, guest) => {
-                if let Some(guest) = guest {
-                    self.guests
-                        .entry(guest.clone())
-                        .or_default()
-                        .add(calls, tokens, cost);
-                }
-                self.ips
-                    .entry(row.ip.clone())
-                    .or_default()
-                    .add(calls, tokens, cost);
-            }
+        // A user reset today no longer has an entry; their new calls start one.
+        self.spender(row.user_id, row.guest_id.as_deref(), &row.ip, |spent| {
+            spent.add(calls, tokens, cost)
+        });
+    }
+
+    /// Applies `change` to a user's totals, or to a guest session's and its address's.
+    fn spender(
+        &mut self,
+        user_id: Option<i64>,
+        guest_id: Option<&str>,
+        ip: &str,
+        change: impl Fn(&mut Spent),
+    ) {
+        if let Some(user) = user_id {
+            change(self.users.entry(user).or_default());
+            return;
         }
+        if let Some(guest) = guest_id {
+            change(self.guests.entry(guest.to_string()).or_default());
+        }
+        change(self.ips.entry(ip.to_string()).or_default());
     }
 }

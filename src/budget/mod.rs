@@ -14,7 +14,9 @@ mod meter;
 mod tokens;
 
 pub use meter::{Meter, Reserved};
-pub use tokens::{count_tokens, estimate_tokens, warm_up};
+#[cfg(feature = "tiktoken")]
+pub use tokens::warm_up;
+pub use tokens::{count_tokens, estimate_tokens};
 
 use crate::{
     db::{self, Role},

@@ -21,7 +21,8 @@ pub fn count_tokens(text: &str) -> usize {
     }
 }
 
-/// Loads the tokenizer, when there is one, before the first request needs it.
+/// Loads the tokenizer's tables (about 180 ms) before the first request needs them.
+#[cfg(feature = "tiktoken")]
 pub fn warm_up() {
     count_tokens("warm up");
 }

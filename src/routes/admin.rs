@@ -164,8 +164,7 @@ pub async fn disable_user(
         ));
     }
     user_found(update_user_disabled(&state.db, id, true).await?)?;
-    state.api_keys.forget_all();
-    state.users.forget(id);
+    user_changed(&state, id);
     tracing::info!(admin = admin.id, user = id, "admin disabled a user");
     Ok(back())
 }
@@ -176,8 +175,7 @@ pub async fn enable_user(
     UserId(id): UserId,
 ) -> Result<Redirect, AppError> {
     user_found(update_user_disabled(&state.db, id, false).await?)?;
-    state.api_keys.forget_all();
-    state.users.forget(id);
+    user_changed(&state, id);
     tracing::info!(admin = admin.id, user = id, "admin enabled a user");
     Ok(back())
 }
@@ -218,8 +216,7 @@ pub async fn change_budget(
     let Form(form) = form?;
     let budget = parse_budget(&form.daily_token_budget)?;
     user_found(update_user_budget(&state.db, id, budget).await?)?;
-    state.api_keys.forget_all();
-    state.users.forget(id);
+    user_changed(&state, id);
     tracing::info!(
         admin = admin.id,
         user = id,
@@ -235,8 +232,7 @@ pub async fn make_admin(
     UserId(id): UserId,
 ) -> Result<Redirect, AppError> {
     user_found(update_user_role(&state.db, id, UserRole::Admin).await?)?;
-    state.api_keys.forget_all();
-    state.users.forget(id);
+    user_changed(&state, id);
     tracing::info!(admin = admin.id, user = id, "admin made a user an admin");
     Ok(back())
 }
@@ -319,6 +315,12 @@ pub async fn revoke_key(
     state.api_keys.forget_all();
     tracing::info!(admin = admin.id, key = id, "admin revoked an API key");
     Ok(back())
+}
+
+/// A user's account changed: their cached user and API keys are read again.
+fn user_changed(state: &AppState, user_id: i64) {
+    state.users.forget(user_id);
+    state.api_keys.forget_all();
 }
 
 fn back() -> Redirect {

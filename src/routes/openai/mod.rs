@@ -215,13 +215,9 @@ pub async fn create_chat_completion(
         upstream_request.seed = request.seed;
     }
     if request.stream {
-        let events = match state.llm.stream_raw(upstream_request, max_tokens).await {
-            Ok(events) => events,
-            Err(error) => {
-                ledger.settle("failed").await;
-                return Err(AppError::Upstream(error));
-            }
-        };
+        let events = ledger
+            .started(state.llm.stream_raw(upstream_request, max_tokens).await)
+            .await?;
         let relay = Relay {
             events,
             ledger,
@@ -232,13 +228,9 @@ pub async fn create_chat_completion(
         };
         return Ok(relay.into_response());
     }
-    let chunks = match state.llm.stream(upstream_request, max_tokens).await {
-        Ok(chunks) => chunks,
-        Err(error) => {
-            ledger.settle("failed").await;
-            return Err(AppError::Upstream(error));
-        }
-    };
+    let chunks = ledger
+        .started(state.llm.stream(upstream_request, max_tokens).await)
+        .await?;
     let collected = Collected {
         chunks,
         ledger,

@@ -59,6 +59,21 @@ impl Ledger {
             .await;
     }
 
+    /// Passes on a started upstream call; a call that could not start is settled as
+    /// failed.
+    pub(super) async fn started<T>(
+        &mut self,
+        call: Result<T, UpstreamError>,
+    ) -> Result<T, AppError> {
+        match call {
+            Ok(started) => Ok(started),
+            Err(error) => {
+                self.settle("failed").await;
+                Err(AppError::Upstream(error))
+            }
+        }
+    }
+
     /// The provider's figures, or else the prompt estimate and the answer's estimate.
     fn used(&self) -> (i64, i64) {
         self.usage.unwrap_or_else(|| {
