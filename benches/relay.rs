@@ -14,6 +14,7 @@
 //! cargo bench --bench relay                  # full run, BENCH_SECS=10 per scenario
 //! BENCH_SECS=5 cargo bench --bench relay     # shorter windows
 //! BENCH_QUICK=1 cargo bench --bench relay    # smoke run for CI, well under a minute
+//! BENCH_ONLY=paced cargo bench --bench relay  # one upstream mode: `zero` or `paced`
 //! ```
 //!
 //! Needs nginx (`apt-get install nginx`). `BENCH_RUST_LOG` is passed to promptship as
@@ -98,7 +99,7 @@ fn publish(report: &Report) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// What to run, from `BENCH_SECS` and `BENCH_QUICK`.
+/// What to run, from `BENCH_SECS`, `BENCH_QUICK` and `BENCH_ONLY`.
 struct Settings {
     quick: bool,
     secs: f64,
@@ -106,6 +107,9 @@ struct Settings {
     zero_concurrency: Vec<usize>,
     paced_concurrency: Vec<usize>,
     page_concurrency: Vec<usize>,
+    /// Which upstream modes to run (`BENCH_ONLY=zero` or `paced` picks one): `false` is
+    /// zero-delay (with start-up and chat pages), `true` paced.
+    modes: Vec<bool>,
 }
 
 impl Settings {
@@ -128,6 +132,11 @@ impl Settings {
             zero_concurrency: zero,
             paced_concurrency: paced,
             page_concurrency: vec![1, 64],
+            modes: match std::env::var("BENCH_ONLY").as_deref() {
+                Ok("zero") => vec![false],
+                Ok("paced") => vec![true],
+                _ => vec![false, true],
+            },
         }
     }
 
@@ -186,8 +195,9 @@ async fn bench() -> anyhow::Result<Report> {
             "warning: {needed} open files are needed; raise `ulimit -n`"
         ));
     }
-    run_mode(&settings, false, &mut report).await?;
-    run_mode(&settings, true, &mut report).await?;
+    for &paced in &settings.modes {
+        run_mode(&settings, paced, &mut report).await?;
+    }
     report.elapsed = started.elapsed();
     Ok(report)
 }

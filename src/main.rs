@@ -50,8 +50,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Flushes the last log lines when main returns.
-    let _logs = telemetry::init(config.log_format);
+    // Writes out the last log lines when main returns.
+    let _logs = match telemetry::init(config.log_format) {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("cannot start the log writer: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -61,7 +61,7 @@ pub fn router(state: AppState) -> Router {
     let messages = limits::per_address(config.message_rate_per_minute, Duration::from_secs(60));
     let auth_attempts = limits::per_address(config.auth_rate_per_minute, Duration::from_secs(60));
     let signups = limits::per_address(config.signups_per_hour, Duration::from_secs(3600));
-    let mut router = Router::new()
+    let site = Router::new()
         // Pages and their forms
         .route("/", get(pages::show_home))
         .route(
@@ -132,12 +132,6 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/conversations/{id}/stop", post(api::stop_answer))
         .route("/api/openapi.json", get(docs::openapi_json))
         .route("/api/docs", get(docs::show_docs))
-        // OpenAI-compatible API (bearer keys)
-        .route("/v1/models", get(openai::list_models))
-        .route(
-            "/v1/chat/completions",
-            post(openai::create_chat_completion).layer(messages),
-        )
         // Operations
         .route("/metrics", get(metrics::show_metrics))
         .route("/healthz", get(health::healthz))
@@ -151,7 +145,19 @@ pub fn router(state: AppState) -> Router {
         ))
         // Inside the session layers, so an error page knows who is logged in.
         .layer(from_fn_with_state(state.clone(), middleware::render_errors))
-        .layer(auth_layer)
+        .layer(auth_layer);
+    // The OpenAI-compatible API authenticates each call by its bearer key alone, so it
+    // skips the session and login layers (and the cookie work they do on every call).
+    let openai = Router::new()
+        .route("/v1/models", get(openai::list_models))
+        .route(
+            "/v1/chat/completions",
+            post(openai::create_chat_completion).layer(messages),
+        )
+        .route_layer(axum::middleware::from_fn(metrics::record_http))
+        .layer(from_fn_with_state(state.clone(), middleware::render_errors));
+    let mut router = site
+        .merge(openai)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn_with_state(
             state.clone(),

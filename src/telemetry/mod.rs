@@ -1,27 +1,25 @@
 //! Logging (readable lines in development, one JSON object per line with
 //! `LOG_FORMAT=json`; `RUST_LOG` filters, e.g. `RUST_LOG=debug,sqlx=warn`) and metrics.
 
+mod batch;
+
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+
+pub use batch::Guard as LogGuard;
 
 use crate::config::LogFormat;
 
-/// Starts logging; the returned guard writes out the lines still queued when dropped.
-pub fn init(format: LogFormat) -> WorkerGuard {
+/// Starts logging; the returned guard writes out the lines still waiting when dropped.
+pub fn init(format: LogFormat) -> std::io::Result<LogGuard> {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn"));
     // Lines are written to stdout by a thread of their own, so a request never waits on
     // the terminal or the log collector; under a flood, requests wait for room rather
     // than lines being dropped.
-    // The queue is allocated whole up front: 8,192 lines (256 KiB), not the default
-    // 128,000 (4 MiB, a fifth of the idle footprint).
-    let (stdout, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .buffered_lines_limit(8192)
-        .lossy(false)
-        .finish(std::io::stdout());
+    let (stdout, guard) = batch::spawn(std::io::stdout())?;
     let registry = tracing_subscriber::registry().with(filter);
     // `try_init` so tests that build several apps in one process do not panic.
     let _ = match format {
@@ -36,7 +34,7 @@ pub fn init(format: LogFormat) -> WorkerGuard {
             )
             .try_init(),
     };
-    guard
+    Ok(guard)
 }
 
 /// Prometheus metrics, recorded with the `metrics` macros anywhere in the crate and
