@@ -23,6 +23,8 @@ RUN cargo chef prepare --recipe-path recipe.json
 # Dependencies first (a cached layer while the recipe is unchanged), then the app.
 FROM chef AS builder
 COPY --from=planner /app/recipe.json recipe.json
+# Build settings the dependencies use too (SQLite's compile options).
+COPY .cargo .cargo
 RUN cargo chef cook --release --locked --recipe-path recipe.json
 COPY . .
 # The runtime image has no shell, so its data folder is made here and copied with its

@@ -48,8 +48,10 @@ pub struct LlmClient {
     client: Client<OpenAIConfig>,
     /// The HTTP path under `client`, also used directly by `stream_raw`.
     retry: retry::RetryService,
-    base_url: String,
-    api_key: Option<SecretString>,
+    /// `stream_raw`'s URL and credentials, made once rather than parsed and formatted
+    /// for every call.
+    completions_url: reqwest::Url,
+    authorization: Option<reqwest::header::HeaderValue>,
     model: String,
     max_output_tokens: u32,
     /// OpenAI itself wants `max_completion_tokens` (reasoning models reject `max_tokens`);
@@ -87,11 +89,24 @@ impl LlmClient {
             policy: settings.retry,
         };
         let client = Client::with_config(config).with_http_service(retry.clone());
+        let completions_url = format!("{}/chat/completions", settings.base_url).parse()?;
+        let authorization = match &settings.api_key {
+            Some(key) => {
+                let mut value = reqwest::header::HeaderValue::try_from(format!(
+                    "Bearer {}",
+                    key.expose_secret()
+                ))?;
+                // Kept out of Debug output and logs.
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
         Ok(Self {
             client,
             retry,
-            base_url: settings.base_url.clone(),
-            api_key: settings.api_key.clone(),
+            completions_url,
+            authorization,
             model: settings.model,
             max_output_tokens: settings.max_output_tokens,
             uses_max_completion_tokens: settings.base_url.starts_with("https://api.openai.com/"),

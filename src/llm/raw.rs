@@ -13,7 +13,6 @@ use async_openai::{
 };
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
-use secrecy::ExposeSecret;
 use tower::ServiceExt;
 
 use super::{LlmClient, UpstreamError};
@@ -28,16 +27,16 @@ impl LlmClient {
         self.prepare(&mut request, max_output_tokens);
         let body = Bytes::from(serde_json::to_vec(&request).map_err(|_| UpstreamError::Malformed)?);
         let http = self.retry.http.clone();
-        let url = format!("{}/chat/completions", self.base_url);
-        let key = self.api_key.clone();
+        let url = self.completions_url.clone();
+        let authorization = self.authorization.clone();
         // Rebuilt for each try, as async-openai's own requests are.
         let factory = HttpRequestFactory::new(move || {
             let mut request = http
-                .post(&url)
+                .post(url.clone())
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone());
-            if let Some(key) = &key {
-                request = request.bearer_auth(key.expose_secret());
+            if let Some(authorization) = &authorization {
+                request = request.header(reqwest::header::AUTHORIZATION, authorization.clone());
             }
             let built = request.build().map_err(OpenAIError::Reqwest);
             async move { built }
