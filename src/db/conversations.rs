@@ -60,8 +60,9 @@ pub async fn find_conversation(
 }
 
 /// The owner's most recently active conversations first, `limit` of them after `offset`.
+/// On the pool, or on a connection a page already holds.
 pub async fn list_conversations(
-    db: &SqlitePool,
+    db: impl sqlx::SqliteExecutor<'_>,
     owner: &Owner,
     limit: i64,
     offset: i64,

@@ -13,6 +13,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
+use sqlx::SqliteConnection;
 
 mod stream;
 
@@ -53,8 +54,19 @@ impl Layout {
         visitor: &Visitor,
         active: Option<&str>,
     ) -> Result<Self, AppError> {
+        Self::load_on(&mut *state.db.acquire().await?, state, visitor, active).await
+    }
+
+    /// [`Layout::load`] on a connection the page already holds: one trip to the pool
+    /// per page.
+    pub async fn load_on(
+        conn: &mut SqliteConnection,
+        state: &AppState,
+        visitor: &Visitor,
+        active: Option<&str>,
+    ) -> Result<Self, AppError> {
         let conversations = match visitor.owner() {
-            Some(owner) => list_conversations(&state.db, &owner, SIDEBAR_CONVERSATIONS, 0).await?,
+            Some(owner) => list_conversations(conn, &owner, SIDEBAR_CONVERSATIONS, 0).await?,
             None => Vec::new(),
         };
         Ok(Self {
@@ -199,8 +211,8 @@ pub async fn show_conversation(
         .await?
         .ok_or(AppError::NotFound("conversation"))?;
     let messages = list_messages(&mut conn, &id).await?;
+    let layout = Layout::load_on(&mut conn, &state, &visitor, Some(&id)).await?;
     drop(conn);
-    let layout = Layout::load(&state, &visitor, Some(&id)).await?;
     Ok(ChatPage::new(&state, layout, Some(conversation), &messages))
 }
 
