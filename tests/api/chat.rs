@@ -473,6 +473,34 @@ async fn conversations_are_listed_in_pages() {
 }
 
 #[tokio::test]
+async fn a_conversation_older_than_the_sidebar_shows_still_opens_for_its_owner_only() {
+    let app = TestApp::spawn().await;
+    let oldest = app.create_conversation().await;
+    app.chat(&oldest, "A question from long ago").await;
+    sqlx::query("UPDATE conversations SET title = 'Long ago', updated_at = 0 WHERE id = ?")
+        .bind(&oldest)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    // The sidebar shows the 100 most recent; these push the oldest out of it.
+    for _ in 0..100 {
+        app.create_conversation().await;
+    }
+    let page = app.get(&format!("/conversations/{oldest}")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Long ago"), "the conversation's own title");
+    assert!(html.contains("A question from long ago"), "its messages");
+    let stranger = app.sign_up("stranger@example.com").await;
+    let theirs = stranger
+        .get(app.url(&format!("/conversations/{oldest}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), 404);
+}
+
+#[tokio::test]
 async fn the_json_api_takes_an_api_key_instead_of_a_cookie() {
     let app = TestApp::spawn().await;
     let key = app.api_key("keyed@example.com").await;

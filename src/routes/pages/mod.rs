@@ -207,11 +207,16 @@ pub async fn show_conversation(
 ) -> Result<ChatPage, AppError> {
     let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
     let mut conn = state.db.acquire().await?;
-    let conversation = find_conversation(&mut conn, &owner, &id)
-        .await?
-        .ok_or(AppError::NotFound("conversation"))?;
-    let messages = list_messages(&mut conn, &id).await?;
     let layout = Layout::load_on(&mut conn, &state, &visitor, Some(&id)).await?;
+    // Usually among the sidebar's recent conversations, which are the owner's own: one
+    // query fewer.
+    let conversation = match layout.conversations.iter().find(|c| c.id == id) {
+        Some(conversation) => conversation.clone(),
+        None => find_conversation(&mut conn, &owner, &id)
+            .await?
+            .ok_or(AppError::NotFound("conversation"))?,
+    };
+    let messages = list_messages(&mut conn, &id).await?;
     drop(conn);
     Ok(ChatPage::new(&state, layout, Some(conversation), &messages))
 }
