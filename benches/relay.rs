@@ -245,14 +245,14 @@ async fn run_servers(
     let ready = promptship.start().await?;
     let footprint = &mut report.footprint;
     if !paced {
-        footprint.ready_fresh = ready;
+        footprint.ready_fresh = Some(ready);
         promptship.stop()?;
-        footprint.ready_existing = promptship.start().await?;
+        footprint.ready_existing = Some(promptship.start().await?);
         footprint.rss_idle_kib = promptship.memory().map_or(0, |m| m.rss_kib);
         progress(format!(
             "promptship ready in {} ms (fresh), {} ms (existing database)",
-            report::ms(Some(footprint.ready_fresh)),
-            report::ms(Some(footprint.ready_existing))
+            report::ms(footprint.ready_fresh),
+            report::ms(footprint.ready_existing)
         ));
     }
     let account = Account::sign_up(&promptship.base).await?;

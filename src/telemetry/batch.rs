@@ -24,7 +24,8 @@ const LIMIT: usize = 4 * WAKE_AT;
 
 struct Shared {
     waiting: Mutex<Waiting>,
-    /// Wakes the writer: more than `WAKE_AT` bytes waiting, or closing.
+    /// Wakes the writer: the first line after it fell asleep, `WAKE_AT` bytes waiting,
+    /// or closing.
     wake: Condvar,
     /// Wakes requests waiting for room.
     drained: Condvar,
@@ -128,10 +129,8 @@ impl Write for BatchWriter {
                 .unwrap_or_else(PoisonError::into_inner);
         }
         waiting.bytes.extend_from_slice(line);
-        if waiting.asleep {
+        if waiting.asleep || waiting.bytes.len() >= WAKE_AT {
             waiting.asleep = false;
-            self.0.wake.notify_one();
-        } else if waiting.bytes.len() >= WAKE_AT {
             self.0.wake.notify_one();
         }
         Ok(line.len())
