@@ -10,6 +10,10 @@
 # The toolchain is this image's Rust 1.95 (.dockerignore leaves rust-toolchain.toml out,
 # so rustup downloads nothing): bump both together.
 FROM rust:1.95-slim-bookworm AS chef
+# make builds jemalloc, the allocator (tikv-jemalloc-sys).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends make=4.3-4.1 \
+    && rm -rf /var/lib/apt/lists/*
 # Builds read the committed query data in .sqlx/, never a live database.
 ENV SQLX_OFFLINE=true
 RUN cargo install cargo-chef --locked --version 0.1.78

@@ -41,6 +41,12 @@ enum Command {
     },
 }
 
+// jemalloc for every allocation, SQLite's included: against glibc's malloc it took a
+// fifth off a relayed call's CPU and a quarter off the memory of 1,000 open streams
+// (docs/benchmarks.md). Its settings are in .cargo/config.toml.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (config, site) = match load_settings() {

@@ -123,6 +123,59 @@ async fn a_stream_is_relayed_chunk_by_chunk_with_usage_only_when_asked() {
 }
 
 #[tokio::test]
+async fn a_streamed_answer_does_not_wait_for_the_ledger_and_done_does() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("ledger-wait@example.com").await;
+    // The whole answer in one write, so that it arrives together with its `[DONE]`.
+    app.mock.push(Scenario::Fragmented {
+        words: words("not held back"),
+        piece: 1 << 20,
+    });
+    // SQLite's write lock held elsewhere: the ledger row cannot be committed yet.
+    let mut lock = app.db.acquire().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+
+    let mut body = complete(&app, &key, hello(json!({ "stream": true })))
+        .await
+        .bytes_stream();
+    let mut seen = String::new();
+    while !seen.contains(r#""finish_reason":"stop""#) {
+        let chunk = tokio::time::timeout(Duration::from_secs(3), body.next())
+            .await
+            .expect("the answer waited for the ledger")
+            .expect("the stream ended early")
+            .unwrap();
+        seen.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    assert!(seen.contains(r#""content":"held ""#), "{seen}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), body.next())
+            .await
+            .is_err(),
+        "`[DONE]` came before the ledger had the call"
+    );
+
+    sqlx::query("COMMIT").execute(&mut *lock).await.unwrap();
+    let mut rest = String::new();
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(5), body.next())
+        .await
+        .expect("`[DONE]` never came")
+    {
+        rest.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
+    }
+    assert!(rest.ends_with("data: [DONE]\n\n"), "{rest}");
+    let status: String = sqlx::query_scalar("SELECT status FROM usage")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "complete");
+}
+
+#[tokio::test]
 async fn models_are_listed_for_a_key() {
     let app = TestApp::spawn().await;
     let key = app.api_key("models@example.com").await;

@@ -225,6 +225,7 @@ pub async fn create_chat_completion(
             include_usage: request.stream_options.is_some_and(|o| o.include_usage),
             timeout: state.config.upstream_timeout,
             finished: false,
+            done: false,
         };
         return Ok(relay.into_response());
     }

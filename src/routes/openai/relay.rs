@@ -188,7 +188,8 @@ impl Collected {
 
 /// A streamed answer on its way to the client: the upstream's events passed on as they
 /// arrive (several to a write when they arrive together), then `[DONE]` once the ledger
-/// has the call. A failure mid-stream ends with an in-band error event, never `[DONE]`.
+/// has the call (the events before it never wait for the ledger). A failure mid-stream
+/// ends with an in-band error event, never `[DONE]`.
 pub(super) struct Relay {
     pub(super) events: RawEvents,
     pub(super) ledger: Ledger,
@@ -198,6 +199,9 @@ pub(super) struct Relay {
     pub(super) timeout: Duration,
     /// A chunk with a finish reason arrived: an end without `[DONE]` is still complete.
     pub(super) finished: bool,
+    /// The upstream's `[DONE]` came with the answer's last events: those went out
+    /// first, and `[DONE]` follows once the ledger has the call.
+    pub(super) done: bool,
 }
 
 /// What one upstream event means for the stream.
@@ -240,6 +244,9 @@ impl Relay {
 
     /// The next bytes for the client, and whether more will follow.
     async fn next_frame(&mut self) -> (Bytes, bool) {
+        if self.done {
+            return self.finish(BytesMut::new()).await;
+        }
         loop {
             let batch = match tokio::time::timeout(self.timeout, self.events.next()).await {
                 Ok(Some(Ok(batch))) => batch,
@@ -252,6 +259,11 @@ impl Relay {
             for event in batch {
                 match self.take(&event, &mut out) {
                     Flow::Continue => {}
+                    // The answer is not held back for the ledger write; only `[DONE]` is.
+                    Flow::Done if !out.is_empty() => {
+                        self.done = true;
+                        return (out.freeze(), true);
+                    }
                     Flow::Done => return self.finish(out).await,
                     Flow::Failed(error) => return self.fail(out, error).await,
                 }
