@@ -30,13 +30,20 @@ pub mod markdown;
 pub mod routes;
 pub mod telemetry;
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
+use axum::extract::ConnectInfo;
+use hyper::{body::Incoming, server::conn::http1};
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
+    service::TowerToHyperService,
+};
 use sqlx::SqlitePool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
 
 use tower_sessions::ExpiredDeletion;
 use tower_sessions_sqlx_store::SqliteStore;
@@ -169,11 +176,6 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let grace = state.config.shutdown_grace;
-    // Nagle's algorithm would hold back small SSE writes for the client's delayed ACK
-    // (about 40 ms on the first token).
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
     let stopping = CancellationToken::new();
     let sweeper = tokio::spawn(
         state
@@ -181,14 +183,12 @@ pub async fn serve(
             .clone()
             .continuously_delete_expired(auth::EXPIRED_SESSION_SWEEP),
     );
-    let mut server = tokio::spawn(
-        axum::serve(
-            listener,
-            routes::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stopping.clone().cancelled_owned())
-        .into_future(),
-    );
+    let mut server = tokio::spawn(accept(
+        listener,
+        routes::router(state.clone()),
+        state.config.header_read_timeout,
+        stopping.clone(),
+    ));
     let backups = state.config.backups.clone().map(|backups| {
         tracing::info!(dir = %backups.dir.display(), ?backups.interval, backups.keep, "scheduled backups on");
         tokio::spawn(db::backup::run_scheduled(
@@ -207,7 +207,7 @@ pub async fn serve(
     tokio::select! {
         () = shutdown => {}
         result = &mut server => {
-            result??;
+            result?;
             return Ok(());
         }
     }
@@ -223,7 +223,7 @@ pub async fn serve(
         .drain(grace.saturating_sub(Duration::from_secs(1)))
         .await;
     match tokio::time::timeout_at(deadline, &mut server).await {
-        Ok(result) => result??,
+        Ok(result) => result?,
         Err(_) => {
             tracing::warn!("connections still open at the shutdown deadline: closing them");
             server.abort();
@@ -238,6 +238,54 @@ pub async fn serve(
     db::close(&state.db).await;
     tracing::info!("shutdown complete");
     Ok(())
+}
+
+/// Accepts connections until `stopping` is cancelled, then lets each finish the response
+/// it is sending and waits for them all. HTTP/1.1 only: TLS and HTTP/2 are the reverse
+/// proxy's (docs/deploy.md).
+async fn accept(
+    listener: TcpListener,
+    router: axum::Router,
+    header_read_timeout: Duration,
+    stopping: CancellationToken,
+) {
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let connections = GracefulShutdown::new();
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, most likely: wait for some to close.
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = stopping.cancelled() => break,
+        };
+        // Nagle's algorithm would hold back small SSE writes for the client's delayed ACK
+        // (about 40 ms on the first token).
+        let _ = tcp.set_nodelay(true);
+        let service = router
+            .clone()
+            .map_request(move |mut request: hyper::Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
+        let connection = connections
+            .watch(http.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service)));
+        tokio::spawn(async move {
+            // A client that hangs up mid-request, or sends garbage, is its own business.
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    connections.shutdown().await;
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what `docker stop` and systemd send).

@@ -41,9 +41,11 @@ pub fn generate() -> NewKey {
 }
 
 pub fn hash(key: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     Sha256::digest(key.as_bytes())
         .iter()
-        .map(|b| format!("{b:02x}"))
+        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
+        .map(char::from)
         .collect()
 }
 
@@ -127,5 +129,17 @@ impl FromRequestParts<AppState> for ApiCaller {
         };
         state.api_keys.0.insert(key_hash, caller.clone());
         Ok(caller)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_key_is_stored_as_the_lowercase_hex_of_its_sha256() {
+        // FIPS 180-2's example: keys hashed before stay findable.
+        assert_eq!(
+            super::hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

@@ -69,6 +69,10 @@ pub struct Config {
     /// How long shutdown waits for open streams to end and be saved
     /// (`SHUTDOWN_GRACE_SECS`); below Docker's 10 s so the process exits on its own.
     pub shutdown_grace: Duration,
+    /// How long a client may take to send a request's headers, and a keep-alive
+    /// connection may stay idle (`HEADER_READ_TIMEOUT_SECS`): slow-loris clients, which
+    /// hold connections open by sending a header a byte at a time, are cut off.
+    pub header_read_timeout: Duration,
     /// Scheduled backups into a folder, when `BACKUP_DIR` is set.
     pub backups: Option<Backups>,
 }
@@ -299,6 +303,7 @@ impl Config {
             read.problem("MAX_MESSAGE_CHARS", "0", "a number above 0");
         }
         let shutdown_grace = read.seconds("SHUTDOWN_GRACE_SECS", 8);
+        let header_read_timeout = read.seconds("HEADER_READ_TIMEOUT_SECS", 20);
         let count = "a whole number";
         let budgets = Budgets {
             guest_daily_messages: read.parse("GUEST_DAILY_MESSAGES", 20, count),
@@ -377,6 +382,7 @@ impl Config {
             auth_rate_per_minute,
             signups_per_hour,
             shutdown_grace,
+            header_read_timeout,
             backups,
         })
     }

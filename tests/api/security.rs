@@ -145,3 +145,46 @@ async fn cross_site_posts_are_refused_on_every_state_changing_route() {
         .unwrap();
     assert_eq!(own.status(), 201);
 }
+
+#[tokio::test]
+async fn a_slow_loris_client_is_cut_off_and_normal_requests_are_not() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn_with(&[("HEADER_READ_TIMEOUT_SECS", "1")]).await;
+    let addr = app.address.trim_start_matches("http://").to_string();
+    // Headers begun and never finished, as a slow-loris client keeps them.
+    let mut loris = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    loris
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: promptship\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    // Meanwhile a normal client is served, twice on one kept-alive connection.
+    let client = reqwest::Client::new();
+    for _ in 0..2 {
+        assert_eq!(
+            client
+                .get(app.url("/healthz"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+    }
+
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        loris.read_to_end(&mut rest),
+    )
+    .await
+    .expect("the slow client was still connected after 5 s");
+    // Closed (EOF or reset) after the timeout, without a response to the unfinished request.
+    assert!(closed.is_err() || !String::from_utf8_lossy(&rest).contains("200 OK"));
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(900),
+        "cut off too soon: {waited:?}"
+    );
+}
