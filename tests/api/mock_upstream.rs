@@ -37,6 +37,9 @@ pub enum Scenario {
     HangBeforeHeaders,
     /// Sends `words`, then nothing more while keeping the connection open.
     StallAfter(Vec<String>),
+    /// Sends `words`, then only `: keep-alive` comments, a tenth of a second apart, for
+    /// 100 s.
+    KeepAliveAfter(Vec<String>),
     /// Sends `words`, then breaks the connection.
     ResetAfter(Vec<String>),
     /// Sends `words`, then ends the body cleanly with no finish reason and no `[DONE]`.
@@ -178,6 +181,16 @@ async fn chat_completions(
             guard,
             End::Stall,
         )),
+        Scenario::KeepAliveAfter(words) => {
+            let mut chunks = content_chunks(&words);
+            chunks.extend(std::iter::repeat_n(": keep-alive\n\n".to_string(), 1000));
+            sse(stream_with_delay(
+                chunks,
+                Duration::from_millis(100),
+                guard,
+                End::Stall,
+            ))
+        }
         Scenario::ResetAfter(words) => sse(stream_with_delay(
             content_chunks(&words),
             Duration::from_millis(5),

@@ -422,6 +422,11 @@ async fn every_way_a_stream_can_break_ends_with_an_error_event_and_an_interrupte
             Scenario::StallAfter(words("then silence ")),
             "stopped responding",
         ),
+        // Bytes keep coming, so the client's read timeout never fires; no event does.
+        (
+            Scenario::KeepAliveAfter(words("then only comments ")),
+            "stopped responding",
+        ),
     ];
     for (scenario, message) in cases {
         app.mock.push(scenario);
@@ -445,7 +450,7 @@ async fn every_way_a_stream_can_break_ends_with_an_error_event_and_an_interrupte
         .fetch_all(&app.db)
         .await
         .unwrap();
-    assert_eq!(statuses, ["interrupted"; 4]);
+    assert_eq!(statuses, ["interrupted"; 5]);
 }
 
 #[tokio::test]

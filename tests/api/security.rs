@@ -158,6 +158,8 @@ async fn a_slow_loris_client_is_cut_off_and_normal_requests_are_not() {
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: promptship\r\nX-Slow: ")
         .await
         .unwrap();
+    // And one that connects and says nothing.
+    let mut silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let started = std::time::Instant::now();
     // Meanwhile a normal client is served, twice on one kept-alive connection.
     let client = reqwest::Client::new();
@@ -187,4 +189,12 @@ async fn a_slow_loris_client_is_cut_off_and_normal_requests_are_not() {
         waited >= std::time::Duration::from_millis(900),
         "cut off too soon: {waited:?}"
     );
+    let mut nothing = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        silent.read_to_end(&mut nothing),
+    )
+    .await
+    .expect("the silent client was still connected after 5 s");
+    assert!(closed.is_err() || nothing.is_empty());
 }

@@ -224,6 +224,7 @@ pub async fn create_chat_completion(
             exposed: Value::from(exposed).to_string(),
             include_usage: request.stream_options.is_some_and(|o| o.include_usage),
             timeout: state.config.upstream_timeout,
+            idle: Box::pin(tokio::time::sleep(state.config.upstream_timeout)),
             finished: false,
             done: false,
         };

@@ -4,6 +4,7 @@
 
 use std::{
     convert::Infallible,
+    pin::Pin,
     sync::Arc,
     sync::LazyLock,
     time::{Duration, Instant},
@@ -19,6 +20,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::{StreamExt, stream};
 use memchr::memmem::Finder;
 use serde_json::{Value, json};
+use tokio::time::Sleep;
 
 use crate::{
     budget::{Meter, Reserved, count_tokens},
@@ -197,6 +199,8 @@ pub(super) struct Relay {
     pub(super) exposed: String,
     pub(super) include_usage: bool,
     pub(super) timeout: Duration,
+    /// Fires when no event has come for `timeout`.
+    pub(super) idle: Pin<Box<Sleep>>,
     /// A chunk with a finish reason arrived: an end without `[DONE]` is still complete.
     pub(super) finished: bool,
     /// The upstream's `[DONE]` came with the answer's last events: those went out
@@ -248,13 +252,23 @@ impl Relay {
             return self.finish(BytesMut::new()).await;
         }
         loop {
-            let batch = match tokio::time::timeout(self.timeout, self.events.next()).await {
-                Ok(Some(Ok(batch))) => batch,
-                Ok(Some(Err(error))) => return self.fail(BytesMut::new(), error).await,
-                Ok(None) if self.finished => return self.finish(BytesMut::new()).await,
-                Ok(None) => return self.fail(BytesMut::new(), UpstreamError::Broken).await,
-                Err(_) => return self.fail(BytesMut::new(), UpstreamError::Timeout).await,
+            let next = tokio::select! {
+                next = self.events.next() => next,
+                () = &mut self.idle => {
+                    return self.fail(BytesMut::new(), UpstreamError::Timeout).await;
+                }
             };
+            let batch = match next {
+                Some(Ok(batch)) => batch,
+                Some(Err(error)) => return self.fail(BytesMut::new(), error).await,
+                None if self.finished => return self.finish(BytesMut::new()).await,
+                None => return self.fail(BytesMut::new(), UpstreamError::Broken).await,
+            };
+            // Moving a deadline later is an atomic store; a new timeout per read was a
+            // timer registered and removed for every chunk of every stream.
+            self.idle
+                .as_mut()
+                .reset(tokio::time::Instant::now() + self.timeout);
             let mut out = BytesMut::with_capacity(batch.iter().map(|e| e.len() + 8).sum());
             for event in batch {
                 match self.take(&event, &mut out) {
