@@ -54,6 +54,9 @@ pub async fn insert_usage(conn: &mut SqliteConnection, r: &UsageRow) -> sqlx::Re
     Ok(())
 }
 
+/// Batches up to this many rows keep their statement prepared, one per length.
+const PREPARED_ROWS: usize = 32;
+
 /// Writes many rows in one statement: new ones are inserted, known ones (a reservation
 /// being settled) get their usage, status and duration replaced; whether a row is
 /// counted is never changed here (an admin's reset stays). Built at run time, as a
@@ -85,8 +88,10 @@ pub async fn upsert_usage(conn: &mut SqliteConnection, rows: &[Box<UsageRow>]) -
          completion_tokens = excluded.completion_tokens, cost_microusd = excluded.cost_microusd, \
          status = excluded.status, duration_ms = excluded.duration_ms",
     );
-    // Each batch has its own length: not worth keeping prepared.
-    query.build().persistent(false).execute(conn).await?;
+    // Kept prepared for the small batches that come again and again (parsing the
+    // statement was a fifth of a write); a rare long one is not worth the memory.
+    let persistent = rows.len() <= PREPARED_ROWS;
+    query.build().persistent(persistent).execute(conn).await?;
     Ok(())
 }
 

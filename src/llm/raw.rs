@@ -4,7 +4,7 @@
 //! structs, which the pages need (they keep the text) and a relay does not: decoding and
 //! encoding again was most of what a relayed stream cost.
 
-use std::pin::Pin;
+use std::{ops::Range, pin::Pin};
 
 use async_openai::{
     error::{ApiError, ApiErrorResponse, OpenAIError, WrappedError},
@@ -45,11 +45,7 @@ impl LlmClient {
         if !response.status().is_success() {
             return Err(refusal(response).await);
         }
-        Ok(RawEvents {
-            body: Box::pin(response.bytes_stream()),
-            buffer: BytesMut::new(),
-            data: Vec::new(),
-        })
+        Ok(RawEvents::new(Box::pin(response.bytes_stream())))
     }
 }
 
@@ -73,65 +69,156 @@ async fn refusal(response: reqwest::Response) -> UpstreamError {
     .into()
 }
 
+type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
 /// A streamed answer's events, each the text of its `data:` field(s).
+///
+/// Events are found by offsets into what was read, not split off line by line: a read
+/// of fifty events is one buffer and fifty ranges, where splitting took and dropped a
+/// reference count per line.
 pub struct RawEvents {
-    body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
-    /// Bytes received and not yet split into lines.
-    buffer: BytesMut,
-    /// The `data:` lines of the event being read.
-    data: Vec<Bytes>,
+    body: Body,
+    /// What came after the last complete event: the start of one cut off by a read.
+    rest: BytesMut,
+    /// How far `rest` is read into lines, and its event's `data:` lines so far.
+    scan: Scan,
+}
+
+#[derive(Default)]
+struct Scan {
+    read: usize,
+    lines: Vec<Range<usize>>,
+}
+
+/// The events finished by one read from the server.
+pub struct Events {
+    text: Bytes,
+    /// Each event's `data:` lines as ranges of `text`, the last line of each marked.
+    lines: Vec<(Range<usize>, bool)>,
+}
+
+impl Events {
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.lines
+            .iter()
+            .map(|(range, _)| &self.text[range.clone()])
+    }
+
+    /// The bytes of every event together.
+    pub fn len(&self) -> usize {
+        self.lines.iter().map(|(range, _)| range.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// One range per event: an event of several `data:` lines is joined with `\n`
+    /// into text of its own (rare: servers write one JSON object per line).
+    fn joined(self) -> Self {
+        if self.lines.iter().all(|&(_, last)| last) {
+            return self;
+        }
+        let mut text = BytesMut::with_capacity(self.len() + self.lines.len());
+        let mut lines = Vec::new();
+        let mut start = 0;
+        for (range, last) in &self.lines {
+            text.extend_from_slice(&self.text[range.clone()]);
+            if *last {
+                lines.push((start..text.len(), true));
+                start = text.len();
+            } else {
+                text.extend_from_slice(b"\n");
+            }
+        }
+        Self {
+            text: text.freeze(),
+            lines,
+        }
+    }
 }
 
 impl RawEvents {
-    /// The events completed by the next read from the server (at least one), or `None`
-    /// at the end of the body. An event cut off by the end is dropped, as a browser's
-    /// `EventSource` drops it.
-    pub async fn next(&mut self) -> Option<Result<Vec<Bytes>, UpstreamError>> {
-        loop {
-            let events = self.split();
-            if !events.is_empty() {
-                return Some(Ok(events));
-            }
-            match self.body.next().await? {
-                Ok(chunk) => self.buffer.extend_from_slice(&chunk),
-                Err(error) => return Some(Err(OpenAIError::Reqwest(error).into())),
-            }
+    fn new(body: Body) -> Self {
+        Self {
+            body,
+            rest: BytesMut::new(),
+            scan: Scan::default(),
         }
     }
 
-    /// Splits the complete lines received so far, returning the events they finish.
-    fn split(&mut self) -> Vec<Bytes> {
-        let mut events = Vec::new();
-        while let Some(end) = memchr::memchr(b'\n', &self.buffer) {
-            let mut line = self.buffer.split_to(end + 1).freeze().slice(..end);
-            if line.ends_with(b"\r") {
-                line.truncate(line.len() - 1);
-            }
-            if line.is_empty() {
-                if let Some(event) = self.take_event() {
-                    events.push(event);
+    /// The events completed by the next read from the server (at least one), or `None`
+    /// at the end of the body. An event cut off by the end is dropped, as a browser's
+    /// `EventSource` drops it.
+    pub async fn next(&mut self) -> Option<Result<Events, UpstreamError>> {
+        loop {
+            let chunk = match self.body.next().await? {
+                Ok(chunk) => chunk,
+                Err(error) => return Some(Err(OpenAIError::Reqwest(error).into())),
+            };
+            let events = if self.rest.is_empty() {
+                // Most reads start at an event and end with one: nothing is copied.
+                let (lines, complete) = self.scan.lines(&chunk);
+                self.rest.extend_from_slice(&chunk[complete..]);
+                self.scan.forget(complete);
+                Events { text: chunk, lines }
+            } else {
+                self.rest.extend_from_slice(&chunk);
+                let (lines, complete) = self.scan.lines(&self.rest);
+                self.scan.forget(complete);
+                Events {
+                    text: self.rest.split_to(complete).freeze(),
+                    lines,
                 }
+            };
+            if !events.is_empty() {
+                return Some(Ok(events.joined()));
+            }
+        }
+    }
+}
+
+impl Scan {
+    /// Reads `text`'s lines from where the last call stopped. Returns the `data:` lines
+    /// of the events they complete, and how much of `text` those events take: the rest
+    /// is kept for the next read.
+    fn lines(&mut self, text: &[u8]) -> (Vec<(Range<usize>, bool)>, usize) {
+        // About one event per 128 bytes (OpenAI's chunks are 150 to 250): rarely grown.
+        let mut events = Vec::with_capacity((text.len() - self.read) / 128);
+        let mut complete = 0;
+        while let Some(at) = memchr::memchr(b'\n', &text[self.read..]) {
+            let start = self.read;
+            let mut end = start + at;
+            self.read = end + 1;
+            if end > start && text[end - 1] == b'\r' {
+                end -= 1;
+            }
+            let line = &text[start..end];
+            if line.is_empty() {
+                // A blank line ends an event; one without `data:` lines is none.
+                let count = self.lines.len();
+                events.extend(
+                    self.lines
+                        .drain(..)
+                        .enumerate()
+                        .map(|(i, range)| (range, i + 1 == count)),
+                );
+                complete = self.read;
             } else if line.starts_with(b"data:") {
                 let skip = if line.get(5) == Some(&b' ') { 6 } else { 5 };
-                self.data.push(line.slice(skip..));
+                self.lines.push(start + skip..end);
             }
             // Other fields (`event:`, `id:`, `retry:`) and `:` comments (keep-alives)
             // carry nothing a chat completion uses.
         }
-        events
+        (events, complete)
     }
 
-    fn take_event(&mut self) -> Option<Bytes> {
-        match self.data.len() {
-            0 => None,
-            1 => self.data.pop(),
-            _ => Some(Bytes::from(
-                self.data
-                    .drain(..)
-                    .map(|line| line.to_vec())
-                    .collect::<Vec<_>>()
-                    .join(&b'\n'),
-            )),
+    /// Moves the offsets back by the `complete` bytes taken from the front.
+    fn forget(&mut self, complete: usize) {
+        self.read -= complete;
+        for line in &mut self.lines {
+            *line = line.start - complete..line.end - complete;
         }
     }
 }
@@ -147,18 +234,14 @@ mod tests {
                 .map(|p| Ok(Bytes::copy_from_slice(p.as_bytes())))
                 .collect::<Vec<reqwest::Result<Bytes>>>(),
         );
-        let mut raw = RawEvents {
-            body: Box::pin(body),
-            buffer: BytesMut::new(),
-            data: Vec::new(),
-        };
+        let mut raw = RawEvents::new(Box::pin(body));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
         runtime.block_on(async {
             let mut all = Vec::new();
             while let Some(batch) = raw.next().await {
-                for event in batch.unwrap() {
+                for event in batch.unwrap().iter() {
                     all.push(String::from_utf8(event.to_vec()).unwrap());
                 }
             }
@@ -184,6 +267,14 @@ mod tests {
         assert_eq!(
             events(&["data: line one\ndata: line two\n\ndata: {\"cut\":"]),
             ["line one\nline two"]
+        );
+        assert_eq!(
+            events(&[
+                "data: {\"a\":1}\n\ndata: {\"b\":\ndata: 2}\n",
+                "data: x\n\ndata: {\"c\":3}\n\n",
+                "data: [DONE]\n\n"
+            ]),
+            ["{\"a\":1}", "{\"b\":\n2}\nx", "{\"c\":3}", "[DONE]"]
         );
     }
 }

@@ -1,7 +1,10 @@
 //! Middleware of every request: the client's address, cross-site refusal, security
 //! headers, and error rendering.
 
-use std::net::{IpAddr, SocketAddr};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 use askama::Template;
 use axum::{
@@ -13,7 +16,6 @@ use axum::{
 };
 use ipnet::IpNet;
 use serde_json::json;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::{REQUEST_ID, pages};
 use crate::{
@@ -116,7 +118,7 @@ fn is_own_origin(origin: &str, headers: &HeaderMap, public_url: Option<&str>) ->
 }
 
 /// The headers every response gets, errors and streams included.
-pub fn security_headers(https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
+pub fn security_headers(https: bool) -> Arc<[(HeaderName, HeaderValue)]> {
     let mut headers = vec![
         (
             header::CONTENT_SECURITY_POLICY,
@@ -145,11 +147,23 @@ pub fn security_headers(https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>>
     }
     headers
         .into_iter()
-        // A handler may set its own page-specific header (the API reference's CSP).
-        .map(|(name, value)| {
-            SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
-        })
+        .map(|(name, value)| (name, HeaderValue::from_static(value)))
         .collect()
+}
+
+/// Adds `headers` to a response, except those its handler set itself (the API
+/// reference's own CSP).
+pub fn add_headers<B>(
+    mut response: http::Response<B>,
+    headers: &[(HeaderName, HeaderValue)],
+) -> http::Response<B> {
+    let present = response.headers_mut();
+    for (name, value) in headers {
+        if !present.contains_key(name) {
+            present.insert(name, value.clone());
+        }
+    }
+    response
 }
 
 #[derive(Template)]

@@ -156,41 +156,36 @@ pub fn router(state: AppState) -> Router {
         )
         .route_layer(axum::middleware::from_fn(metrics::record_http))
         .layer(from_fn_with_state(state.clone(), middleware::render_errors));
-    let mut router = site
-        .merge(openai)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(from_fn_with_state(
-            state.clone(),
-            middleware::record_client_ip,
-        ))
+    let routes = site.merge(openai).with_state(state.clone());
+    // Around the router as a whole: `Router::layer` would wrap each route in a boxed copy
+    // of every layer, all cloned and dropped again on every request.
+    let headers = middleware::security_headers(https);
+    let edge = ServiceBuilder::new()
+        // Outermost, so that every response gets them: pages, errors, 413s, 429s, streams.
+        .map_response(move |response| middleware::add_headers(response, &headers))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(|request: &Request| {
-                            let request_id = request
-                                .headers()
-                                .get(REQUEST_ID)
-                                .and_then(|v| v.to_str().ok())
-                                .unwrap_or_default();
-                            tracing::info_span!(
-                                "request",
-                                method = %request.method(),
-                                path = %request.uri().path(),
-                                request_id,
-                            )
-                        })
-                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
-                )
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let request_id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id,
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .with_state(state);
-    // Outermost, so that every response gets them: pages, errors, 413s, 429s, streams.
-    for layer in middleware::security_headers(https) {
-        router = router.layer(layer);
-    }
-    router
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(from_fn_with_state(state, middleware::record_client_ip))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .service(routes);
+    Router::new().fallback_service(edge)
 }
 
 async fn not_found() -> AppError {

@@ -3,7 +3,7 @@
 
 mod batch;
 
-use std::sync::OnceLock;
+use std::{io::IsTerminal, sync::OnceLock};
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
@@ -23,7 +23,15 @@ pub fn init(format: LogFormat) -> std::io::Result<LogGuard> {
     let registry = tracing_subscriber::registry().with(filter);
     // `try_init` so tests that build several apps in one process do not panic.
     let _ = match format {
-        LogFormat::Pretty => registry.with(fmt::layer().with_writer(stdout)).try_init(),
+        // Colours only on a terminal: escape codes in a log file or the journal are noise
+        // (and formatting them was a twentieth of a relayed call).
+        LogFormat::Pretty => registry
+            .with(
+                fmt::layer()
+                    .with_ansi(std::io::stdout().is_terminal())
+                    .with_writer(stdout),
+            )
+            .try_init(),
         LogFormat::Json => registry
             .with(
                 fmt::layer()

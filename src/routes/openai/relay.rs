@@ -5,8 +5,7 @@
 use std::{
     convert::Infallible,
     pin::Pin,
-    sync::Arc,
-    sync::LazyLock,
+    sync::{Arc, LazyLock},
     time::{Duration, Instant},
 };
 
@@ -269,9 +268,9 @@ impl Relay {
             self.idle
                 .as_mut()
                 .reset(tokio::time::Instant::now() + self.timeout);
-            let mut out = BytesMut::with_capacity(batch.iter().map(|e| e.len() + 8).sum());
-            for event in batch {
-                match self.take(&event, &mut out) {
+            let mut out = BytesMut::with_capacity(batch.len() + 8 * batch.iter().count());
+            for event in batch.iter() {
+                match self.take(event, &mut out) {
                     Flow::Continue => {}
                     // The answer is not held back for the ledger write; only `[DONE]` is.
                     Flow::Done if !out.is_empty() => {
@@ -303,8 +302,9 @@ impl Relay {
             }
             return Flow::Failed(UpstreamError::Malformed);
         }
+        let keys = Keys::find(data);
         let mut usage_only = false;
-        if USAGE.find(data).is_some() && NO_USAGE.find(data).is_none() {
+        if keys.usage {
             match serde_json::from_slice::<UsageChunk>(data) {
                 Ok(chunk) => {
                     if let Some(usage) = chunk.usage {
@@ -315,17 +315,17 @@ impl Relay {
                 Err(_) => return Flow::Failed(UpstreamError::Malformed),
             }
         }
-        if has_string(data, &CONTENT) {
+        if keys.content {
             self.ledger.chunks += 1;
         }
-        if has_string(data, &FINISH_REASON) {
+        if keys.finish_reason {
             self.finished = true;
         }
         if usage_only && !self.include_usage {
             return Flow::Continue;
         }
         out.extend_from_slice(b"data: ");
-        rename_model(data, &self.exposed, out);
+        rename_model(data, keys.model, &self.exposed, out);
         out.extend_from_slice(b"\n\n");
         Flow::Continue
     }
@@ -346,37 +346,62 @@ impl Relay {
     }
 }
 
-// The keys an event is searched for, each compiled once.
-static USAGE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"usage\""));
-static NO_USAGE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"usage\":null"));
-static CONTENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"content\":"));
-static FINISH_REASON: LazyLock<Finder<'static>> =
-    LazyLock::new(|| Finder::new(b"\"finish_reason\":"));
-static MODEL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"model\":"));
+/// What an event says that the relay needs. (Inside a JSON string a `"` is escaped, so
+/// `"key":` can only match a key itself.)
+struct Keys {
+    /// `usage` is there and not `null`.
+    usage: bool,
+    /// Some `content` is a non-empty string, not `null` or `""`.
+    content: bool,
+    /// Some `finish_reason` is a string.
+    finish_reason: bool,
+    /// Where the first `model`'s value starts.
+    model: Option<usize>,
+}
 
-/// Whether `key` (with its colon) is followed by a non-empty string, not `null` or `""`.
-fn has_string(data: &[u8], key: &Finder<'_>) -> bool {
-    key.find_iter(data).any(|at| {
-        let value = data[at + key.needle().len()..].trim_ascii_start();
-        value.starts_with(b"\"") && !value.starts_with(b"\"\"")
+impl Keys {
+    fn find(data: &[u8]) -> Self {
+        Self {
+            usage: values(data, &USAGE).any(|value| !value.starts_with(b"null")),
+            content: values(data, &CONTENT)
+                .any(|value| value.starts_with(b"\"") && !value.starts_with(b"\"\"")),
+            finish_reason: values(data, &FINISH_REASON).any(|value| value.starts_with(b"\"")),
+            model: values(data, &MODEL)
+                .next()
+                .map(|value| data.len() - value.len()),
+        }
+    }
+}
+
+// The keys an event is searched for, each compiled once. A SIMD search per key costs
+// less than one pass for all four, whether by byte, by `memchr` from colon to colon
+// (about one every 15 bytes) or by aho-corasick: all measured with callgrind.
+static USAGE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"usage\""));
+static CONTENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"content\""));
+static FINISH_REASON: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new(b"\"finish_reason\""));
+static MODEL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"model\""));
+
+/// The values of `key` in `data`, each from its first byte to the end of `data`. (A
+/// string followed by a colon is a key.)
+fn values<'a>(data: &'a [u8], key: &'a Finder<'_>) -> impl Iterator<Item = &'a [u8]> {
+    key.find_iter(data).filter_map(move |at| {
+        let after = data[at + key.needle().len()..].trim_ascii_start();
+        Some(after.strip_prefix(b":")?.trim_ascii_start())
     })
 }
 
-/// Writes `data` with its `model` reported as the name the client asked for
-/// (`exposed`, as a JSON string): a byte replacement when the server wrote the field as
-/// OpenAI does, else decoded and encoded again. (Inside a JSON string a `"` is escaped,
-/// so the pattern can only match the key itself.)
-fn rename_model(data: &[u8], exposed: &str, out: &mut BytesMut) {
-    const KEY: &[u8] = b"\"model\":";
-    if let Some(at) = MODEL.find(data) {
-        let value = at + KEY.len() + (data.len() - at - KEY.len())
-            - data[at + KEY.len()..].trim_ascii_start().len();
-        if let Some(end) = string_end(data, value) {
-            out.extend_from_slice(&data[..value]);
-            out.extend_from_slice(exposed.as_bytes());
-            out.extend_from_slice(&data[end..]);
-            return;
-        }
+/// Writes `data` with its `model` (whose value starts at `model`) reported as the name
+/// the client asked for (`exposed`, as a JSON string): a byte replacement when the
+/// value is a string, else decoded and encoded again.
+fn rename_model(data: &[u8], model: Option<usize>, exposed: &str, out: &mut BytesMut) {
+    if let Some(value) = model
+        && let Some(end) = string_end(data, value)
+    {
+        out.extend_from_slice(&data[..value]);
+        out.extend_from_slice(exposed.as_bytes());
+        out.extend_from_slice(&data[end..]);
+        return;
     }
     match serde_json::from_slice::<Value>(data) {
         Ok(mut value) if value.get("model").is_some() => {
@@ -410,7 +435,8 @@ mod tests {
 
     fn renamed(data: &str) -> String {
         let mut out = BytesMut::new();
-        rename_model(data.as_bytes(), "\"house-model\"", &mut out);
+        let model = Keys::find(data.as_bytes()).model;
+        rename_model(data.as_bytes(), model, "\"house-model\"", &mut out);
         String::from_utf8(out.to_vec()).unwrap()
     }
 
@@ -432,14 +458,17 @@ mod tests {
     }
 
     #[test]
-    fn content_and_finish_reasons_are_seen_only_when_set() {
-        assert!(has_string(br#"{"delta":{"content":"hi"}}"#, &CONTENT));
-        assert!(!has_string(
-            br#"{"delta":{"role":"assistant","content":""}}"#,
-            &CONTENT
-        ));
-        assert!(!has_string(br#"{"delta":{"content":null}}"#, &CONTENT));
-        assert!(has_string(br#"{"finish_reason": "stop"}"#, &FINISH_REASON));
-        assert!(!has_string(br#"{"finish_reason":null}"#, &FINISH_REASON));
+    fn content_finish_reasons_and_usage_are_seen_only_when_set() {
+        let keys = |data: &str| Keys::find(data.as_bytes());
+        assert!(keys(r#"{"delta":{"content":"hi"}}"#).content);
+        assert!(!keys(r#"{"delta":{"role":"assistant","content":""}}"#).content);
+        assert!(!keys(r#"{"delta":{"content":null}}"#).content);
+        assert!(!keys(r#"{"delta":{"content":""},"x":"\"content\":\"y\""}"#).content);
+        assert!(keys(r#"{"delta":{"content":"a"},"finish_reason" : "stop"}"#).finish_reason);
+        assert!(!keys(r#"{"finish_reason":null}"#).finish_reason);
+        assert!(keys(r#"{"choices":[],"usage":{"prompt_tokens":1}}"#).usage);
+        assert!(!keys(r#"{"choices":[],"usage":null}"#).usage);
+        assert!(!keys(r#"{"delta":{"content":"\"usage\":{}"}}"#).usage);
+        assert!(!keys(r#"{"note":"usage","x":1}"#).usage);
     }
 }
