@@ -148,14 +148,17 @@ pub fn router(state: AppState) -> Router {
         .layer(auth_layer);
     // The OpenAI-compatible API authenticates each call by its bearer key alone, so it
     // skips the session and login layers (and the cookie work they do on every call).
+    // Its layers are stacked on each handler as one: `Router::layer` and `route_layer`
+    // would box each in turn, and clone and drop every box per call.
+    let v1 = ServiceBuilder::new()
+        .layer(from_fn_with_state(state.clone(), middleware::render_errors))
+        .layer(axum::middleware::from_fn(metrics::record_http));
     let openai = Router::new()
-        .route("/v1/models", get(openai::list_models))
+        .route("/v1/models", get(openai::list_models).layer(v1.clone()))
         .route(
             "/v1/chat/completions",
-            post(openai::create_chat_completion).layer(messages),
-        )
-        .route_layer(axum::middleware::from_fn(metrics::record_http))
-        .layer(from_fn_with_state(state.clone(), middleware::render_errors));
+            post(openai::create_chat_completion).layer(v1.layer(messages)),
+        );
     let routes = site.merge(openai).with_state(state.clone());
     // Around the router as a whole: `Router::layer` would wrap each route in a boxed copy
     // of every layer, all cloned and dropped again on every request.
