@@ -383,11 +383,17 @@ static FINISH_REASON: LazyLock<Finder<'static>> =
 static MODEL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"model\""));
 
 /// The values of `key` in `data`, each from its first byte to the end of `data`. (A
-/// string followed by a colon is a key.)
+/// string followed by a colon is a key.) `Finder::find` from where the last one ended:
+/// its `find_iter` copies the whole searcher each time.
 fn values<'a>(data: &'a [u8], key: &'a Finder<'_>) -> impl Iterator<Item = &'a [u8]> {
-    key.find_iter(data).filter_map(move |at| {
-        let after = data[at + key.needle().len()..].trim_ascii_start();
-        Some(after.strip_prefix(b":")?.trim_ascii_start())
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        loop {
+            from += key.find(&data[from..])? + key.needle().len();
+            if let Some(value) = data[from..].trim_ascii_start().strip_prefix(b":") {
+                return Some(value.trim_ascii_start());
+            }
+        }
     })
 }
 
