@@ -104,13 +104,14 @@ impl Events {
             .map(|(range, _)| &self.text[range.clone()])
     }
 
-    /// The bytes of every event together.
-    pub fn len(&self) -> usize {
-        self.lines.iter().map(|(range, _)| range.len()).sum()
+    /// How many events.
+    pub fn count(&self) -> usize {
+        self.lines.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+    /// The bytes of every event together.
+    pub fn bytes(&self) -> usize {
+        self.lines.iter().map(|(range, _)| range.len()).sum()
     }
 
     /// One range per event: an event of several `data:` lines is joined with `\n`
@@ -119,7 +120,7 @@ impl Events {
         if self.lines.iter().all(|&(_, last)| last) {
             return self;
         }
-        let mut text = BytesMut::with_capacity(self.len() + self.lines.len());
+        let mut text = BytesMut::with_capacity(self.bytes() + self.lines.len());
         let mut lines = Vec::new();
         let mut start = 0;
         for (range, last) in &self.lines {
@@ -171,7 +172,7 @@ impl RawEvents {
                     lines,
                 }
             };
-            if !events.is_empty() {
+            if events.count() > 0 {
                 return Some(Ok(events.joined()));
             }
         }

@@ -24,7 +24,7 @@ pub fn init(format: LogFormat) -> std::io::Result<LogGuard> {
     // `try_init` so tests that build several apps in one process do not panic.
     let _ = match format {
         // Colours only on a terminal: escape codes in a log file or the journal are noise
-        // (and formatting them was a twentieth of a relayed call).
+        // (and formatting them was 3 % of a relayed call's instructions).
         LogFormat::Pretty => registry
             .with(
                 fmt::layer()

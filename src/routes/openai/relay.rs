@@ -268,7 +268,7 @@ impl Relay {
             self.idle
                 .as_mut()
                 .reset(tokio::time::Instant::now() + self.timeout);
-            let mut out = BytesMut::with_capacity(batch.len() + 8 * batch.iter().count());
+            let mut out = BytesMut::with_capacity(batch.bytes() + 8 * batch.count());
             for event in batch.iter() {
                 match self.take(event, &mut out) {
                     Flow::Continue => {}
@@ -399,22 +399,25 @@ fn values<'a>(data: &'a [u8], key: &'a Finder<'_>) -> impl Iterator<Item = &'a [
 
 /// Writes `data` with its `model` (whose value starts at `model`) reported as the name
 /// the client asked for (`exposed`, as a JSON string): a byte replacement when the
-/// value is a string, else decoded and encoded again.
+/// value is a string, else decoded and encoded again. An event without a `model` key is
+/// passed on as it is, not decoded to look for one.
 fn rename_model(data: &[u8], model: Option<usize>, exposed: &str, out: &mut BytesMut) {
-    if let Some(value) = model
-        && let Some(end) = string_end(data, value)
-    {
+    let Some(value) = model else {
+        out.extend_from_slice(data);
+        return;
+    };
+    if let Some(end) = string_end(data, value) {
         out.extend_from_slice(&data[..value]);
         out.extend_from_slice(exposed.as_bytes());
         out.extend_from_slice(&data[end..]);
         return;
     }
     match serde_json::from_slice::<Value>(data) {
-        Ok(mut value) if value.get("model").is_some() => {
+        Ok(mut value) => {
             value["model"] = serde_json::from_str(exposed).unwrap_or_default();
             out.extend_from_slice(value.to_string().as_bytes());
         }
-        _ => out.extend_from_slice(data),
+        Err(_) => out.extend_from_slice(data),
     }
 }
 
