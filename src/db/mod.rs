@@ -75,3 +75,50 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Tables the app deletes rows from (a conversation, and with it its messages).
+    const DELETED_FROM: [&str; 2] = ["conversations", "messages"];
+
+    /// A foreign key to a table rows are deleted from must lead an index: each delete
+    /// looks up the rows that refer to it, and without one that is a scan of the whole
+    /// referring table (the usage ledger grows by a row per model call).
+    #[tokio::test]
+    async fn foreign_keys_to_tables_rows_are_deleted_from_lead_an_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = super::connect(&format!("sqlite://{}/schema.db", dir.path().display()))
+            .await
+            .unwrap();
+        super::migrate(&db).await.unwrap();
+        let keys: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT t.name, k.\"table\", k.\"from\"
+             FROM sqlite_schema AS t, pragma_foreign_key_list(t.name) AS k
+             WHERE t.type = 'table'",
+        )
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        let checked: Vec<_> = keys
+            .iter()
+            .filter(|(_, parent, _)| DELETED_FROM.contains(&parent.as_str()))
+            .collect();
+        assert!(checked.len() >= 2, "no foreign keys found: {keys:?}");
+        for (table, parent, column) in checked {
+            let indexed: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM pragma_index_list(?1) AS l,
+                                              pragma_index_info(l.name) AS i
+                                WHERE i.seqno = 0 AND i.name = ?2)",
+            )
+            .bind(table)
+            .bind(column)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+            assert!(
+                indexed,
+                "{table}.{column} refers to {parent}, but no index of {table} starts with it"
+            );
+        }
+    }
+}
