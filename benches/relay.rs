@@ -110,6 +110,8 @@ struct Settings {
     /// Which upstream modes to run (`BENCH_ONLY=zero` or `paced` picks one): `false` is
     /// zero-delay (with start-up and chat pages), `true` paced.
     modes: Vec<bool>,
+    /// Zero-delay rounds (`BENCH_ROUNDS`): each runs every path once, in turn.
+    rounds: usize,
 }
 
 impl Settings {
@@ -137,7 +139,20 @@ impl Settings {
                 Ok("paced") => vec![true],
                 _ => vec![false, true],
             },
+            rounds: std::env::var("BENCH_ROUNDS")
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|rounds| *rounds > 0)
+                .unwrap_or(if quick { 1 } else { 3 }),
         }
+    }
+
+    /// Throughput at zero delay is bound by the two shared cores, and this machine's
+    /// speed drifts by 15 % or more from one few-second window to the next: each path is
+    /// measured in several rounds taken in turn, and the median round reported. Paced
+    /// runs are bound by the pacing, not the CPU, and run once.
+    fn rounds(&self, paced: bool) -> usize {
+        if paced { 1 } else { self.rounds }
     }
 
     fn window(&self, paced: bool) -> Window {
@@ -169,6 +184,7 @@ async fn bench() -> anyhow::Result<Report> {
         quick: settings.quick,
         secs: settings.secs,
         warmup: settings.warmup,
+        rounds: settings.rounds,
         fd_limit: open_files_limit(),
         load_average: load_average(),
         zero: Mode::default(),
@@ -273,26 +289,38 @@ async fn run_servers(
         nginx: nginx.pid(),
         promptship: promptship.pid(),
     };
+    let rounds = settings.rounds(paced);
     for &c in concurrencies {
-        for (route, base) in &bases {
-            progress(format!("{mode_name} {} c={c}", route.name()));
-            let job = Job::chat(base, &account.model, account.bearer());
-            let watch_memory = paced && *route == Route::Promptship && c == settings.most_streams();
-            let sampler = watch_memory.then(|| RssSampler::start(promptship.pid()));
-            let cpu = cpu::watch(pids, window.warmup, window.measure);
-            let stats = load::run(job, c, window).await?;
-            if let Some(sampler) = sampler {
-                report.footprint.rss_streams_kib = sampler.stop().await;
+        let mut runs: Vec<Vec<Row>> = bases.iter().map(|_| Vec::new()).collect();
+        for round in 1..=rounds {
+            for ((route, base), runs) in bases.iter().zip(&mut runs) {
+                let of = if rounds > 1 {
+                    format!(" (round {round} of {rounds})")
+                } else {
+                    String::new()
+                };
+                progress(format!("{mode_name} {} c={c}{of}", route.name()));
+                let job = Job::chat(base, &account.model, account.bearer());
+                let watch_memory =
+                    paced && *route == Route::Promptship && c == settings.most_streams();
+                let sampler = watch_memory.then(|| RssSampler::start(promptship.pid()));
+                let cpu = cpu::watch(pids, window.warmup, window.measure);
+                let stats = load::run(job, c, window).await?;
+                if let Some(sampler) = sampler {
+                    report.footprint.rss_streams_kib = sampler.stop().await;
+                }
+                log_errors(mode_name, *route, c, &stats);
+                runs.push(Row {
+                    route: *route,
+                    concurrency: c,
+                    stats,
+                    cpu: cpu.await.ok(),
+                    rounds: Vec::new(),
+                });
             }
-            log_errors(mode_name, *route, c, &stats);
-            let row = Row {
-                route: *route,
-                concurrency: c,
-                stats,
-                cpu: cpu.await.ok(),
-            };
-            mode_of(report, paced).rows.push(row);
         }
+        let mode = mode_of(report, paced);
+        mode.rows.extend(runs.into_iter().filter_map(Row::median));
     }
     if !paced {
         chat_pages(settings, &account, &promptship.base, pids, report).await?;
@@ -336,6 +364,7 @@ async fn chat_pages(
             concurrency: c,
             stats,
             cpu: cpu.await.ok(),
+            rounds: Vec::new(),
         });
     }
     Ok(())

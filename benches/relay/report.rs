@@ -32,6 +32,30 @@ pub struct Row {
     pub stats: Stats,
     /// Cores busy during the measured window.
     pub cpu: Option<CpuUse>,
+    /// Requests/s of every round, in the order they ran, when there were several; the
+    /// rest of the row is the median round's.
+    pub rounds: Vec<f64>,
+}
+
+impl Row {
+    /// The round with the median requests/s (the slower of the middle two when even),
+    /// holding every round's requests/s and errors: an error in any round is reported.
+    pub fn median(mut runs: Vec<Row>) -> Option<Row> {
+        let rounds: Vec<f64> = runs.iter().map(|row| row.stats.rps).collect();
+        let mut errors = std::collections::BTreeMap::new();
+        for row in &runs {
+            for (kind, count) in &row.stats.errors {
+                *errors.entry(kind.clone()).or_insert(0) += count;
+            }
+        }
+        runs.sort_by(|a, b| a.stats.rps.total_cmp(&b.stats.rps));
+        let mut median = runs.swap_remove(runs.len().checked_sub(1)? / 2);
+        median.stats.errors = errors;
+        if rounds.len() > 1 {
+            median.rounds = rounds;
+        }
+        Some(median)
+    }
 }
 
 /// The streaming runs against one upstream mode.
@@ -43,10 +67,32 @@ pub struct Mode {
 
 impl Mode {
     pub fn find(&self, route: Route, concurrency: usize) -> Option<&Stats> {
+        self.row(route, concurrency).map(|r| &r.stats)
+    }
+
+    fn row(&self, route: Route, concurrency: usize) -> Option<&Row> {
         self.rows
             .iter()
             .find(|r| r.route == route && r.concurrency == concurrency)
-            .map(|r| &r.stats)
+    }
+
+    /// promptship's requests/s over nginx's at `concurrency`: the median of the rounds'
+    /// ratios (each round ran both in turn, close in time), or of the one run.
+    fn share(&self, concurrency: usize) -> Option<f64> {
+        let app = self.row(Route::Promptship, concurrency)?;
+        let nginx = self.row(Route::Nginx, concurrency)?;
+        let mut shares: Vec<f64> =
+            if app.rounds.len() == nginx.rounds.len() && !app.rounds.is_empty() {
+                app.rounds
+                    .iter()
+                    .zip(&nginx.rounds)
+                    .map(|(app, nginx)| app / nginx.max(f64::MIN_POSITIVE))
+                    .collect()
+            } else {
+                vec![app.stats.rps / nginx.stats.rps.max(f64::MIN_POSITIVE)]
+            };
+        shares.sort_by(f64::total_cmp);
+        Some(shares[(shares.len() - 1) / 2])
     }
 
     fn concurrencies(&self) -> Vec<usize> {
@@ -77,6 +123,8 @@ pub struct Report {
     pub quick: bool,
     pub secs: f64,
     pub warmup: Duration,
+    /// Zero-delay rounds per path and concurrency.
+    pub rounds: usize,
     pub fd_limit: String,
     pub load_average: String,
     pub zero: Mode,
@@ -118,6 +166,7 @@ impl Report {
             "Zero-delay upstream (whole answer at once)",
             &self.zero,
         );
+        rounds_table(&mut out, &self.zero);
         mode_table(
             &mut out,
             "Paced upstream (first token after 200 ms, then 50 tokens 20 ms apart)",
@@ -158,8 +207,10 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "- BENCH_SECS: {measure}, warm-up {:.1} s",
-            self.warmup.as_secs_f64()
+            "- BENCH_SECS: {measure}, warm-up {:.1} s; zero-delay figures are the median \
+             of {} rounds (BENCH_ROUNDS), each running every path in turn",
+            self.warmup.as_secs_f64(),
+            self.rounds
         );
         let _ = writeln!(
             out,
@@ -184,9 +235,9 @@ impl Report {
         let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|--:|");
         for (name, mode) in [("zero-delay", &self.zero), ("paced", &self.paced)] {
             for c in mode.concurrencies() {
-                let (Some(direct), Some(nginx), Some(app)) = (
+                let (Some(direct), Some(share), Some(app)) = (
                     mode.find(Route::Direct, c),
-                    mode.find(Route::Nginx, c),
+                    mode.share(c),
                     mode.find(Route::Promptship, c),
                 ) else {
                     continue;
@@ -198,7 +249,7 @@ impl Report {
                     added(app.ttft.p99, direct.ttft.p99),
                     added(app.total.p50, direct.total.p50),
                     added(app.total.p99, direct.total.p99),
-                    percent(app.rps, nginx.rps),
+                    percent(share),
                 );
             }
         }
@@ -336,11 +387,10 @@ impl Report {
         let mut checks = Vec::new();
         let f = &self.footprint;
         let n = self.most_streams;
-        if let Some((direct, nginx, app)) = trio(&self.zero, 64) {
-            let share = app.rps / nginx.rps.max(f64::MIN_POSITIVE);
+        if let (Some((direct, _, app)), Some(share)) = (trio(&self.zero, 64), self.zero.share(64)) {
             checks.push((
                 "zero-delay c=64: promptship req/s ≥ 50% of nginx's".into(),
-                percent(app.rps, nginx.rps),
+                percent(share),
                 share >= 0.5,
             ));
             let extra = difference(app.ttft.p50, direct.ttft.p50);
@@ -421,6 +471,26 @@ fn mode_table(out: &mut String, title: &str, mode: &Mode) {
     let _ = writeln!(out, "\nTimes in ms.\n");
 }
 
+/// Every round's requests/s, when there were several: the spread the medians hide.
+fn rounds_table(out: &mut String, mode: &Mode) {
+    if mode.rows.iter().all(|row| row.rounds.is_empty()) {
+        return;
+    }
+    let _ = writeln!(out, "Requests/s of each round, in the order they ran:\n");
+    let _ = writeln!(out, "| path | c | rounds |\n|---|--:|---|");
+    for row in &mode.rows {
+        let rounds: Vec<String> = row.rounds.iter().map(|rps| format!("{rps:.0}")).collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            row.route.name(),
+            row.concurrency,
+            rounds.join(" · ")
+        );
+    }
+    let _ = writeln!(out);
+}
+
 fn trio(mode: &Mode, c: usize) -> Option<(&Stats, &Stats, &Stats)> {
     Some((
         mode.find(Route::Direct, c)?,
@@ -458,11 +528,8 @@ fn added(a: Option<Duration>, b: Option<Duration>) -> String {
     difference(a, b).map_or("–".into(), |d| format!("{d:+.2} ms"))
 }
 
-fn percent(a: f64, b: f64) -> String {
-    if b <= 0.0 {
-        return "–".into();
-    }
-    format!("{:.0}%", a / b * 100.0)
+fn percent(share: f64) -> String {
+    format!("{:.0}%", share * 100.0)
 }
 
 fn mib(kib: u64) -> String {
