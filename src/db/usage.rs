@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool, pool::PoolConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool, pool::PoolConnection};
 use tokio::sync::{mpsc, oneshot};
 
 /// One ledger row: as reserved (status `reserved`, the most the call may use) and then
@@ -54,28 +54,15 @@ pub async fn insert_usage(conn: &mut SqliteConnection, r: &UsageRow) -> sqlx::Re
     Ok(())
 }
 
-/// Rows per statement at most. Each length up to this keeps its statement prepared
-/// (parsing the statement was a fifth of a write); a longer batch is written as several
-/// statements in one transaction.
+/// Batches up to this many rows keep their statement prepared, one per length.
 const PREPARED_ROWS: usize = 32;
 
-/// Writes rows in one transaction: new ones are inserted, known ones (a reservation
+/// Writes many rows in one statement: new ones are inserted, known ones (a reservation
 /// being settled) get their usage, status and duration replaced; whether a row is
-/// counted is never changed here (an admin's reset stays).
+/// counted is never changed here (an admin's reset stays). Built at run time, as a
+/// statement's length depends on the batch; its columns are those `insert_usage`'s
+/// checked query names.
 pub async fn upsert_usage(conn: &mut SqliteConnection, rows: &[Box<UsageRow>]) -> sqlx::Result<()> {
-    if rows.len() <= PREPARED_ROWS {
-        return upsert_rows(conn, rows).await;
-    }
-    let mut transaction = conn.begin().await?;
-    for chunk in rows.chunks(PREPARED_ROWS) {
-        upsert_rows(&mut transaction, chunk).await?;
-    }
-    transaction.commit().await
-}
-
-/// One statement for up to `PREPARED_ROWS` rows. Built at run time, as its length
-/// depends on the rows; its columns are those `insert_usage`'s checked query names.
-async fn upsert_rows(conn: &mut SqliteConnection, rows: &[Box<UsageRow>]) -> sqlx::Result<()> {
     let mut query = QueryBuilder::<Sqlite>::new(
         "INSERT INTO usage (id, day, user_id, guest_id, ip, message_id, model, prompt_tokens, \
          completion_tokens, cost_microusd, status, duration_ms, created_at) ",
@@ -101,7 +88,10 @@ async fn upsert_rows(conn: &mut SqliteConnection, rows: &[Box<UsageRow>]) -> sql
          completion_tokens = excluded.completion_tokens, cost_microusd = excluded.cost_microusd, \
          status = excluded.status, duration_ms = excluded.duration_ms",
     );
-    query.build().execute(conn).await?;
+    // Kept prepared for the small batches that come again and again (parsing the
+    // statement was a fifth of a write); a rare long one is not worth the memory.
+    let persistent = rows.len() <= PREPARED_ROWS;
+    query.build().persistent(persistent).execute(conn).await?;
     Ok(())
 }
 
@@ -166,7 +156,7 @@ enum Write {
     Flush(oneshot::Sender<()>),
 }
 
-/// Rows per transaction at most: enough to absorb a burst, short enough to keep the
+/// Rows per statement at most: enough to absorb a burst, short enough to keep the
 /// write lock brief.
 const BATCH: usize = 512;
 
