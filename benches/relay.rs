@@ -362,9 +362,9 @@ async fn chat_pages(
         report.pages.rows.push(Row {
             route: Route::Promptship,
             concurrency: c,
+            rounds: vec![stats.rps],
             stats,
             cpu: cpu.await.ok(),
-            rounds: Vec::new(),
         });
     }
     Ok(())

@@ -32,8 +32,8 @@ pub struct Row {
     pub stats: Stats,
     /// Cores busy during the measured window.
     pub cpu: Option<CpuUse>,
-    /// Requests/s of every round, in the order they ran, when there were several; the
-    /// rest of the row is the median round's.
+    /// Requests/s of every round, in the order they ran; the rest of the row is the
+    /// median round's.
     pub rounds: Vec<f64>,
 }
 
@@ -51,9 +51,7 @@ impl Row {
         runs.sort_by(|a, b| a.stats.rps.total_cmp(&b.stats.rps));
         let mut median = runs.swap_remove(runs.len().checked_sub(1)? / 2);
         median.stats.errors = errors;
-        if rounds.len() > 1 {
-            median.rounds = rounds;
-        }
+        median.rounds = rounds;
         Some(median)
     }
 }
@@ -77,22 +75,18 @@ impl Mode {
     }
 
     /// promptship's requests/s over nginx's at `concurrency`: the median of the rounds'
-    /// ratios (each round ran both in turn, close in time), or of the one run.
+    /// ratios (each round ran both in turn, close in time).
     fn share(&self, concurrency: usize) -> Option<f64> {
         let app = self.row(Route::Promptship, concurrency)?;
         let nginx = self.row(Route::Nginx, concurrency)?;
-        let mut shares: Vec<f64> =
-            if app.rounds.len() == nginx.rounds.len() && !app.rounds.is_empty() {
-                app.rounds
-                    .iter()
-                    .zip(&nginx.rounds)
-                    .map(|(app, nginx)| app / nginx.max(f64::MIN_POSITIVE))
-                    .collect()
-            } else {
-                vec![app.stats.rps / nginx.stats.rps.max(f64::MIN_POSITIVE)]
-            };
+        let mut shares: Vec<f64> = app
+            .rounds
+            .iter()
+            .zip(&nginx.rounds)
+            .map(|(app, nginx)| app / nginx.max(f64::MIN_POSITIVE))
+            .collect();
         shares.sort_by(f64::total_cmp);
-        Some(shares[(shares.len() - 1) / 2])
+        shares.get(shares.len().checked_sub(1)? / 2).copied()
     }
 
     fn concurrencies(&self) -> Vec<usize> {
@@ -387,7 +381,7 @@ impl Report {
         let mut checks = Vec::new();
         let f = &self.footprint;
         let n = self.most_streams;
-        if let (Some((direct, _, app)), Some(share)) = (trio(&self.zero, 64), self.zero.share(64)) {
+        if let (Some((direct, app)), Some(share)) = (pair(&self.zero, 64), self.zero.share(64)) {
             checks.push((
                 "zero-delay c=64: promptship req/s ≥ 50% of nginx's".into(),
                 percent(share),
@@ -400,7 +394,7 @@ impl Report {
                 extra.is_some_and(|ms| ms <= 2.0),
             ));
         }
-        if let Some((direct, _, app)) = trio(&self.paced, n) {
+        if let Some((direct, app)) = pair(&self.paced, n) {
             let extra = difference(app.ttft.p99, direct.ttft.p99);
             checks.push((
                 format!("paced c={n}: added TTFT p99 ≤ 5 ms"),
@@ -473,7 +467,7 @@ fn mode_table(out: &mut String, title: &str, mode: &Mode) {
 
 /// Every round's requests/s, when there were several: the spread the medians hide.
 fn rounds_table(out: &mut String, mode: &Mode) {
-    if mode.rows.iter().all(|row| row.rounds.is_empty()) {
+    if mode.rows.iter().all(|row| row.rounds.len() < 2) {
         return;
     }
     let _ = writeln!(out, "Requests/s of each round, in the order they ran:\n");
@@ -491,10 +485,10 @@ fn rounds_table(out: &mut String, mode: &Mode) {
     let _ = writeln!(out);
 }
 
-fn trio(mode: &Mode, c: usize) -> Option<(&Stats, &Stats, &Stats)> {
+/// The direct path's figures and promptship's, at `c`.
+fn pair(mode: &Mode, c: usize) -> Option<(&Stats, &Stats)> {
     Some((
         mode.find(Route::Direct, c)?,
-        mode.find(Route::Nginx, c)?,
         mode.find(Route::Promptship, c)?,
     ))
 }
