@@ -15,7 +15,8 @@
 #                 every deploy/ file and Compose service that docs/deploy.md names exists.
 # Tools are kept in target/deploy-venv. Debian packages are unpacked there (apt-get
 # download), never installed, so no service starts. A tool that cannot be had is skipped
-# with a message; anything found wrong fails the script.
+# with a message (a failure in CI, where PROMPTSHIP_CI=1); anything found wrong fails the
+# script.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -41,7 +42,12 @@ check() { # check NAME FUNCTION: runs FUNCTION in a subshell; exit 77 means skip
     *) failed=$((failed + 1)); echo "FAIL: $1" ;;
   esac
 }
-skip() { echo "SKIP: $*"; exit 77; }
+# In CI (.ci/run sets PROMPTSHIP_CI=1) a check that cannot run is a failure, not a skip:
+# a green run must mean every check ran.
+skip() {
+  if [ "${PROMPTSHIP_CI:-}" = 1 ]; then echo "FAIL (cannot run in CI): $*"; exit 1; fi
+  echo "SKIP: $*"; exit 77
+}
 as_root() { # runs a command as root when that is possible without a password
   if [ "$(id -u)" = 0 ]; then "$@"; elif sudo -n true 2>/dev/null; then sudo "$@"; else return 1; fi
 }
