@@ -6,7 +6,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures_util::StreamExt;
 use sqlx::SqlitePool;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -89,7 +88,7 @@ impl RunningTurn {
                     // A stream that ends, breaks or stalls after the model said it was
                     // done still delivered the whole answer.
                     _ if finished => break 'turn Ending::Complete,
-                    Ok(Some(Err(error))) => break 'turn Ending::Upstream(error.into()),
+                    Ok(Some(Err(error))) => break 'turn Ending::Upstream(error),
                     // The end of the stream without a finish reason is a cut-off, never a
                     // normal stop.
                     Ok(None) => {
@@ -121,8 +120,10 @@ impl RunningTurn {
                 tokio::select! {
                     biased;
                     _ = self.cancel.cancelled() => break 'turn self.cancelled(),
-                    sent = self.events.send(TurnEvent::Delta(delta)) => {
-                        if sent.is_err() {
+                    // A reader that takes nothing for as long as the model may stall is
+                    // gone too: it must not hold the model's connection open forever.
+                    sent = tokio::time::timeout(self.timeout, self.events.send(TurnEvent::Delta(delta))) => {
+                        if !matches!(sent, Ok(Ok(()))) {
                             break 'turn Ending::ReaderLeft;
                         }
                     }

@@ -1,34 +1,30 @@
-//! The model is just another HTTP client: a small struct around async-openai that knows
-//! the base URL, key, model and limits, and names every way a call can fail.
+//! The model is just another HTTP client: a small struct around reqwest and
+//! async-openai's request types that knows the base URL, key, model and limits, and
+//! names every way a call can fail.
 
+mod chunks;
 pub mod demo;
+mod in_band;
 mod raw;
 mod retry;
 
-use std::{pin::Pin, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use async_openai::{
-    Client,
-    config::OpenAIConfig,
-    error::{OpenAIError, StreamError, WrappedError},
+    error::OpenAIError,
     types::chat::{
         ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
         ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
         ChatCompletionStreamOptions, CreateChatCompletionRequest,
-        CreateChatCompletionStreamResponse,
     },
 };
-use futures_util::Stream;
 use secrecy::{ExposeSecret, SecretString};
 
-pub use raw::RawEvents;
+pub use chunks::{Chunk, Chunks};
+pub use raw::{Event, RawEvents};
 pub use retry::RetryPolicy;
 
 use crate::db::Role;
-
-/// Chunks of one streamed answer, as async-openai parses them.
-pub type ChunkStream =
-    Pin<Box<dyn Stream<Item = Result<CreateChatCompletionStreamResponse, OpenAIError>> + Send>>;
 
 /// Where and how to reach the model server.
 pub struct LlmSettings {
@@ -45,13 +41,14 @@ pub struct LlmSettings {
 
 #[derive(Clone, Debug)]
 pub struct LlmClient {
-    client: Client<OpenAIConfig>,
-    /// The HTTP path under `client`, also used directly by `stream_raw`.
+    /// The HTTP path to the model server: timeouts and bounded retries.
     retry: retry::RetryService,
-    /// `stream_raw`'s URL and credentials, made once rather than parsed and formatted
+    /// The completions URL and credentials, made once rather than parsed and formatted
     /// for every call.
     completions_url: reqwest::Url,
     authorization: Option<reqwest::header::HeaderValue>,
+    /// Takes the key out of what the server says before it is logged.
+    scrub: Scrub,
     model: String,
     max_output_tokens: u32,
     /// OpenAI itself wants `max_completion_tokens` (reasoning models reject `max_tokens`);
@@ -75,20 +72,10 @@ impl LlmClient {
             // streams the rest close instead of holding their buffers.
             .pool_max_idle_per_host(64)
             .build()?;
-        let config = OpenAIConfig::new()
-            .with_api_base(&settings.base_url)
-            .with_api_key(
-                settings
-                    .api_key
-                    .as_ref()
-                    .map(|key| key.expose_secret().to_string())
-                    .unwrap_or_default(),
-            );
         let retry = retry::RetryService {
             http,
             policy: settings.retry,
         };
-        let client = Client::with_config(config).with_http_service(retry.clone());
         let completions_url = format!("{}/chat/completions", settings.base_url).parse()?;
         let authorization = match &settings.api_key {
             Some(key) => {
@@ -103,10 +90,10 @@ impl LlmClient {
             None => None,
         };
         Ok(Self {
-            client,
             retry,
             completions_url,
             authorization,
+            scrub: Scrub(settings.api_key.map(Arc::new)),
             model: settings.model,
             max_output_tokens: settings.max_output_tokens,
             uses_max_completion_tokens: settings.base_url.starts_with("https://api.openai.com/"),
@@ -124,7 +111,7 @@ impl LlmClient {
         &self,
         system_prompt: &str,
         history: &[(Role, &str)],
-    ) -> Result<ChunkStream, UpstreamError> {
+    ) -> Result<Chunks, UpstreamError> {
         let mut messages: Vec<ChatCompletionRequestMessage> = Vec::with_capacity(history.len() + 1);
         messages.push(ChatCompletionRequestSystemMessage::from(system_prompt).into());
         for &(role, content) in history {
@@ -159,19 +146,43 @@ impl LlmClient {
         }
     }
 
-    /// Streams any chat request, always with usage reported and the output capped at
-    /// `max_output_tokens` (whatever the request said).
+    /// Streams any chat request, decoded into chunks, always with usage reported and the
+    /// output capped at `max_output_tokens` (whatever the request said).
     pub async fn stream(
         &self,
-        mut request: CreateChatCompletionRequest,
+        request: CreateChatCompletionRequest,
         max_output_tokens: u32,
-    ) -> Result<ChunkStream, UpstreamError> {
-        self.prepare(&mut request, max_output_tokens);
-        self.client
-            .chat()
-            .create_stream(request)
-            .await
-            .map_err(UpstreamError::from)
+    ) -> Result<Chunks, UpstreamError> {
+        Ok(Chunks::new(
+            self.stream_raw(request, max_output_tokens).await?,
+        ))
+    }
+}
+
+/// Takes the provider key out of text a server sent (some quote the key they were
+/// given in their 401), before it reaches a log; and keeps what is logged short.
+#[derive(Clone, Default)]
+pub struct Scrub(Option<Arc<SecretString>>);
+
+/// Characters of a server's text kept for the log.
+const LOGGED_CHARS: usize = 500;
+
+impl Scrub {
+    pub fn clean(&self, text: &str) -> String {
+        let mut text: String = text.chars().take(LOGGED_CHARS).collect();
+        if let Some(key) = &self.0 {
+            let key = key.expose_secret();
+            if !key.is_empty() {
+                text = text.replace(key, "[redacted]");
+            }
+        }
+        text
+    }
+}
+
+impl std::fmt::Debug for Scrub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Scrub(..)")
     }
 }
 
@@ -194,8 +205,10 @@ pub enum UpstreamError {
     Unreachable,
     #[error("the connection to the model server broke off")]
     Broken,
-    #[error("the model server sent an error or an unreadable chunk")]
+    #[error("the model server sent an unreadable chunk")]
     Malformed,
+    #[error("the model server reported an error in the stream")]
+    InBand,
 }
 
 impl UpstreamError {
@@ -219,6 +232,7 @@ impl UpstreamError {
             UpstreamError::Malformed => {
                 "The model sent something that could not be read, so the answer ended."
             }
+            UpstreamError::InBand => "The model server reported an error, so the answer ended.",
         }
     }
 
@@ -234,6 +248,7 @@ impl UpstreamError {
             UpstreamError::Unreachable => "unreachable",
             UpstreamError::Broken => "broken",
             UpstreamError::Malformed => "malformed",
+            UpstreamError::InBand => "in_band",
         }
     }
 
@@ -263,20 +278,6 @@ impl From<OpenAIError> for UpstreamError {
             OpenAIError::Reqwest(e) if e.is_timeout() => UpstreamError::Timeout,
             OpenAIError::Reqwest(e) if e.is_connect() => UpstreamError::Unreachable,
             OpenAIError::Reqwest(_) => UpstreamError::Broken,
-            // Timeouts during the body surface as stream errors whose text is all we get.
-            OpenAIError::StreamError(e) => match e.as_ref() {
-                StreamError::EventStream(text) if text.contains("timed out") => {
-                    UpstreamError::Timeout
-                }
-                StreamError::EventStream(_) => UpstreamError::Broken,
-                StreamError::UnknownEvent(_) => UpstreamError::Malformed,
-            },
-            OpenAIError::JSONDeserialize(_, content) => {
-                if let Ok(in_band) = serde_json::from_str::<WrappedError>(content) {
-                    tracing::warn!(error = %in_band.error, "the model server sent an in-band error");
-                }
-                UpstreamError::Malformed
-            }
             _ => UpstreamError::Unreachable,
         };
         metrics::counter!("model_errors_total", "kind" => classified.kind()).increment(1);

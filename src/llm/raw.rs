@@ -1,8 +1,7 @@
-//! The `/v1` API's path to the model: the same request, retries, timeouts and error
-//! mapping as [`LlmClient::stream`], but the answer comes back as the server's own
-//! server-sent events, split and not decoded. async-openai decodes every chunk into typed
-//! structs, which the pages need (they keep the text) and a relay does not: decoding and
-//! encoding again was most of what a relayed stream cost.
+//! Every path to the model: a streamed chat completion (with retries and timeouts) whose
+//! answer comes back as the server's own server-sent events, split and not decoded. The
+//! `/v1` relay passes them on as they are (decoding and encoding again was most of what a
+//! relayed stream cost); `Chunks` decodes them for the paths that keep the text.
 
 use std::{ops::Range, pin::Pin};
 
@@ -15,7 +14,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 use tower::ServiceExt;
 
-use super::{LlmClient, UpstreamError};
+use super::{LlmClient, Scrub, UpstreamError, in_band::in_band_error};
 
 impl LlmClient {
     /// Starts a streamed chat completion and returns its events undecoded.
@@ -43,23 +42,28 @@ impl LlmClient {
         });
         let response = self.retry.clone().oneshot(factory).await?;
         if !response.status().is_success() {
-            return Err(refusal(response).await);
+            return Err(refusal(response, &self.scrub).await);
         }
-        Ok(RawEvents::new(Box::pin(response.bytes_stream())))
+        Ok(RawEvents::new(
+            Box::pin(response.bytes_stream()),
+            self.scrub.clone(),
+        ))
     }
 }
 
-/// A non-success response, read and classified the way async-openai's are.
-async fn refusal(response: reqwest::Response) -> UpstreamError {
+/// A non-success response, read and classified the way async-openai's are. Its body is
+/// logged, without our key (some servers quote the key they were sent).
+async fn refusal(response: reqwest::Response, scrub: &Scrub) -> UpstreamError {
     let status = response.status();
     let bytes = match response.bytes().await {
         Ok(bytes) => bytes,
         Err(error) => return OpenAIError::Reqwest(error).into(),
     };
-    let api_error = serde_json::from_slice::<WrappedError>(&bytes)
+    let body = scrub.clean(&String::from_utf8_lossy(&bytes));
+    let api_error = serde_json::from_str::<WrappedError>(&body)
         .map(|wrapped| wrapped.error)
         .unwrap_or_else(|_| ApiError {
-            message: String::from_utf8_lossy(&bytes).into_owned(),
+            message: body,
             ..ApiError::default()
         });
     OpenAIError::ApiError(ApiErrorResponse {
@@ -78,6 +82,8 @@ type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 /// reference count per line.
 pub struct RawEvents {
     body: Body,
+    /// Takes our key out of what the server says, before it is logged.
+    scrub: Scrub,
     /// What came after the last complete event: the start of one cut off by a read.
     rest: BytesMut,
     /// How far `rest` is read into lines, and its event's `data:` lines so far.
@@ -88,6 +94,17 @@ pub struct RawEvents {
 struct Scan {
     read: usize,
     lines: Vec<Range<usize>>,
+}
+
+/// What one event of a streamed answer is: the one reading of events that both the
+/// page path and the `/v1` relay use.
+pub enum Event<'a> {
+    /// A chunk of the answer (a JSON object, passed on or decoded by the caller).
+    Chunk(&'a [u8]),
+    /// `[DONE]`: the server finished.
+    Done,
+    /// The server reported an error in the stream, or sent something that is no chunk.
+    Failed(UpstreamError),
 }
 
 /// The events finished by one read from the server.
@@ -140,12 +157,38 @@ impl Events {
 }
 
 impl RawEvents {
-    fn new(body: Body) -> Self {
+    fn new(body: Body, scrub: Scrub) -> Self {
         Self {
             body,
+            scrub,
             rest: BytesMut::new(),
             scan: Scan::default(),
         }
+    }
+
+    /// Reads one event: the end, an error the server reported in the stream (in any of
+    /// the shapes of `in_band`), something that is not a JSON object, or a chunk.
+    pub fn classify<'a>(&self, data: &'a [u8]) -> Event<'a> {
+        if data == b"[DONE]" {
+            return Event::Done;
+        }
+        let data = data.trim_ascii();
+        // A cut-off or garbled event rarely still ends with a brace.
+        let error = if !(data.starts_with(b"{") && data.ends_with(b"}")) {
+            UpstreamError::Malformed
+        } else {
+            let Some(reported) = in_band_error(data) else {
+                return Event::Chunk(data);
+            };
+            tracing::warn!(
+                kind = reported.kind.as_deref().unwrap_or_default(),
+                message = %self.scrub.clean(&reported.message),
+                "the model server reported an error in the stream"
+            );
+            UpstreamError::InBand
+        };
+        metrics::counter!("model_errors_total", "kind" => error.kind()).increment(1);
+        Event::Failed(error)
     }
 
     /// The events completed by the next read from the server (at least one), or `None`
@@ -235,7 +278,7 @@ mod tests {
                 .map(|p| Ok(Bytes::copy_from_slice(p.as_bytes())))
                 .collect::<Vec<reqwest::Result<Bytes>>>(),
         );
-        let mut raw = RawEvents::new(Box::pin(body));
+        let mut raw = RawEvents::new(Box::pin(body), Scrub::default());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::{
     helpers::{SseEvent, TestApp, done_answer, read_events, streamed_text},
-    mock_upstream::{Scenario, words},
+    mock_upstream::{IN_BAND_ERRORS, Scenario, words},
 };
 
 /// Sends one message, reads its stream, and returns the events and the saved answer.
@@ -193,12 +193,55 @@ async fn a_malformed_chunk_is_surfaced_as_an_error() {
 }
 
 #[tokio::test]
-async fn an_in_band_error_event_is_surfaced_as_an_error() {
+async fn in_band_errors_of_every_common_server_end_the_answer_as_an_error() {
+    let app = TestApp::spawn_unthrottled(&[]).await;
+    for (server, event) in IN_BAND_ERRORS {
+        app.mock
+            .push(Scenario::EventAfter(words("partial "), event.to_string()));
+        let (events, saved) = turn(&app, &format!("hello {server}")).await;
+        assert_eq!(done_answer(&events)["status"], "failed", "{server}");
+        assert_saved_as(&events, &saved, "failed", "reported an error", "partial ");
+    }
+    assert_eq!(app.mock.posts(), IN_BAND_ERRORS.len());
+}
+
+#[tokio::test]
+async fn a_reader_that_stops_reading_pauses_the_model_instead_of_filling_memory() {
     let app = TestApp::spawn().await;
-    app.mock.push(Scenario::InBandErrorAfter(words("partial ")));
-    let (events, saved) = turn(&app, "hello").await;
-    assert_saved_as(&events, &saved, "failed", "could not be read", "partial ");
-    assert_eq!(app.mock.posts(), 1);
+    // 100 MB of answer, sent as fast as the connection takes it.
+    app.mock.push(Scenario::Flood {
+        chunks: 25_000,
+        bytes: 4096,
+    });
+    let conversation = app.create_conversation().await;
+    let response = app.send_streaming(&conversation, "flood me").await;
+    let mut body = response.bytes_stream();
+    use futures_util::StreamExt;
+    body.next().await.unwrap().unwrap();
+    // The reader now takes nothing: what the upstream could send stops growing once the
+    // buffers on the way (a few MB of sockets, a few dozen chunks in the app) are full.
+    let sent = settled_bytes_sent(&app).await;
+    assert!(
+        sent < 40 << 20,
+        "{} MB of 100 MB were read from the model for a reader that reads nothing",
+        sent >> 20
+    );
+    drop(body);
+}
+
+/// What the mock has sent once it stops growing (unchanged for half a second), at most
+/// after 10 s.
+pub async fn settled_bytes_sent(app: &TestApp) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = app.mock.bytes_sent();
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = app.mock.bytes_sent();
+        if now == last || Instant::now() > deadline {
+            return now;
+        }
+        last = now;
+    }
 }
 
 #[tokio::test]

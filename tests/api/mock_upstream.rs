@@ -48,6 +48,11 @@ pub enum Scenario {
     MalformedAfter(Vec<String>),
     /// Sends `words`, then an in-band `{"error": …}` event.
     InBandErrorAfter(Vec<String>),
+    /// Sends `words`, then an event with this data, then `[DONE]`.
+    EventAfter(Vec<String>, String),
+    /// `chunks` content chunks of `bytes` bytes each, as fast as they can be sent, then
+    /// the end of an answer: a flood for a reader that stops reading.
+    Flood { chunks: usize, bytes: usize },
     /// A whole answer written to the socket in pieces of `piece` bytes, splitting events.
     Fragmented { words: Vec<String>, piece: usize },
 }
@@ -68,6 +73,35 @@ pub fn words(text: &str) -> Vec<String> {
 
 pub const PROMPT_TOKENS: u32 = 17;
 
+/// How the common OpenAI-compatible servers report an error inside a stream that began
+/// with `200 OK` (from their sources and issue trackers).
+pub const IN_BAND_ERRORS: [(&str, &str); 6] = [
+    (
+        "OpenAI",
+        r#"{"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}"#,
+    ),
+    (
+        "vLLM",
+        r#"{"object":"error","message":"The engine ran out of KV cache.","type":"InternalServerError","param":null,"code":500}"#,
+    ),
+    (
+        "llama.cpp",
+        r#"{"error":{"code":500,"message":"the context is full","type":"server_error"}}"#,
+    ),
+    (
+        "Ollama",
+        r#"{"error":{"message":"model runner has unexpectedly stopped","type":"api_error","param":null,"code":null}}"#,
+    ),
+    (
+        "OpenRouter",
+        r#"{"id":"gen-1","object":"chat.completion.chunk","created":1,"model":"mock-model","provider":"X","error":{"code":502,"message":"Provider disconnected"},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error","native_finish_reason":"error"}]}"#,
+    ),
+    (
+        "LiteLLM",
+        r#"{"error":{"message":"litellm.APIConnectionError: connection reset","type":null,"param":null,"code":"500"}}"#,
+    ),
+];
+
 #[derive(Default)]
 struct MockState {
     scenarios: Mutex<VecDeque<Scenario>>,
@@ -75,6 +109,8 @@ struct MockState {
     requests: Mutex<Vec<Value>>,
     /// When each response body was dropped before it was complete (the client hung up).
     hangups: Mutex<Vec<Instant>>,
+    /// Bytes of response bodies handed to the connection so far.
+    bytes_sent: AtomicUsize,
 }
 
 #[derive(Clone)]
@@ -114,6 +150,13 @@ impl MockUpstream {
 
     pub fn requests(&self) -> Vec<Value> {
         self.state.requests.lock().unwrap().clone()
+    }
+
+    /// Bytes of answers handed to the connection so far: a reader that stops reading
+    /// stops this growing once the buffers between are full, unless something on the
+    /// way keeps reading into memory.
+    pub fn bytes_sent(&self) -> usize {
+        self.state.bytes_sent.load(Ordering::SeqCst)
     }
 
     pub fn hangups(&self) -> Vec<Instant> {
@@ -230,6 +273,27 @@ async fn chat_completions(
                 End::Clean,
             ))
         }
+        Scenario::Flood { chunks, bytes } => {
+            let content = chunk(json!({ "content": "x".repeat(bytes) }), Value::Null);
+            let end = complete_answer(&[]).into_iter().skip(1).collect::<Vec<_>>();
+            sse(stream_with_delay(
+                std::iter::repeat_n(content, chunks).chain(end),
+                Duration::ZERO,
+                guard,
+                End::Clean,
+            ))
+        }
+        Scenario::EventAfter(words, data) => {
+            let mut chunks = content_chunks(&words);
+            chunks.push(format!("data: {data}\n\n"));
+            chunks.push("data: [DONE]\n\n".into());
+            sse(stream_with_delay(
+                chunks,
+                Duration::from_millis(5),
+                guard,
+                End::Clean,
+            ))
+        }
         Scenario::Fragmented { words, piece } => {
             let bytes = complete_answer(&words).concat().into_bytes();
             let pieces: Vec<String> = bytes.chunks(piece).map(ascii).collect();
@@ -318,18 +382,31 @@ impl Drop for HangupGuard {
     }
 }
 
-fn stream_with_delay(
-    chunks: Vec<String>,
+fn stream_with_delay<C>(
+    chunks: C,
     delay: Duration,
     guard: HangupGuard,
     end: End,
-) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send
+where
+    C: IntoIterator<Item = String>,
+    C::IntoIter: Send + 'static,
+{
     let body = stream::unfold(
         (chunks.into_iter(), guard, end),
         move |(mut chunks, mut guard, end)| async move {
-            tokio::time::sleep(delay).await;
+            // A zero sleep would still wait for the timer's next millisecond.
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
             match chunks.next() {
-                Some(chunk) => Some((Ok(Bytes::from(chunk)), (chunks, guard, end))),
+                Some(chunk) => {
+                    guard
+                        .state
+                        .bytes_sent
+                        .fetch_add(chunk.len(), Ordering::SeqCst);
+                    Some((Ok(Bytes::from(chunk)), (chunks, guard, end)))
+                }
                 None => match end {
                     End::Clean => {
                         guard.finish();

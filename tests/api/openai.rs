@@ -7,8 +7,9 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use crate::{
+    faults::settled_bytes_sent,
     helpers::{TestApp, read_events},
-    mock_upstream::{PROMPT_TOKENS, Scenario, words},
+    mock_upstream::{IN_BAND_ERRORS, PROMPT_TOKENS, Scenario, words},
 };
 
 const MODEL: &str = "gpt-4o-mini";
@@ -416,7 +417,7 @@ async fn every_way_a_stream_can_break_ends_with_an_error_event_and_an_interrupte
         ),
         (
             Scenario::InBandErrorAfter(words("then an error ")),
-            "could not be read",
+            "reported an error",
         ),
         (
             Scenario::StallAfter(words("then silence ")),
@@ -511,4 +512,65 @@ async fn a_client_that_disconnects_closes_the_upstream_within_a_second() {
             .unwrap();
     assert_eq!(status, "interrupted");
     assert!(completion > 0, "what was streamed is billed");
+}
+
+#[tokio::test]
+async fn in_band_errors_of_every_common_server_end_the_relay_with_an_error_event() {
+    let app = TestApp::spawn_unthrottled(&[]).await;
+    let key = app.api_key("in-band@example.com").await;
+    for (server, event) in IN_BAND_ERRORS {
+        app.mock
+            .push(Scenario::EventAfter(words("partial "), event.to_string()));
+        let events =
+            read_events(complete(&app, &key, hello(json!({ "stream": true }))).await).await;
+        let last = events.last().unwrap();
+        assert!(
+            last.json()["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("reported an error")),
+            "{server}: {:?}",
+            last.data
+        );
+        assert!(
+            events.iter().all(|e| e.data != "[DONE]"),
+            "{server}: ended as a success"
+        );
+        assert!(
+            events.iter().all(|e| !e.data.contains("KV cache")
+                && !e.data.contains("Provider disconnected")
+                && !e.data.contains("runner")),
+            "{server}: the server's own error was relayed"
+        );
+        // Not streamed: an error status, not an empty completion.
+        app.mock
+            .push(Scenario::EventAfter(words("partial "), event.to_string()));
+        let collected = complete(&app, &key, hello(json!({}))).await;
+        let message = assert_openai_error(collected, 502, Some("upstream_error")).await;
+        assert!(message.contains("reported an error"), "{server}: {message}");
+    }
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM usage ORDER BY id")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(statuses, vec!["interrupted"; 2 * IN_BAND_ERRORS.len()]);
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_pauses_the_upstream_instead_of_filling_memory() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("slow@example.com").await;
+    app.mock.push(Scenario::Flood {
+        chunks: 25_000,
+        bytes: 4096,
+    });
+    let response = complete(&app, &key, hello(json!({ "stream": true }))).await;
+    let mut body = response.bytes_stream();
+    body.next().await.unwrap().unwrap();
+    let sent = settled_bytes_sent(&app).await;
+    assert!(
+        sent < 40 << 20,
+        "{} MB of 100 MB were read from the model for a client that reads nothing",
+        sent >> 20
+    );
+    drop(body);
 }

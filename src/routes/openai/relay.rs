@@ -9,14 +9,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use async_openai::types::chat::{CreateChatCompletionStreamResponse, FinishReason};
+use async_openai::types::chat::FinishReason;
 use axum::{
     body::Body,
     http::header,
     response::{IntoResponse, Response},
 };
 use bytes::{Bytes, BytesMut};
-use futures_util::{StreamExt, stream};
+use futures_util::stream;
 use memchr::memmem::Finder;
 use serde_json::{Value, json};
 use tokio::time::Sleep;
@@ -25,7 +25,7 @@ use crate::{
     budget::{Meter, Reserved, count_tokens},
     config::Site,
     error::AppError,
-    llm::{ChunkStream, RawEvents, UpstreamError},
+    llm::{Chunk, Chunks, Event, RawEvents, UpstreamError},
 };
 
 /// The usage row of one call. It is settled when the call ends; a client that leaves
@@ -109,7 +109,7 @@ impl Drop for Ledger {
 
 /// A decoded upstream stream, collected into one answer.
 pub(super) struct Collected {
-    pub(super) chunks: ChunkStream,
+    pub(super) chunks: Chunks,
     pub(super) ledger: Ledger,
     /// The model name the client asked for, reported back.
     pub(super) exposed: String,
@@ -117,7 +117,7 @@ pub(super) struct Collected {
 }
 
 enum Next {
-    Chunk(Box<CreateChatCompletionStreamResponse>),
+    Chunk(Box<Chunk>),
     Done,
     Failed(UpstreamError),
 }
@@ -140,7 +140,7 @@ impl Collected {
                 }
                 Next::Chunk(Box::new(chunk))
             }
-            Ok(Some(Err(error))) => Next::Failed(error.into()),
+            Ok(Some(Err(error))) => Next::Failed(error),
             Ok(None) => Next::Done,
             Err(_) => Next::Failed(UpstreamError::Timeout),
         }
@@ -289,19 +289,11 @@ impl Relay {
 
     /// Checks one event, notes what the ledger needs from it and writes it to `out`.
     fn take(&mut self, data: &[u8], out: &mut BytesMut) -> Flow {
-        if data == b"[DONE]" {
-            return Flow::Done;
-        }
-        let data = data.trim_ascii();
-        if !(data.starts_with(b"{") && data.ends_with(b"}")) {
-            return Flow::Failed(UpstreamError::Malformed);
-        }
-        if data.starts_with(b"{\"error\"") {
-            if let Ok(value) = serde_json::from_slice::<Value>(data) {
-                tracing::warn!(error = %value["error"], "the model server sent an in-band error");
-            }
-            return Flow::Failed(UpstreamError::Malformed);
-        }
+        let data = match self.events.classify(data) {
+            Event::Chunk(data) => data,
+            Event::Done => return Flow::Done,
+            Event::Failed(error) => return Flow::Failed(error),
+        };
         let keys = Keys::find(data);
         let mut usage_only = false;
         if keys.usage {
