@@ -47,6 +47,9 @@ pub enum AppError {
     /// The model server failed; the client gets a clear message, never its body.
     #[error("{}", .0.user_message())]
     Upstream(crate::llm::UpstreamError),
+    /// The server is shutting down and could not finish this request in time (503).
+    #[error("The server is restarting: try again in a few seconds.")]
+    ShuttingDown,
     /// A missing, unknown, revoked or disabled API key (401).
     #[error(
         "Incorrect API key provided. Create one at /settings/keys and send it as `Authorization: Bearer <key>`."
@@ -85,7 +88,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::LimitReached { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Paused { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Paused { .. } | AppError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unauthorized(_) | AppError::InvalidApiKey => StatusCode::UNAUTHORIZED,
             AppError::UnknownModel(_) => StatusCode::NOT_FOUND,
             AppError::Upstream(error) => match error {

@@ -4,6 +4,7 @@
 //! - [`config`] — settings from the environment and the site file `promptship.toml`.
 //! - [`routes`] — every URL, the middleware, pages (Askama + htmx), the JSON API, probes.
 //! - [`chat`] — a turn: save the question, call the model, relay the answer, save it.
+//! - [`drain`] — the open answers a shutdown waits for, then cuts off.
 //! - [`llm`] — the model client (async-openai) and the built-in demo model.
 //! - [`db`] — SQLite pool, migrations, backups, and the SQL of each table.
 //! - [`doctor`] — `promptship doctor`: checks a deployment's settings.
@@ -24,6 +25,7 @@ pub mod chat;
 pub mod config;
 pub mod db;
 pub mod doctor;
+pub mod drain;
 pub mod error;
 pub mod llm;
 pub mod markdown;
@@ -53,6 +55,7 @@ use crate::{
     budget::{Clock, Meter},
     chat::Turns,
     config::{Config, Provider, Site},
+    drain::Drain,
     llm::{LlmClient, LlmSettings, RetryPolicy},
 };
 
@@ -80,8 +83,10 @@ pub struct Shared {
     pub db: SqlitePool,
     /// The model client (pointed at the demo model when no provider is configured).
     pub llm: LlmClient,
-    /// The answers being written right now, for stop and shutdown.
+    /// The answers being written right now, for stop.
     pub turns: Turns,
+    /// Every open answer (turns and `/v1` calls), for shutdown.
+    pub drain: Drain,
     /// The time budgets are counted in (moved forward by tests).
     pub clock: Clock,
     /// Today's spending against the budgets, and the usage ledger's writer.
@@ -155,6 +160,7 @@ impl AppState {
             db,
             llm,
             turns: Turns::default(),
+            drain: Drain::default(),
             clock,
             meter,
             hasher,
@@ -169,7 +175,8 @@ impl AppState {
 
 /// Serves the app on `listener` until `shutdown` resolves, then shuts down gracefully:
 /// no new connections, open answers get until the grace period to finish (then are cut
-/// off, saved and sent a final event), and the database is checkpointed and closed.
+/// off, saved and sent a final event), connections still open after it are closed, and
+/// the database is checkpointed and closed.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
@@ -177,6 +184,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let grace = state.config.shutdown_grace;
     let stopping = CancellationToken::new();
+    let closing = CancellationToken::new();
     let sweeper = tokio::spawn(
         state
             .sessions
@@ -188,6 +196,7 @@ pub async fn serve(
         routes::router(state.clone()),
         state.config.header_read_timeout,
         stopping.clone(),
+        closing.clone(),
     ));
     let backups = state.config.backups.clone().map(|backups| {
         tracing::info!(dir = %backups.dir.display(), ?backups.interval, backups.keep, "scheduled backups on");
@@ -217,17 +226,22 @@ pub async fn serve(
         "shutting down: refusing new connections, letting open answers finish"
     );
     stopping.cancel();
-    // A second is kept for the final events to reach the clients and for the database.
+    // The last second is kept for the final events to reach the clients, and for the
+    // database.
+    let cleanup = Duration::from_millis(500);
     state
-        .turns
-        .drain(grace.saturating_sub(Duration::from_secs(1)))
+        .drain
+        .wait(grace.saturating_sub(Duration::from_secs(1)), cleanup)
         .await;
-    match tokio::time::timeout_at(deadline, &mut server).await {
-        Ok(result) => result?,
-        Err(_) => {
-            tracing::warn!("connections still open at the shutdown deadline: closing them");
-            server.abort();
-        }
+    if tokio::time::timeout_at(deadline, &mut server)
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open at the shutdown deadline: closing them");
+        // Dropping them drops what they were sending; a `/v1` call settles its usage
+        // as it is dropped.
+        closing.cancel();
+        server.await?;
     }
     sweeper.abort();
     state.meter.flush().await;
@@ -241,18 +255,20 @@ pub async fn serve(
 }
 
 /// Accepts connections until `stopping` is cancelled, then lets each finish the response
-/// it is sending and waits for them all. HTTP/1.1 only: TLS and HTTP/2 are the reverse
-/// proxy's (docs/deploy.md).
+/// it is sending and waits for them all, or, once `closing` is cancelled, drops them.
+/// HTTP/1.1 only: TLS and HTTP/2 are the reverse proxy's (docs/deploy.md).
 async fn accept(
     listener: TcpListener,
     router: axum::Router,
     header_read_timeout: Duration,
     stopping: CancellationToken,
+    closing: CancellationToken,
 ) {
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout);
-    let connections = GracefulShutdown::new();
+    let graceful = GracefulShutdown::new();
+    let connections = tokio_util::task::TaskTracker::new();
     loop {
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -275,17 +291,27 @@ async fn accept(
                 request.extensions_mut().insert(ConnectInfo(peer));
                 request
             });
-        let connection = connections
+        let connection = graceful
             .watch(http.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service)));
-        tokio::spawn(async move {
-            // A client that hangs up mid-request, or sends garbage, is its own business.
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "connection ended with an error");
+        let closing = closing.clone();
+        connections.spawn(async move {
+            tokio::select! {
+                // A client that hangs up mid-request, or sends garbage, is its own business.
+                result = connection => if let Err(error) = result {
+                    tracing::debug!(%error, "connection ended with an error");
+                },
+                () = closing.cancelled() => {}
             }
         });
     }
+    // No new connections: the port is closed now, not when the process exits.
     drop(listener);
-    connections.shutdown().await;
+    connections.close();
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = closing.cancelled() => {}
+    }
+    connections.wait().await;
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what `docker stop` and systemd send).

@@ -277,10 +277,38 @@ impl Meter {
         &self,
         site: &Site,
         reserved: &Reserved,
-        (prompt_tokens, completion_tokens): (i64, i64),
+        used: (i64, i64),
         status: &'static str,
         duration_ms: i64,
     ) {
+        let row = self.count_settled(site, reserved, used, status, duration_ms);
+        self.inner.ledger.settle(row).await;
+    }
+
+    /// [`Meter::settle`] without waiting, where nothing can wait (a `Drop`): the row is
+    /// queued for the writer at once, so the next [`Meter::flush`] writes it.
+    pub fn settle_now(
+        &self,
+        site: &Site,
+        reserved: &Reserved,
+        used: (i64, i64),
+        status: &'static str,
+        duration_ms: i64,
+    ) {
+        let row = self.count_settled(site, reserved, used, status, duration_ms);
+        self.inner.ledger.settle_now(row);
+    }
+
+    /// Moves today's totals from the reservation to what was used, and returns the
+    /// settled row.
+    fn count_settled(
+        &self,
+        site: &Site,
+        reserved: &Reserved,
+        (prompt_tokens, completion_tokens): (i64, i64),
+        status: &'static str,
+        duration_ms: i64,
+    ) -> UsageRow {
         let row = &reserved.row;
         let cost = site.cost_microusd(&row.model, prompt_tokens, completion_tokens);
         metrics::counter!("model_tokens_total", "kind" => "prompt").increment(prompt_tokens as u64);
@@ -294,17 +322,14 @@ impl Meter {
                 totals.count(row, 0, tokens, cost - row.cost_microusd);
             }
         }
-        self.inner
-            .ledger
-            .settle(UsageRow {
-                prompt_tokens,
-                completion_tokens,
-                cost_microusd: cost,
-                status,
-                duration_ms: Some(duration_ms),
-                ..row.clone()
-            })
-            .await;
+        UsageRow {
+            prompt_tokens,
+            completion_tokens,
+            cost_microusd: cost,
+            status,
+            duration_ms: Some(duration_ms),
+            ..row.clone()
+        }
     }
 
     /// Waits until every ledger write sent so far is committed (shutdown, tests).

@@ -9,11 +9,10 @@ use std::{
     collections::HashMap,
     net::IpAddr,
     sync::{Arc, Mutex},
-    time::Duration,
 };
 
 use tokio::sync::mpsc;
-use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 mod relay;
@@ -37,25 +36,12 @@ const RELAY_BUFFER: usize = 32;
 /// Longest conversation title made from a first message, in characters.
 const TITLE_CHARS: usize = 60;
 
-/// The answers being written right now.
-#[derive(Clone, Debug)]
+/// The answers being written right now, by conversation, for `stop`. (Shutdown waits
+/// for them through [`Drain`](crate::drain::Drain).)
+#[derive(Clone, Debug, Default)]
 pub struct Turns {
-    /// Cancels the running turn of a conversation (by conversation id), for `stop`.
+    /// Cancels the running turn of a conversation (by conversation id).
     running: Arc<Mutex<HashMap<String, CancellationToken>>>,
-    /// Cancelled when the drain deadline of a shutdown passes: every turn ends and saves.
-    abort: CancellationToken,
-    /// Lets shutdown wait until every answer is saved.
-    tracker: TaskTracker,
-}
-
-impl Default for Turns {
-    fn default() -> Self {
-        Self {
-            running: Arc::default(),
-            abort: CancellationToken::new(),
-            tracker: TaskTracker::new(),
-        }
-    }
 }
 
 impl Turns {
@@ -68,23 +54,6 @@ impl Turns {
                 true
             }
             None => false,
-        }
-    }
-
-    /// Waits for every running answer to end and be saved; past `deadline`, cuts them
-    /// off (each still gets its final event and is saved as interrupted).
-    pub async fn drain(&self, deadline: Duration) {
-        self.tracker.close();
-        if tokio::time::timeout(deadline, self.tracker.wait())
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                running = self.tracker.len(),
-                "drain deadline reached: interrupting open answers"
-            );
-            self.abort.cancel();
-            self.tracker.wait().await;
         }
     }
 }
@@ -282,7 +251,7 @@ pub async fn start_turn(
         return Err(error.into());
     }
 
-    let cancel = state.turns.abort.child_token();
+    let cancel = state.drain.child_token();
     state
         .turns
         .running
@@ -301,13 +270,13 @@ pub async fn start_turn(
         site: state.site.clone(),
         timeout: state.config.upstream_timeout,
         cancel,
-        stopped_by_abort: state.turns.abort.clone(),
+        drain: state.drain.clone(),
         events,
         turns: state.turns.clone(),
     };
     // Created here, inside the request's span, so the turn's log lines carry its id.
     let span = tracing::info_span!("turn", conversation = %conversation.id, answer = answer.id);
-    state.turns.tracker.spawn(run.run().instrument(span));
+    state.drain.spawn(run.run().instrument(span));
     Ok(Turn {
         conversation,
         created,

@@ -18,6 +18,7 @@ use crate::{
         self, Message, MessageStatus, Role,
         messages::{Outcome, update_message_outcome},
     },
+    drain::Drain,
     llm::{LlmClient, UpstreamError},
 };
 
@@ -44,8 +45,9 @@ pub(super) struct RunningTurn {
     pub(super) history: Vec<(Role, String)>,
     pub(super) answer: Message,
     pub(super) timeout: Duration,
+    /// Cancelled by `stop` or at the end of a shutdown's grace period.
     pub(super) cancel: CancellationToken,
-    pub(super) stopped_by_abort: CancellationToken,
+    pub(super) drain: Drain,
     pub(super) events: mpsc::Sender<TurnEvent>,
     pub(super) turns: Turns,
 }
@@ -222,7 +224,7 @@ impl RunningTurn {
     }
 
     fn cancelled(&self) -> Ending {
-        if self.stopped_by_abort.is_cancelled() {
+        if self.drain.is_cut_off() {
             Ending::ShuttingDown
         } else {
             Ending::Stopped

@@ -193,6 +193,20 @@ impl LedgerWriter {
         }
     }
 
+    /// Queues a settled row without waiting (from a `Drop`). When the queue is full,
+    /// a task waits for room instead.
+    pub fn settle_now(&self, row: UsageRow) {
+        let (ack, _) = oneshot::channel();
+        if let Err(mpsc::error::TrySendError::Full(write)) =
+            self.sender.try_send(Write::Settlement(Box::new(row), ack))
+        {
+            let sender = self.sender.clone();
+            tokio::spawn(async move {
+                let _ = sender.send(write).await;
+            });
+        }
+    }
+
     /// Waits until everything sent so far, reservations too, is committed.
     pub async fn flush(&self) {
         let (ack, done) = oneshot::channel();

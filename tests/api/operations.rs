@@ -405,3 +405,141 @@ async fn metrics_are_served_only_with_the_token() {
         "routes, not ids"
     );
 }
+
+/// Posts a `/v1` chat completion with `key`; `stream` picks the streamed form.
+async fn complete(app: &TestApp, key: &str, content: &str, stream: bool) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url("/v1/chat/completions"))
+        .bearer_auth(key)
+        .json(&serde_json::json!({
+            "model": "gpt-4o-mini",
+            "messages": [{ "role": "user", "content": content }],
+            "stream": stream,
+        }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn shutdown_cuts_off_open_v1_calls_with_a_final_error_and_settles_their_usage() {
+    let mut app = TestApp::spawn_with(&[
+        ("SHUTDOWN_GRACE_SECS", "2"),
+        ("UPSTREAM_TIMEOUT_SECS", "30"),
+    ])
+    .await;
+    let key = app.api_key("drain@example.com").await;
+    app.mock
+        .push(Scenario::StallAfter(words("partial before shutdown ")));
+    let streamed = complete(&app, &key, "streamed", true).await;
+    let reader = tokio::spawn(read_events(streamed));
+    app.mock.push(Scenario::StallAfter(words("collected ")));
+    let collected = tokio::spawn({
+        let key = key.clone();
+        let url = app.url("/v1/chat/completions");
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(key)
+                .json(&serde_json::json!({
+                    "model": "gpt-4o-mini",
+                    "messages": [{ "role": "user", "content": "collected" }],
+                }))
+                .send()
+                .await
+                .unwrap()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let started = Instant::now();
+    app.shut_down().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+
+    let events = reader.await.unwrap();
+    assert!(
+        events[0].json()["choices"][0]["delta"].is_object(),
+        "what came before was relayed"
+    );
+    let last = events.last().unwrap();
+    assert_ne!(last.data, "[DONE]", "a cut-off answer is not a success");
+    assert!(
+        last.json()["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("restarting")),
+        "{:?}",
+        last.data
+    );
+    let collected = collected.await.unwrap();
+    assert_eq!(collected.status(), 503);
+    let reopened = promptship::db::connect(&app.state.config.database_url)
+        .await
+        .unwrap();
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM usage ORDER BY id")
+        .fetch_all(&reopened)
+        .await
+        .unwrap();
+    assert_eq!(statuses, ["interrupted", "interrupted"]);
+}
+
+#[tokio::test]
+async fn shutdown_closes_a_v1_stream_whose_client_reads_nothing_and_still_settles_it() {
+    use tokio::io::AsyncWriteExt;
+
+    let mut app = TestApp::spawn_with(&[("SHUTDOWN_GRACE_SECS", "2")]).await;
+    let key = app.api_key("stuck@example.com").await;
+    // More than the sockets hold, so the relay is stuck writing to a client that never
+    // reads: it cannot even be sent a last event.
+    app.mock.push(Scenario::Flood {
+        chunks: 25_000,
+        bytes: 4096,
+    });
+    let body = serde_json::json!({
+        "model": "gpt-4o-mini",
+        "messages": [{ "role": "user", "content": "flood" }],
+        "stream": true,
+    })
+    .to_string();
+    let mut stuck = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stuck
+        .write_all(
+            format!(
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while app.mock.bytes_sent() < 4 << 20 {
+        assert!(Instant::now() < deadline, "the flood did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let started = Instant::now();
+    app.shut_down().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    let reopened = promptship::db::connect(&app.state.config.database_url)
+        .await
+        .unwrap();
+    let (status, completion): (String, i64) =
+        sqlx::query_as("SELECT status, completion_tokens FROM usage")
+            .fetch_one(&reopened)
+            .await
+            .unwrap();
+    assert_eq!(status, "interrupted");
+    assert!(completion > 0, "what was relayed is billed");
+    drop(stuck);
+}

@@ -331,3 +331,122 @@ async fn sigterm_with_several_long_streams_exits_zero_within_the_drain_deadline_
         );
     }
 }
+
+/// Signs up in `client` on a running binary and makes an API key on the settings page.
+async fn api_key_of(client: &reqwest::Client, base: &str, email: &str) -> String {
+    let signed_up = client
+        .post(format!("{base}/signup"))
+        .form(&[
+            ("email", email),
+            ("password", "correct horse battery staple"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_up.status(), 303);
+    let page = client
+        .post(format!("{base}/settings/keys"))
+        .form(&[("name", "test")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    page.match_indices("ps_")
+        .map(|(i, _)| {
+            page[i..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect::<String>()
+        })
+        .find(|token| token.len() == 3 + 10 + 1 + 64)
+        .expect("no key on the page")
+}
+
+#[tokio::test]
+async fn sigterm_refuses_new_connections_cuts_off_v1_streams_and_checkpoints_the_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let database = dir.path().join("app.db");
+    let mut child = binary()
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("DATABASE_URL", format!("sqlite://{}", database.display()))
+        // The demo answer takes about 20 s: longer than the grace period.
+        .env("DEMO_WORD_DELAY_MS", "200")
+        .env("SHUTDOWN_GRACE_SECS", "3")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = http_client();
+    wait_until_up(&client, &base).await;
+    let key = api_key_of(&client, &base, "drain@example.com").await;
+    let stream = reqwest::Client::new()
+        .post(format!("{base}/v1/chat/completions"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({
+            "model": "promptship-demo",
+            "messages": [{ "role": "user", "content": "a long answer" }],
+            "stream": true,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let reader = tokio::spawn(read_events(stream));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+
+    let terminated = Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err(),
+        "a new connection was accepted after SIGTERM"
+    );
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        terminated.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        terminated.elapsed()
+    );
+
+    let events = reader.await.unwrap();
+    assert!(events.len() > 2, "the answer was streaming: {events:?}");
+    let last = events.last().unwrap();
+    assert!(
+        last.json()["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("restarting")),
+        "the stream got a final error event: {:?}",
+        last.data
+    );
+    // Checkpointed and closed: the database file holds everything on its own.
+    let wal = dir.path().join("app.db-wal");
+    assert!(
+        std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+        "the WAL was left with {} bytes",
+        std::fs::metadata(&wal).unwrap().len()
+    );
+    let reopened = promptship::db::connect(&format!("sqlite://{}", database.display()))
+        .await
+        .unwrap();
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM usage")
+        .fetch_all(&reopened)
+        .await
+        .unwrap();
+    assert_eq!(statuses, ["interrupted"], "its usage was settled");
+}

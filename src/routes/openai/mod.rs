@@ -185,6 +185,7 @@ pub async fn create_chat_completion(
     )?;
     // Not awaited to disk: the writer commits it with others, before the settlement.
     state.meter.record(&reserved).await;
+    let mut held = state.drain.hold();
     let mut ledger = Ledger {
         meter: state.meter.clone(),
         site: state.site.clone(),
@@ -216,7 +217,10 @@ pub async fn create_chat_completion(
     }
     if request.stream {
         let events = ledger
-            .started(state.llm.stream_raw(upstream_request, max_tokens).await)
+            .started(
+                &mut held,
+                state.llm.stream_raw(upstream_request, max_tokens),
+            )
             .await?;
         let relay = Relay {
             events,
@@ -225,16 +229,18 @@ pub async fn create_chat_completion(
             include_usage: request.stream_options.is_some_and(|o| o.include_usage),
             timeout: state.config.upstream_timeout,
             idle: Box::pin(tokio::time::sleep(state.config.upstream_timeout)),
+            held,
             finished: false,
             done: false,
         };
         return Ok(relay.into_response());
     }
     let chunks = ledger
-        .started(state.llm.stream(upstream_request, max_tokens).await)
+        .started(&mut held, state.llm.stream(upstream_request, max_tokens))
         .await?;
     let collected = Collected {
         chunks,
+        held,
         ledger,
         exposed,
         timeout: state.config.upstream_timeout,

@@ -4,6 +4,7 @@
 
 use std::{
     convert::Infallible,
+    future::Future,
     pin::Pin,
     sync::{Arc, LazyLock},
     time::{Duration, Instant},
@@ -24,6 +25,7 @@ use tokio::time::Sleep;
 use crate::{
     budget::{Meter, Reserved, count_tokens},
     config::Site,
+    drain::Held,
     error::AppError,
     llm::{Chunk, Chunks, Event, RawEvents, UpstreamError},
 };
@@ -60,17 +62,24 @@ impl Ledger {
             .await;
     }
 
-    /// Passes on a started upstream call; a call that could not start is settled as
-    /// failed.
+    /// Waits for the upstream call to start; a call that could not start is settled as
+    /// failed, one still waiting when a shutdown's grace period ends as interrupted.
     pub(super) async fn started<T>(
         &mut self,
-        call: Result<T, UpstreamError>,
+        held: &mut Held,
+        call: impl Future<Output = Result<T, UpstreamError>>,
     ) -> Result<T, AppError> {
-        match call {
-            Ok(started) => Ok(started),
-            Err(error) => {
-                self.settle("failed").await;
-                Err(AppError::Upstream(error))
+        tokio::select! {
+            result = call => match result {
+                Ok(started) => Ok(started),
+                Err(error) => {
+                    self.settle("failed").await;
+                    Err(AppError::Upstream(error))
+                }
+            },
+            () = held => {
+                self.settle("interrupted").await;
+                Err(AppError::ShuttingDown)
             }
         }
     }
@@ -93,23 +102,25 @@ impl Drop for Ledger {
         if self.settled {
             return;
         }
-        // The client went away mid-stream: the upstream call is being dropped with this
-        // relay; what it used so far is still billed.
-        let (meter, site, reserved) =
-            (self.meter.clone(), self.site.clone(), self.reserved.clone());
-        let used = self.used();
-        let duration_ms = self.started.elapsed().as_millis() as i64;
-        tokio::spawn(async move {
-            meter
-                .settle(&site, &reserved, used, "interrupted", duration_ms)
-                .await;
-        });
+        // The client went away mid-stream, or its connection was closed at shutdown: the
+        // upstream call is being dropped with this relay; what it used so far is still
+        // billed. Queued to the ledger's writer at once (no task that a stopping runtime
+        // might never run), so shutdown's last flush writes it.
+        self.meter.settle_now(
+            &self.site,
+            &self.reserved,
+            self.used(),
+            "interrupted",
+            self.started.elapsed().as_millis() as i64,
+        );
     }
 }
 
 /// A decoded upstream stream, collected into one answer.
 pub(super) struct Collected {
     pub(super) chunks: Chunks,
+    /// Open until the answer is collected; cut off at the end of a shutdown's grace.
+    pub(super) held: Held,
     pub(super) ledger: Ledger,
     /// The model name the client asked for, reported back.
     pub(super) exposed: String,
@@ -120,11 +131,17 @@ enum Next {
     Chunk(Box<Chunk>),
     Done,
     Failed(UpstreamError),
+    /// The server is shutting down and the grace period is over.
+    CutOff,
 }
 
 impl Collected {
     async fn next(&mut self) -> Next {
-        match tokio::time::timeout(self.timeout, self.chunks.next()).await {
+        let next = tokio::select! {
+            next = tokio::time::timeout(self.timeout, self.chunks.next()) => next,
+            () = &mut self.held => return Next::CutOff,
+        };
+        match next {
             Ok(Some(Ok(mut chunk))) => {
                 chunk.model = self.exposed.clone();
                 if let Some(usage) = &chunk.usage {
@@ -165,6 +182,10 @@ impl Collected {
                     self.ledger.settle("interrupted").await;
                     return Err(AppError::Upstream(error));
                 }
+                Next::CutOff => {
+                    self.ledger.settle("interrupted").await;
+                    return Err(AppError::ShuttingDown);
+                }
             }
         }
         self.ledger.settle("complete").await;
@@ -200,12 +221,17 @@ pub(super) struct Relay {
     pub(super) timeout: Duration,
     /// Fires when no event has come for `timeout`.
     pub(super) idle: Pin<Box<Sleep>>,
+    /// Open until the stream ends; cut off at the end of a shutdown's grace period.
+    pub(super) held: Held,
     /// A chunk with a finish reason arrived: an end without `[DONE]` is still complete.
     pub(super) finished: bool,
     /// The upstream's `[DONE]` came with the answer's last events: those went out
     /// first, and `[DONE]` follows once the ledger has the call.
     pub(super) done: bool,
 }
+
+/// The last event of a stream cut off by a shutdown.
+const SHUTTING_DOWN: &str = "The server is restarting: this answer was cut off. Please try again.";
 
 /// What one upstream event means for the stream.
 enum Flow {
@@ -254,14 +280,21 @@ impl Relay {
             let next = tokio::select! {
                 next = self.events.next() => next,
                 () = &mut self.idle => {
-                    return self.fail(BytesMut::new(), UpstreamError::Timeout).await;
+                    return self.fail(BytesMut::new(), UpstreamError::Timeout.user_message()).await;
+                }
+                () = &mut self.held => {
+                    return self.fail(BytesMut::new(), SHUTTING_DOWN).await;
                 }
             };
             let batch = match next {
                 Some(Ok(batch)) => batch,
-                Some(Err(error)) => return self.fail(BytesMut::new(), error).await,
+                Some(Err(error)) => return self.fail(BytesMut::new(), error.user_message()).await,
                 None if self.finished => return self.finish(BytesMut::new()).await,
-                None => return self.fail(BytesMut::new(), UpstreamError::Broken).await,
+                None => {
+                    return self
+                        .fail(BytesMut::new(), UpstreamError::Broken.user_message())
+                        .await;
+                }
             };
             // Moving a deadline later is an atomic store; a new timeout per read was a
             // timer registered and removed for every chunk of every stream.
@@ -278,7 +311,7 @@ impl Relay {
                         return (out.freeze(), true);
                     }
                     Flow::Done => return self.finish(out).await,
-                    Flow::Failed(error) => return self.fail(out, error).await,
+                    Flow::Failed(error) => return self.fail(out, error.user_message()).await,
                 }
             }
             if !out.is_empty() {
@@ -328,10 +361,10 @@ impl Relay {
         (out.freeze(), false)
     }
 
-    async fn fail(&mut self, mut out: BytesMut, error: UpstreamError) -> (Bytes, bool) {
+    async fn fail(&mut self, mut out: BytesMut, message: &str) -> (Bytes, bool) {
         self.ledger.settle("interrupted").await;
         let body = json!({ "error": {
-            "message": error.user_message(), "type": "server_error", "code": "upstream_error"
+            "message": message, "type": "server_error", "code": "upstream_error"
         }});
         out.extend_from_slice(format!("data: {body}\n\n").as_bytes());
         (out.freeze(), false)
