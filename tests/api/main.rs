@@ -8,6 +8,7 @@ mod chat;
 mod faults;
 mod helpers;
 mod keys;
+mod logs;
 mod mock_upstream;
 mod openai;
 mod operations;
