@@ -7,6 +7,7 @@ mod budgets;
 mod chat;
 mod faults;
 mod helpers;
+mod hostile;
 mod keys;
 mod logs;
 mod mock_upstream;
