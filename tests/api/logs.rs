@@ -1,17 +1,20 @@
-//! Reading what the service logs: a capture of this test's own log lines. Also the operator's log lines of checks 4 and 7: a
+//! Reading what the service logs: a capture of this test's own log lines, and the real
+//! binary with its output in files. Also the operator's log lines of checks 4 and 7: a
 //! model call refused by the global budget or the kill switch, and a provider account out
 //! of credit, each say why in the log.
 
 use std::{
     io::Write,
+    process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
 use serde_json::{Value, json};
 use tracing_subscriber::{EnvFilter, fmt, layer::SubscriberExt};
 
 use crate::{
-    helpers::{ADMIN_EMAIL, TestApp, read_events},
+    helpers::{ADMIN_EMAIL, TestApp, http_client, read_events},
     mock_upstream::Scenario,
 };
 
@@ -83,6 +86,161 @@ pub fn json_lines(log: &str) -> Vec<Value> {
             _ => panic!("log line {} is not one JSON object: {line:?}", number + 1),
         })
         .collect()
+}
+
+/// The real binary, serving on a free port, its stdout and stderr written to files.
+pub struct Server {
+    /// `http://127.0.0.1:port`
+    pub base: String,
+    /// Holds the database and the output files.
+    pub dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+/// What a stopped server wrote.
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// The binary with nothing inherited that would change what it does.
+pub fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_promptship"));
+    command
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .env_remove("LOG_FORMAT")
+        .stdin(Stdio::null());
+    command
+}
+
+impl Server {
+    /// Starts the binary with JSON logs, every per-address rate and budget out of the way
+    /// (the tests here send many requests from 127.0.0.1), and `vars` on top; waits until
+    /// it answers.
+    pub async fn start(vars: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let database = format!("sqlite://{}/app.db", dir.path().display());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut command = binary();
+        command
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("DATABASE_URL", &database)
+            .env("LOG_FORMAT", "json");
+        for name in [
+            "MESSAGE_RATE_PER_MINUTE",
+            "AUTH_RATE_PER_MINUTE",
+            "SIGNUPS_PER_HOUR",
+            "WRITE_RATE_PER_MINUTE",
+            "GUESTS_PER_HOUR",
+            "GUEST_MAX_CONVERSATIONS",
+            "GUEST_DAILY_MESSAGES",
+        ] {
+            command.env(name, "10000");
+        }
+        for name in [
+            "USER_DAILY_TOKENS",
+            "GUEST_DAILY_TOKENS",
+            "GLOBAL_DAILY_TOKENS",
+        ] {
+            command.env(name, "100000000");
+        }
+        command.env("GLOBAL_DAILY_USD", "10000");
+        for (name, value) in vars {
+            command.env(name, value);
+        }
+        let child = command
+            .stdout(std::fs::File::create(dir.path().join("stdout.log")).unwrap())
+            .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let server = Self {
+            base: format!("http://127.0.0.1:{port}"),
+            dir,
+            child: Some(child),
+        };
+        let client = http_client();
+        let started = Instant::now();
+        while client
+            .get(format!("{}/healthz", server.base))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the server did not start: {}",
+                server.read_output().stdout
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        server
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends SIGTERM, waits (at most 15 s) for the exit, and returns what it wrote.
+    pub async fn stop(&mut self) -> Output {
+        let mut child = self.child.take().expect("stopped twice");
+        let terminated = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(terminated.success());
+        let status = tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            loop {
+                if let Some(status) = child.try_wait().unwrap() {
+                    return Some(status);
+                }
+                if started.elapsed() > Duration::from_secs(15) {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return None;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+        .await
+        .unwrap();
+        let output = self.read_output();
+        assert_eq!(
+            status.and_then(|s| s.code()),
+            Some(0),
+            "the server did not exit cleanly:\n{}\n{}",
+            output.stdout,
+            output.stderr
+        );
+        output
+    }
+
+    fn read_output(&self) -> Output {
+        let read = |name: &str| {
+            String::from_utf8(std::fs::read(self.dir.path().join(name)).unwrap())
+                .unwrap_or_else(|e| panic!("{name} is not UTF-8: {e}"))
+        };
+        Output {
+            stdout: read("stdout.log"),
+            stderr: read("stderr.log"),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 async fn error_message(response: reqwest::Response) -> String {
