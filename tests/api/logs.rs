@@ -92,6 +92,8 @@ pub fn json_lines(log: &str) -> Vec<Value> {
 pub struct Server {
     /// `http://127.0.0.1:port`
     pub base: String,
+    /// `sqlite://…` in `dir`.
+    pub database: String,
     /// Holds the database and the output files.
     pub dir: tempfile::TempDir,
     child: Option<Child>,
@@ -162,6 +164,7 @@ impl Server {
             .unwrap();
         let server = Self {
             base: format!("http://127.0.0.1:{port}"),
+            database,
             dir,
             child: Some(child),
         };
