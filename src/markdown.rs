@@ -172,7 +172,8 @@ mod tests {
     ];
 
     /// Attributes that load or submit to a URL (beyond a link's `href`) or carry CSS,
-    /// which can load one too.
+    /// which can load one too. `cite` (on quotes) is not among them: browsers never load
+    /// or follow it, and ammonia keeps it whatever its scheme.
     const FORBIDDEN_ATTRIBUTES: &[&str] = &[
         "src",
         "srcset",
