@@ -5,6 +5,7 @@ mod accounts;
 mod admin;
 mod budgets;
 mod chat;
+mod durability;
 mod faults;
 mod helpers;
 mod hostile;
