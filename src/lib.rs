@@ -152,6 +152,7 @@ impl AppState {
             .await
             .context("cannot read today's usage")?;
         let hasher = Hasher::new().await?;
+        let turns = Turns::new(db.clone());
         #[cfg(feature = "tiktoken")]
         tokio::task::spawn_blocking(budget::warm_up).await?;
         Ok(Self(Arc::new(Shared {
@@ -159,7 +160,7 @@ impl AppState {
             site: Arc::new(site),
             db,
             llm,
-            turns: Turns::default(),
+            turns,
             drain: Drain::default(),
             clock,
             meter,

@@ -11,11 +11,15 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use sqlx::SqlitePool;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+mod checkpoint;
 mod relay;
+
+use self::checkpoint::Checkpoints;
 
 use crate::{
     AppState,
@@ -36,15 +40,25 @@ const RELAY_BUFFER: usize = 32;
 /// Longest conversation title made from a first message, in characters.
 const TITLE_CHARS: usize = 60;
 
-/// The answers being written right now, by conversation, for `stop`. (Shutdown waits
-/// for them through [`Drain`](crate::drain::Drain).)
-#[derive(Clone, Debug, Default)]
+/// The answers being written right now: by conversation, for `stop`, and their
+/// checkpoints. (Shutdown waits for them through [`Drain`](crate::drain::Drain).)
+#[derive(Clone, Debug)]
 pub struct Turns {
     /// Cancels the running turn of a conversation (by conversation id).
     running: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    /// Saves each answer's text about once a second while it is written.
+    checkpoints: Checkpoints,
 }
 
 impl Turns {
+    /// The registry, with its checkpoint writer started on `db`.
+    pub fn new(db: SqlitePool) -> Self {
+        Self {
+            running: Arc::default(),
+            checkpoints: Checkpoints::spawn(db),
+        }
+    }
+
     /// Stops the answer being written in a conversation; returns whether there was one.
     pub fn stop(&self, conversation_id: &str) -> bool {
         let running = self.running.lock().expect("turn registry poisoned");

@@ -10,7 +10,7 @@ use sqlx::SqlitePool;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{TurnEvent, Turns};
+use super::{TurnEvent, Turns, checkpoint::CHECKPOINT_EVERY};
 use crate::{
     budget::{Meter, Reserved, count_tokens},
     config::Site,
@@ -57,6 +57,7 @@ impl RunningTurn {
         let started = Instant::now();
         metrics::gauge!("model_streams_open").increment(1.0);
         let mut text = String::new();
+        let mut checkpointed = started;
         let mut first_token_ms = None;
         let mut usage = None;
         let mut finished = false;
@@ -119,6 +120,10 @@ impl RunningTurn {
                         .record(started.elapsed().as_secs_f64());
                 }
                 text.push_str(&delta);
+                if checkpointed.elapsed() >= CHECKPOINT_EVERY {
+                    self.turns.checkpoints.save(self.answer.id, &text);
+                    checkpointed = Instant::now();
+                }
                 tokio::select! {
                     biased;
                     _ = self.cancel.cancelled() => break 'turn self.cancelled(),
@@ -158,6 +163,9 @@ impl RunningTurn {
             first_token_ms,
             duration_ms: started.elapsed().as_millis() as i64,
         };
+        // No checkpoint may land after the final save (nor, SQLite reusing ids, on a
+        // regenerated answer's row).
+        self.turns.checkpoints.forget(self.answer.id).await;
         // Unregister before saving: once saved, the conversation may start its next turn,
         // whose stop handle must not be removed by this one.
         self.turns

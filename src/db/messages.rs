@@ -1,7 +1,7 @@
 //! SQL for the `messages` table.
 
 use serde::Serialize;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{Connection, SqliteConnection, SqlitePool};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -153,6 +153,28 @@ pub async fn update_message_outcome(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Saves the text of answers still being written (a checkpoint, so that a crash loses
+/// at most the last second of each), in one transaction. An answer that has ended in the
+/// meantime is left as it was saved.
+pub async fn update_streaming_contents(
+    conn: &mut SqliteConnection,
+    answers: &[(i64, String)],
+) -> sqlx::Result<()> {
+    let now = super::now_ms();
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    for (id, content) in answers {
+        sqlx::query!(
+            "UPDATE messages SET content = ?, updated_at = ? WHERE id = ? AND status = 'streaming'",
+            content,
+            now,
+            id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
 }
 
 pub async fn delete_message(conn: &mut SqliteConnection, id: i64) -> sqlx::Result<()> {

@@ -5,6 +5,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+use eventsource_stream::Eventsource;
+use futures_util::StreamExt;
+
 use crate::helpers::{done_answer, http_client, read_events};
 
 fn binary() -> Command {
@@ -449,4 +452,111 @@ async fn sigterm_refuses_new_connections_cuts_off_v1_streams_and_checkpoints_the
         .await
         .unwrap();
     assert_eq!(statuses, ["interrupted"], "its usage was settled");
+}
+
+#[tokio::test]
+async fn kill_9_mid_stream_keeps_the_question_and_the_answer_up_to_its_last_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let start = || {
+        binary()
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/app.db", dir.path().display()),
+            )
+            // About ten seconds of answer.
+            .env("DEMO_WORD_DELAY_MS", "100")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut child = start();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = http_client();
+    wait_until_up(&client, &base).await;
+    let conversation: serde_json::Value = client
+        .post(format!("{base}/api/v1/conversations"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = conversation["id"].as_str().unwrap().to_string();
+    let response = client
+        .post(format!("{base}/api/v1/conversations/{id}/messages"))
+        .header("accept", "text/event-stream")
+        .json(&serde_json::json!({ "content": "tell me everything" }))
+        .send()
+        .await
+        .unwrap();
+    // The text as it arrived, and when.
+    let mut streamed: Vec<(Instant, String)> = Vec::new();
+    let mut text = String::new();
+    let mut events = response.bytes_stream().eventsource();
+    let until = Instant::now() + Duration::from_millis(3500);
+    while Instant::now() < until {
+        let Ok(Some(event)) = tokio::time::timeout_at(until.into(), events.next()).await else {
+            break;
+        };
+        let event = event.unwrap();
+        if event.event == "delta" {
+            let delta: serde_json::Value = serde_json::from_str(&event.data).unwrap();
+            text.push_str(delta["content"].as_str().unwrap());
+            streamed.push((Instant::now(), text.clone()));
+        }
+    }
+    let killed = Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let _ = child.wait();
+    drop(events);
+
+    let mut child = start();
+    wait_until_up(&client, &base).await;
+    let saved: serde_json::Value = client
+        .get(format!("{base}/api/v1/conversations/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let messages = saved["messages"].as_array().unwrap();
+    assert_eq!(messages[0]["content"], "tell me everything");
+    let answer = &messages[1];
+    assert_eq!(answer["status"], "interrupted");
+    assert!(
+        answer["error"].as_str().unwrap().contains("restarted"),
+        "{answer}"
+    );
+    let content = answer["content"].as_str().unwrap();
+    assert!(
+        text.starts_with(content),
+        "the saved answer is what was streamed: {content:?}"
+    );
+    // Checkpoints come about once a second; allow half a second more for the write.
+    let a_second_before = streamed
+        .iter()
+        .rev()
+        .find(|(at, _)| killed.duration_since(*at) >= Duration::from_millis(1500))
+        .map(|(_, text)| text.as_str())
+        .expect("more than 1.5 s of answer was streamed");
+    assert!(
+        content.len() >= a_second_before.len(),
+        "lost more than the last second: saved {} of {} bytes streamed, {} by a second before the kill",
+        content.len(),
+        text.len(),
+        a_second_before.len()
+    );
 }
