@@ -23,6 +23,9 @@ pub enum AppError {
     /// A message or body over the configured size.
     #[error("{0}")]
     TooLarge(String),
+    /// The client took longer than allowed to send its request (408).
+    #[error("{0}")]
+    TimedOut(String),
     /// The caller may not do this (not an admin, a cross-site request).
     #[error("{0}")]
     Forbidden(String),
@@ -86,6 +89,7 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::LimitReached { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Paused { .. } | AppError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
@@ -147,7 +151,7 @@ impl From<FormRejection> for AppError {
 
 fn from_rejection(status: StatusCode, message: String) -> AppError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        return AppError::TooLarge("The request body is too large.".into());
+        return AppError::TooLarge(crate::routes::middleware::too_large());
     }
     AppError::Malformed { status, message }
 }

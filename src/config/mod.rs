@@ -73,6 +73,9 @@ pub struct Config {
     /// connection may stay idle (`HEADER_READ_TIMEOUT_SECS`): slow-loris clients, which
     /// hold connections open by sending a header a byte at a time, are cut off.
     pub header_read_timeout: Duration,
+    /// How long a client may take to send a request's body once its headers are in
+    /// (`BODY_READ_TIMEOUT_SECS`): however slowly it sends, it is cut off with 408.
+    pub body_read_timeout: Duration,
     /// Scheduled backups into a folder, when `BACKUP_DIR` is set.
     pub backups: Option<Backups>,
 }
@@ -304,6 +307,7 @@ impl Config {
         }
         let shutdown_grace = read.seconds("SHUTDOWN_GRACE_SECS", 8);
         let header_read_timeout = read.seconds("HEADER_READ_TIMEOUT_SECS", 20);
+        let body_read_timeout = read.seconds("BODY_READ_TIMEOUT_SECS", 20);
         let count = "a whole number";
         let budgets = Budgets {
             guest_daily_messages: read.parse("GUEST_DAILY_MESSAGES", 20, count),
@@ -383,6 +387,7 @@ impl Config {
             signups_per_hour,
             shutdown_grace,
             header_read_timeout,
+            body_read_timeout,
             backups,
         })
     }

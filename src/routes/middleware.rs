@@ -7,13 +7,16 @@ use std::{
 };
 
 use askama::Template;
+use axum::body::HttpBody;
 use axum::{
     Json,
+    body::Body,
     extract::{ConnectInfo, Request, State},
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::Next,
     response::{Html, IntoResponse, Response},
 };
+use http_body_util::BodyExt;
 use ipnet::IpNet;
 use serde_json::json;
 
@@ -115,6 +118,75 @@ fn is_own_origin(origin: &str, headers: &HeaderMap, public_url: Option<&str>) ->
             .or_else(|| origin.strip_prefix("https://"))
             == Some(host)
     })
+}
+
+/// Reads a request's body before its handler runs: within `BODY_READ_TIMEOUT_SECS`,
+/// however slowly the client sends it (408 after that: hyper's own timeout covers only
+/// the headers), and within `BODY_LIMIT` (413). A form must be UTF-8 once
+/// percent-decoded (400): a browser's always is, and decoding it anyway would store
+/// replacement characters the user never typed.
+pub async fn read_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.body().is_end_stream() {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let limited = http_body_util::Limited::new(body, super::BODY_LIMIT);
+    let bytes = match tokio::time::timeout(state.config.body_read_timeout, limited.collect()).await
+    {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
+            return AppError::TooLarge(too_large()).into_response();
+        }
+        Ok(Err(_)) => {
+            return AppError::Malformed {
+                status: StatusCode::BAD_REQUEST,
+                message: "The request body could not be read: send it again.".into(),
+            }
+            .into_response();
+        }
+        Err(_) => {
+            let mut response = AppError::TimedOut(format!(
+                "The request body took longer than {} s to arrive: send it again.",
+                state.config.body_read_timeout.as_secs()
+            ))
+            .into_response();
+            // The rest of the body may still come: the connection cannot be reused.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
+    };
+    if is_form(&parts.headers) && !is_utf8_form(&bytes) {
+        return AppError::Malformed {
+            status: StatusCode::BAD_REQUEST,
+            message: "The form is not valid UTF-8 text: send it as UTF-8.".into(),
+        }
+        .into_response();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// What a client is told when its body is over `BODY_LIMIT`.
+pub fn too_large() -> String {
+    format!(
+        "The request body is larger than {} KiB: send less.",
+        super::BODY_LIMIT / 1024
+    )
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// Whether every name and value of a form is UTF-8 once percent-decoded.
+fn is_utf8_form(body: &[u8]) -> bool {
+    body.split(|&b| b == b'&' || b == b'=')
+        .all(|part| percent_encoding::percent_decode(part).decode_utf8().is_ok())
 }
 
 /// The headers every response gets, errors and streams included.

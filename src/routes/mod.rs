@@ -139,6 +139,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{*path}", get(assets::serve_asset))
         .route_layer(axum::middleware::from_fn(metrics::record_http))
         .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), middleware::read_body))
         .layer(from_fn_with_state(
             state.clone(),
             middleware::refuse_cross_site,
@@ -157,7 +158,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/models", get(openai::list_models).layer(v1.clone()))
         .route(
             "/v1/chat/completions",
-            post(openai::create_chat_completion).layer(v1.layer(messages)),
+            // The rate first: a refused call's body is not even read.
+            post(openai::create_chat_completion).layer(
+                v1.layer(messages)
+                    .layer(from_fn_with_state(state.clone(), middleware::read_body)),
+            ),
         );
     let routes = site.merge(openai).with_state(state.clone());
     // Around the router as a whole: `Router::layer` would wrap each route in a boxed copy
