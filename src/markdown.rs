@@ -20,6 +20,17 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 /// Renders Markdown and removes anything that could run script, load remote content or
 /// break out of the message box.
 pub fn to_safe_html(markdown: &str) -> String {
+    // Control characters (a model may write any) have no place in a page.
+    let cleaned: String;
+    let markdown = if crate::chat::has_control_characters(markdown) {
+        cleaned = markdown
+            .chars()
+            .filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+            .collect();
+        &cleaned
+    } else {
+        markdown
+    };
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
     options.insert(Options::ENABLE_STRIKETHROUGH);

@@ -76,6 +76,16 @@ impl KeyCache {
     }
 }
 
+/// The bearer token of a request, if it has one. Other schemes (a proxy's basic auth,
+/// which browsers send by themselves) are not ours to read.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 /// A request authenticated with `Authorization: Bearer <key>`.
 #[derive(Clone, Debug)]
 pub struct ApiCaller {
@@ -88,13 +98,7 @@ impl FromRequestParts<AppState> for ApiCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let invalid = || AppError::InvalidApiKey;
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(invalid)?;
+        let token = bearer(&parts.headers).ok_or_else(invalid)?;
         let prefix = token
             .strip_prefix("ps_")
             .and_then(|rest| rest.split_once('_'))

@@ -7,10 +7,7 @@ mod throttle;
 
 use std::{net::IpAddr, time::Duration};
 
-use axum::{
-    extract::FromRequestParts,
-    http::{header::AUTHORIZATION, request::Parts},
-};
+use axum::{extract::FromRequestParts, http::request::Parts};
 use axum_login::{AuthUser, AuthnBackend, UserId};
 use sqlx::SqlitePool;
 use tower_sessions::{
@@ -243,7 +240,7 @@ impl FromRequestParts<AppState> for Visitor {
             .map_or(IpAddr::from([127, 0, 0, 1]), |ClientIp(ip)| *ip);
         // A request that brings a key is that key's user, or nobody: it never falls back
         // to a session cookie, so a forged cross-site request cannot ride on one.
-        if parts.headers.contains_key(AUTHORIZATION) {
+        if api_key::bearer(&parts.headers).is_some() {
             let caller = ApiCaller::from_request_parts(parts, state).await?;
             return Ok(Self {
                 user: Some(caller.user),

@@ -122,6 +122,12 @@ pub fn validate_message(content: &str, max_chars: usize) -> Result<(), AppError>
             "The message is empty: write something to send.".into(),
         ));
     }
+    if has_control_characters(content) {
+        return Err(AppError::Invalid(
+            "The message contains control characters (such as NUL or ESC): remove them and send it again."
+                .into(),
+        ));
+    }
     let chars = content.chars().count();
     if chars > max_chars {
         return Err(AppError::TooLarge(format!(
@@ -129,6 +135,13 @@ pub fn validate_message(content: &str, max_chars: usize) -> Result<(), AppError>
         )));
     }
     Ok(())
+}
+
+/// Whether `text` has a control character other than a tab or a line break: nothing a
+/// person types, and nothing a page should carry.
+pub fn has_control_characters(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
 
 /// Who is asking, for ownership and budgets.

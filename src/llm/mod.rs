@@ -168,8 +168,21 @@ pub struct Scrub(Option<Arc<SecretString>>);
 const LOGGED_CHARS: usize = 500;
 
 impl Scrub {
+    /// The text without our key, shortened, and with every character that could end a
+    /// log line or steer a terminal (controls, Unicode line and paragraph separators,
+    /// bidi overrides) written as an escape.
     pub fn clean(&self, text: &str) -> String {
-        let mut text: String = text.chars().take(LOGGED_CHARS).collect();
+        let mut text: String = text
+            .chars()
+            .take(LOGGED_CHARS)
+            .map(|c| match c {
+                '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
+                    c.escape_unicode().to_string()
+                }
+                c if c.is_control() => c.escape_default().to_string(),
+                c => c.to_string(),
+            })
+            .collect();
         if let Some(key) = &self.0 {
             let key = key.expose_secret();
             if !key.is_empty() {

@@ -250,13 +250,14 @@ pub struct Exchange {
     security((), ("api_key" = [])))]
 pub async fn send_message(
     State(state): State<AppState>,
-    mut visitor: Visitor,
+    visitor: Visitor,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Json<NewMessage>, JsonRejection>,
 ) -> Result<Response, AppError> {
     let Json(body) = body?;
-    let owner = visitor.owner_or_new_guest().await?;
+    // An existing conversation has its owner already.
+    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
     let asker = chat::Asker::of(&visitor, &owner);
     let turn = chat::start_turn(&state, &asker, Some(&id), Ask::Message(body.content)).await?;
     let wants_stream = headers

@@ -191,6 +191,11 @@ fn validate_name(name: &str) -> Result<&str, String> {
             "The name is empty: name the key after where it is used, like \"laptop\".".into(),
         );
     }
+    if crate::chat::has_control_characters(name) {
+        return Err(
+            "The name contains control characters (such as NUL or ESC): remove them.".into(),
+        );
+    }
     if name.chars().count() > NAME_LIMIT {
         return Err(format!(
             "The name is longer than {NAME_LIMIT} characters: shorten it."

@@ -23,7 +23,7 @@ use serde_json::json;
 use super::{REQUEST_ID, pages};
 use crate::{
     AppState,
-    auth::AuthSession,
+    auth::{AuthSession, api_key},
     db::users::UserRole,
     error::{AppError, ErrorReport},
 };
@@ -79,12 +79,13 @@ pub async fn refuse_cross_site(
     next: Next,
 ) -> Response {
     // A request with a key (all of `/v1`, and API clients of `/api/v1`) is authenticated
-    // by that key alone, which a browser never adds by itself.
+    // by that key alone, which a browser never adds by itself. (Basic credentials it does
+    // add, behind a proxy that asks for them: those requests are checked like any other.)
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     ) || request.uri().path().starts_with("/v1/")
-        || request.headers().contains_key(header::AUTHORIZATION)
+        || api_key::bearer(request.headers()).is_some()
     {
         return next.run(request).await;
     }

@@ -208,6 +208,11 @@ fn validate_title(title: &str) -> Result<&str, AppError> {
             "The title is empty: write a title.".into(),
         ));
     }
+    if crate::chat::has_control_characters(title) {
+        return Err(AppError::Invalid(
+            "The title contains control characters (such as NUL or ESC): remove them.".into(),
+        ));
+    }
     if title.chars().count() > TITLE_LIMIT {
         return Err(AppError::Invalid(format!(
             "The title is longer than {TITLE_LIMIT} characters: shorten it."

@@ -433,7 +433,7 @@ async fn conversations_can_be_renamed_and_deleted() {
 async fn unusual_characters_are_stored_and_shown_safely() {
     let app = TestApp::spawn().await;
     let conversation = app.create_conversation().await;
-    let content = "nul\u{0}byte, rtl \u{202E}override, crlf\r\nline, emoji 🦀🦀🦀";
+    let content = "rtl \u{202E}override, crlf\r\nline, tab\tstop, emoji 🦀🦀🦀";
     let events = app.chat(&conversation, content).await;
     assert_eq!(done_answer(&events)["status"], "complete");
     let saved = app.messages(&conversation).await;

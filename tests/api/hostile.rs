@@ -24,7 +24,6 @@ const FAMILY: &str = "👨\u{200D}👩\u{200D}👧\u{200D}👦";
 /// Text a person could type or paste that is hostile to a careless parser, renderer or
 /// log: each one is valid text and must be kept exactly.
 const TEXTS: &[(&str, &str)] = &[
-    ("a NUL byte", "before\u{0}after"),
     ("a lone CR", "one\rtwo"),
     ("a lone LF", "one\ntwo"),
     ("CRLFs", "one\r\ntwo\r\n\r\nthree"),
@@ -42,12 +41,18 @@ const TEXTS: &[(&str, &str)] = &[
         "zw\u{200D}j\u{200B}sp\u{200C}nj\u{2060}wj\u{FEFF}bom",
     ),
     (
-        "terminal escapes and C1 controls",
-        "\u{1B}[31mred\u{1B}[0m \u{7}bell \u{8}back \u{7F}del \u{85}nel \u{9B}csi",
-    ),
-    (
         "markup",
         "</div></textarea>\"'><script>alert(1)</script>&amp;",
+    ),
+];
+
+/// Text with control characters other than tabs and line breaks: nothing a person types,
+/// refused with a message that names them.
+const CONTROLS: &[(&str, &str)] = &[
+    ("a NUL byte", "before\u{0}after"),
+    (
+        "terminal escapes and C1 controls",
+        "\u{1B}[31mred\u{1B}[0m \u{7}bell \u{8}back \u{7F}del \u{85}nel \u{9B}csi",
     ),
 ];
 
@@ -244,7 +249,7 @@ async fn hostile_text_in_a_message_is_kept_exactly_and_shown_escaped_from_the_fo
     let raw = post_form(
         &user,
         app.url("/conversations"),
-        &b"content=nul\x00cr\rlf\ncrlf\r\nend"[..],
+        &b"content=cr\rlf\ncrlf\r\nend"[..],
     )
     .await;
     assert_eq!(raw.status(), 303);
@@ -253,7 +258,30 @@ async fn hostile_text_in_a_message_is_kept_exactly_and_shown_escaped_from_the_fo
         "SELECT content FROM messages WHERE role = 'user' ORDER BY id DESC LIMIT 1",
     )
     .await;
-    assert_eq!(stored, "nul\0cr\rlf\ncrlf\r\nend");
+    assert_eq!(stored, "cr\rlf\ncrlf\r\nend");
+
+    // Control characters, encoded or not, from every way a message is sent.
+    let id = app.create_conversation_as(&user).await;
+    let before = database_rows(&app.db).await;
+    for (label, text) in CONTROLS {
+        for path in [
+            "/conversations".to_string(),
+            format!("/conversations/{id}/messages"),
+        ] {
+            let response = post_form(&user, app.url(&path), form_body(&[("content", text)])).await;
+            assert_refused(response, &app.db, &before, "control characters", label).await;
+        }
+        let response = send_json(
+            &user,
+            "POST",
+            app.url(&format!("/api/v1/conversations/{id}/messages")),
+            json!({ "content": text }).to_string(),
+        )
+        .await;
+        assert_refused(response, &app.db, &before, "control characters", label).await;
+    }
+    let raw = post_form(&user, app.url("/conversations"), &b"content=nul\x00end"[..]).await;
+    assert_refused(raw, &app.db, &before, "control characters", "a raw NUL").await;
 }
 
 #[tokio::test]
@@ -306,6 +334,34 @@ async fn hostile_titles_key_names_and_emails_are_kept_exactly_or_refused_with_a_
         assert_eq!(created.status(), 201, "{label}");
         let created: Value = created.json().await.unwrap();
         assert!(created["title"] == text.as_str(), "{label}");
+    }
+
+    // Control characters in a title or a key name are refused.
+    let before = database_rows(db).await;
+    for (label, text) in CONTROLS {
+        let renamed = post_form(
+            &user,
+            app.url(&format!("/conversations/{id}/rename")),
+            form_body(&[("title", text)]),
+        )
+        .await;
+        assert_refused(renamed, db, &before, "control characters", label).await;
+        let patched = send_json(
+            &user,
+            "PATCH",
+            app.url(&format!("/api/v1/conversations/{id}")),
+            json!({ "title": text }).to_string(),
+        )
+        .await;
+        assert_refused(patched, db, &before, "control characters", label).await;
+        let named = post_form(
+            &user,
+            app.url("/settings/keys"),
+            form_body(&[("name", text)]),
+        )
+        .await;
+        assert_eq!(named.status(), 422, "{label}");
+        assert!(database_rows(db).await == before, "{label}");
     }
 
     // Key names, up to 100 characters.
@@ -707,16 +763,55 @@ async fn emoji_runs_past_each_limit_are_refused_with_the_limit_and_change_nothin
 }
 
 #[tokio::test]
-#[ignore = "pages write control characters raw: Askama escapes only & < > \" ', so a NUL, \
-            ESC or BEL typed in a message, title, key name or email reaches the HTML as is"]
-async fn pages_carry_no_raw_control_characters() {
+async fn control_characters_are_refused_in_what_people_type_and_dropped_from_model_output() {
     let app = TestApp::spawn_unthrottled(&[]).await;
     let user = app.sign_up("controls@example.com").await;
     let id = app.create_conversation_as(&user).await;
     let controls = "nul\u{0} esc\u{1B}[2J bel\u{7} del\u{7F} csi\u{9B}";
+    let before = database_rows(&app.db).await;
+    let typed = [
+        (
+            "POST",
+            format!("/api/v1/conversations/{id}/messages"),
+            json!({ "content": controls }),
+        ),
+        (
+            "POST",
+            "/api/v1/conversations".into(),
+            json!({ "title": controls }),
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/conversations/{id}"),
+            json!({ "title": controls }),
+        ),
+    ];
+    for (method, path, body) in typed {
+        let response = send_json(&user, method, app.url(&path), body.to_string()).await;
+        assert_refused(
+            response,
+            &app.db,
+            &before,
+            "control characters",
+            &format!("{method} {path}"),
+        )
+        .await;
+    }
+    let key_name = post_form(
+        &user,
+        app.url("/settings/keys"),
+        form_body(&[("name", controls)]),
+    )
+    .await;
+    assert_eq!(key_name.status(), 422);
+    assert!(database_rows(&app.db).await == before);
+
+    // A model may write them: they are kept in the row, never put in a page.
+    app.mock
+        .push(Scenario::answer(&format!("answer with {controls}")));
     let sent = user
         .post(app.url(&format!("/api/v1/conversations/{id}/messages")))
-        .json(&json!({ "content": controls }))
+        .json(&json!({ "content": "hello" }))
         .send()
         .await
         .unwrap();
@@ -729,6 +824,7 @@ async fn pages_carry_no_raw_control_characters() {
         .text()
         .await
         .unwrap();
+    assert!(page.contains("answer with nul"), "the answer is shown");
     let raw: Vec<char> = page
         .chars()
         .filter(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{C}'))
@@ -795,6 +891,7 @@ async fn every_log_line_stays_one_json_object_whatever_bytes_a_request_carries()
     let injected_id = r#"x"}{"level":"ERROR","message":"forged line"}"#;
 
     let mut texts = texts_within(2_000);
+    texts.extend(CONTROLS.iter().map(|(l, t)| (l.to_string(), t.to_string())));
     texts.push((
         "invalid UTF-8".into(),
         String::from_utf8_lossy(b"\xFF\xFE").into_owned(),
@@ -884,7 +981,8 @@ async fn every_log_line_stays_one_json_object_whatever_bytes_a_request_carries()
     let lines = json_lines(&output.stdout);
     // Hostile bytes did reach the log, each inside one line.
     let logged = |needle: &str| lines.iter().any(|line| line.to_string().contains(needle));
-    let escaped_crlf = "bad request\\r\\nsecond line";
+    // Written as escapes by the log's own hand, so the line stays a line for any tool.
+    let escaped_crlf = "bad request\\\\r\\\\nsecond line";
     assert!(
         logged(escaped_crlf),
         "the provider's error with its CRLF is logged"
@@ -903,10 +1001,6 @@ async fn every_log_line_stays_one_json_object_whatever_bytes_a_request_carries()
 }
 
 #[tokio::test]
-#[ignore = "JSON log lines keep U+0085 (NEL), U+2028, U+2029, U+009B (CSI) and U+202E raw \
-            inside strings: a provider's error message is logged verbatim (`error = %error` \
-            in src/llm/mod.rs, and async-openai's own 'Server error' line), so a tool that \
-            splits on Unicode line breaks sees several lines, and a terminal may act on them"]
 async fn log_lines_carry_no_unicode_line_breaks_or_c1_controls_raw() {
     let mock = MockUpstream::start().await;
     let breaks = "one\u{85}two\u{2028}three\u{2029}four\u{9B}2Jfive\u{202E}six";
@@ -958,9 +1052,6 @@ async fn log_lines_carry_no_unicode_line_breaks_or_c1_controls_raw() {
 }
 
 #[tokio::test]
-#[ignore = "a refused message from a new browser still creates a guest session row: \
-            `owner_or_new_guest` runs before the message is checked (pages::start_conversation, \
-            pages::send_message, api::send_message)"]
 async fn a_refused_message_from_a_new_browser_leaves_no_guest_session() {
     let app = TestApp::spawn_unthrottled(&[]).await;
     let before = database_rows(&app.db).await;

@@ -233,6 +233,8 @@ pub async fn start_conversation(
     form: Result<Form<MessageForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let Form(form) = form?;
+    // Checked before a guest is made: a refused message leaves nothing behind.
+    chat::validate_message(&form.content, state.config.max_message_chars)?;
     let owner = visitor.owner_or_new_guest().await?;
     let turn = chat::start_turn(
         &state,
@@ -246,13 +248,14 @@ pub async fn start_conversation(
 
 pub async fn send_message(
     State(state): State<AppState>,
-    mut visitor: Visitor,
+    visitor: Visitor,
     Path(id): Path<String>,
     headers: HeaderMap,
     form: Result<Form<MessageForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let Form(form) = form?;
-    let owner = visitor.owner_or_new_guest().await?;
+    // An existing conversation has its owner already.
+    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
     let turn = chat::start_turn(
         &state,
         &Asker::of(&visitor, &owner),
@@ -271,11 +274,11 @@ pub async fn send_message(
 
 pub async fn regenerate_answer(
     State(state): State<AppState>,
-    mut visitor: Visitor,
+    visitor: Visitor,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let owner = visitor.owner_or_new_guest().await?;
+    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
     let turn = chat::start_turn(
         &state,
         &Asker::of(&visitor, &owner),
