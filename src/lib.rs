@@ -10,6 +10,7 @@
 //! - [`doctor`] — `promptship doctor`: checks a deployment's settings.
 //! - [`markdown`] — model output to sanitized HTML.
 //! - [`error`] — the one `AppError`, mapped to a status and a body.
+//! - [`limits`] — per-address request rates.
 //! - [`telemetry`] — logs.
 //!
 //! # A request's path
@@ -27,6 +28,7 @@ pub mod db;
 pub mod doctor;
 pub mod drain;
 pub mod error;
+pub mod limits;
 pub mod llm;
 pub mod markdown;
 pub mod routes;
@@ -56,6 +58,7 @@ use crate::{
     chat::Turns,
     config::{Config, Provider, Site},
     drain::Drain,
+    limits::Limits,
     llm::{LlmClient, LlmSettings, RetryPolicy},
 };
 
@@ -101,6 +104,8 @@ pub struct Shared {
     pub api_keys: KeyCache,
     /// Failed logins per account and per address.
     pub login_throttle: LoginThrottle,
+    /// Per-address request rates.
+    pub limits: Limits,
     /// Sessions, in SQLite so they survive restarts.
     pub sessions: SqliteStore,
 }
@@ -153,6 +158,7 @@ impl AppState {
             .context("cannot read today's usage")?;
         let hasher = Hasher::new().await?;
         let turns = Turns::new(db.clone());
+        let limits = Limits::new(&config);
         #[cfg(feature = "tiktoken")]
         tokio::task::spawn_blocking(budget::warm_up).await?;
         Ok(Self(Arc::new(Shared {
@@ -169,6 +175,7 @@ impl AppState {
             users: UserCache::default(),
             rendered: markdown::RenderCache::default(),
             login_throttle: LoginThrottle::default(),
+            limits,
             sessions,
         })))
     }
@@ -192,6 +199,7 @@ pub async fn serve(
             .clone()
             .continuously_delete_expired(auth::EXPIRED_SESSION_SWEEP),
     );
+    let housekeeping = tokio::spawn(keep_house(state.clone(), stopping.child_token()));
     let mut server = tokio::spawn(accept(
         listener,
         routes::router(state.clone()),
@@ -245,6 +253,7 @@ pub async fn serve(
         server.await?;
     }
     sweeper.abort();
+    let _ = housekeeping.await;
     state.meter.flush().await;
     if let Some(backups) = backups {
         // A backup already being written is finished, not torn.
@@ -253,6 +262,39 @@ pub async fn serve(
     db::close(&state.db).await;
     tracing::info!("shutdown complete");
     Ok(())
+}
+
+impl AppState {
+    /// Deletes the guests not seen for [`auth::GUEST_RETENTION`], with their
+    /// conversations; returns how many guests and conversations went.
+    pub async fn sweep_gone_guests(&self) -> sqlx::Result<(u64, u64)> {
+        let cutoff = self.clock.now_ms() - auth::GUEST_RETENTION.as_millis() as i64;
+        db::guests::delete_gone_guests(&self.db, cutoff).await
+    }
+}
+
+/// Every minute, forgets the addresses the rate limits no longer need (their memory
+/// would otherwise grow with every address ever seen); every hour, deletes the guests
+/// who are gone for good.
+async fn keep_house(state: AppState, stop: CancellationToken) {
+    let mut minutes = tokio::time::interval(Duration::from_secs(60));
+    minutes.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    for minute in 0u64.. {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = minutes.tick() => {}
+        }
+        state.limits.prune();
+        if minute % 60 == 0 {
+            match state.sweep_gone_guests().await {
+                Ok((0, _)) => {}
+                Ok((guests, conversations)) => {
+                    tracing::info!(guests, conversations, "guests gone for good were deleted");
+                }
+                Err(error) => tracing::warn!(%error, "cannot delete the guests gone for good"),
+            }
+        }
+    }
 }
 
 /// Accepts connections until `stopping` is cancelled, then lets each finish the response

@@ -303,6 +303,8 @@ impl Promptship {
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
             .env("MESSAGE_RATE_PER_MINUTE", "100000000")
             .env("AUTH_RATE_PER_MINUTE", "100000")
+            .env("WRITE_RATE_PER_MINUTE", "100000000")
+            .env("GUESTS_PER_HOUR", "100000")
             .env("SIGNUPS_PER_HOUR", "100000")
             .env("USER_DAILY_TOKENS", "1000000000000")
             .env("GLOBAL_DAILY_TOKENS", "1000000000000")

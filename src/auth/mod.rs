@@ -1,6 +1,7 @@
 //! Who is asking: accounts (axum-login over tower-sessions, stored in SQLite), guests (a
 //! random id in their session), password rules and hashing, and login throttling.
 
+mod address;
 pub mod api_key;
 mod password;
 mod throttle;
@@ -17,22 +18,37 @@ use tower_sessions::{
 use tower_sessions_moka_store::MokaStore;
 use tower_sessions_sqlx_store::SqliteStore;
 
+pub use address::{ClientIp, client_ip, network, network_label};
 use api_key::ApiCaller;
 pub use password::{Hasher, check_new_password};
 pub use throttle::LoginThrottle;
 
 use crate::{
     AppState,
-    db::users::{User, UserRole, find_user, find_user_by_email},
+    db::{
+        guests::upsert_guest_seen,
+        users::{User, UserRole, find_user, find_user_by_email},
+    },
     error::AppError,
-    routes::middleware::ClientIp,
 };
 
 /// The session key holding a guest's id.
 const GUEST_KEY: &str = "guest_id";
 
-/// Sessions end after this long without a visit.
+/// The session key holding the day (since the Unix epoch) a guest was last seen.
+const GUEST_SEEN_KEY: &str = "guest_seen";
+
+/// Sessions end after this long without a change (a login, a guest's daily visit).
 const SESSION_IDLE_DAYS: i64 = 30;
+
+/// A guest not seen for this long has lost their session, and with it every way back
+/// to their conversations: they are deleted (a day more than a session lasts).
+pub const GUEST_RETENTION: Duration = Duration::from_secs((SESSION_IDLE_DAYS as u64 + 1) * 86_400);
+
+/// The day of `now_ms`, in days since the Unix epoch.
+fn day(now_ms: i64) -> i64 {
+    now_ms.div_euclid(86_400_000)
+}
 
 impl AuthUser for User {
     type Id = i64;
@@ -193,16 +209,25 @@ impl Visitor {
         }
     }
 
-    /// The owner, creating a guest id (and with it the session cookie) on first use.
-    pub async fn owner_or_new_guest(&mut self) -> Result<Owner, AppError> {
+    /// The owner, creating a guest (and with it the session cookie) on first use; at
+    /// most `GUESTS_PER_HOUR` a guest per address.
+    pub async fn owner_or_new_guest(&mut self, state: &AppState) -> Result<Owner, AppError> {
         if let Some(owner) = self.owner() {
             return Ok(owner);
         }
+        state.limits.new_guest(self.ip)?;
         let guest = uuid::Uuid::new_v4().to_string();
+        let now = state.clock.now_ms();
+        upsert_guest_seen(&mut *state.db.acquire().await?, &guest, now).await?;
+        let session = |e: tower_sessions::session::Error| AppError::Internal(e.into());
         self.session
             .insert(GUEST_KEY, &guest)
             .await
-            .map_err(|e| AppError::Internal(e.into()))?;
+            .map_err(session)?;
+        self.session
+            .insert(GUEST_SEEN_KEY, day(now))
+            .await
+            .map_err(session)?;
         self.guest_id = Some(guest.clone());
         Ok(Owner::Guest(guest))
     }
@@ -249,11 +274,30 @@ impl FromRequestParts<AppState> for Visitor {
                 guest_id: None,
             });
         }
+        let session = |e: tower_sessions::session::Error| AppError::Internal(e.into());
         let guest_id = auth
             .session
             .get::<String>(GUEST_KEY)
             .await
-            .map_err(|e| AppError::Internal(e.into()))?;
+            .map_err(session)?;
+        // A guest seen on a new day: noted, and the session (saved only when it changes)
+        // extended with it. A guest not seen for longer than a session lasts is gone, and
+        // swept with everything of theirs.
+        let now = state.clock.now_ms();
+        if let (None, Some(guest)) = (&auth.user, &guest_id)
+            && auth
+                .session
+                .get::<i64>(GUEST_SEEN_KEY)
+                .await
+                .map_err(session)?
+                != Some(day(now))
+        {
+            upsert_guest_seen(&mut *state.db.acquire().await?, guest, now).await?;
+            auth.session
+                .insert(GUEST_SEEN_KEY, day(now))
+                .await
+                .map_err(session)?;
+        }
         Ok(Self {
             user: auth.user,
             session: auth.session,

@@ -11,7 +11,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -23,11 +23,14 @@ use self::checkpoint::Checkpoints;
 
 use crate::{
     AppState,
-    auth::{Owner, Visitor},
+    auth::{Owner, Visitor, network_label},
     budget,
     db::{
         Conversation, Message, MessageStatus, Role,
-        conversations::{find_conversation, insert_conversation, update_conversation_activity},
+        conversations::{
+            count_conversations, find_conversation, insert_conversation,
+            update_conversation_activity,
+        },
         messages::{delete_message, insert_message, list_messages},
         usage::insert_usage,
     },
@@ -144,6 +147,22 @@ pub fn has_control_characters(text: &str) -> bool {
         .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
 
+/// Refuses a new conversation to a guest who keeps `GUEST_MAX_CONVERSATIONS` already
+/// (an account has no cap). Run in the transaction that inserts it.
+pub async fn check_room(
+    conn: &mut SqliteConnection,
+    state: &AppState,
+    owner: &Owner,
+) -> Result<(), AppError> {
+    let max = state.config.guest_max_conversations;
+    if matches!(owner, Owner::Guest(_)) && count_conversations(conn, owner).await? >= max {
+        return Err(AppError::Forbidden(format!(
+            "Guests can keep up to {max} conversations: delete one, or sign up to keep more."
+        )));
+    }
+    Ok(())
+}
+
 /// Who is asking, for ownership and budgets.
 pub struct Asker<'a> {
     pub owner: &'a Owner,
@@ -189,6 +208,7 @@ pub async fn start_turn(
             let Ask::Message(content) = &ask else {
                 return Err(AppError::NotFound("conversation"));
             };
+            check_room(&mut tx, state, asker.owner).await?;
             (
                 insert_conversation(&mut tx, asker.owner, &title_from(content)).await?,
                 true,
@@ -263,7 +283,7 @@ pub async fn start_turn(
         &state.clock,
         asker.owner,
         asker.user_budget,
-        &asker.ip.to_string(),
+        &network_label(asker.ip),
         &estimate,
         Some(answer.id),
     )?;

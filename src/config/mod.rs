@@ -66,6 +66,14 @@ pub struct Config {
     pub auth_rate_per_minute: u32,
     /// Accounts one address may create per hour (`SIGNUPS_PER_HOUR`).
     pub signups_per_hour: u32,
+    /// Requests that may change something (POST, PUT, PATCH, DELETE) per minute per
+    /// address (`WRITE_RATE_PER_MINUTE`), whether or not they call the model.
+    pub write_rate_per_minute: u32,
+    /// Guests (a session and its conversations) one address may start per hour
+    /// (`GUESTS_PER_HOUR`).
+    pub guests_per_hour: u32,
+    /// Conversations a guest may keep (`GUEST_MAX_CONVERSATIONS`); an account has no cap.
+    pub guest_max_conversations: i64,
     /// How long shutdown waits for open streams to end and be saved
     /// (`SHUTDOWN_GRACE_SECS`); below Docker's 10 s so the process exits on its own.
     pub shutdown_grace: Duration,
@@ -336,10 +344,16 @@ impl Config {
         let message_rate_per_minute = read.parse("MESSAGE_RATE_PER_MINUTE", 20, count);
         let auth_rate_per_minute = read.parse("AUTH_RATE_PER_MINUTE", 10, count);
         let signups_per_hour = read.parse("SIGNUPS_PER_HOUR", 5, count);
+        let write_rate_per_minute = read.parse("WRITE_RATE_PER_MINUTE", 60, count);
+        let guests_per_hour = read.parse("GUESTS_PER_HOUR", 30, count);
+        let guest_max_conversations: u32 = read.parse("GUEST_MAX_CONVERSATIONS", 100, count);
         for (name, value) in [
             ("MESSAGE_RATE_PER_MINUTE", message_rate_per_minute),
             ("AUTH_RATE_PER_MINUTE", auth_rate_per_minute),
             ("SIGNUPS_PER_HOUR", signups_per_hour),
+            ("WRITE_RATE_PER_MINUTE", write_rate_per_minute),
+            ("GUESTS_PER_HOUR", guests_per_hour),
+            ("GUEST_MAX_CONVERSATIONS", guest_max_conversations),
         ] {
             if value == 0 {
                 read.problem(name, "0", "a number above 0");
@@ -385,6 +399,9 @@ impl Config {
             message_rate_per_minute,
             auth_rate_per_minute,
             signups_per_hour,
+            write_rate_per_minute,
+            guests_per_hour,
+            guest_max_conversations: i64::from(guest_max_conversations),
             shutdown_grace,
             header_read_timeout,
             body_read_timeout,

@@ -82,6 +82,19 @@ pub async fn list_conversations(
     .await
 }
 
+/// How many conversations the owner has.
+pub async fn count_conversations(conn: &mut SqliteConnection, owner: &Owner) -> sqlx::Result<i64> {
+    let (user_id, guest_id) = (owner.user_id(), owner.guest_id());
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!: i64" FROM conversations
+           WHERE user_id IS ? AND guest_id IS ?"#,
+        user_id,
+        guest_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
 /// Returns whether the owner has this conversation.
 pub async fn update_conversation_title(
     db: &SqlitePool,

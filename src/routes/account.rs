@@ -15,7 +15,10 @@ use crate::{
     AppState,
     auth::{AuthSession, Credentials, Visitor, check_new_password},
     config::SignupMode,
-    db::users::{self, UserRole, update_conversations_owner},
+    db::{
+        guests::delete_guest,
+        users::{self, UserRole, update_conversations_owner},
+    },
     error::AppError,
 };
 
@@ -191,6 +194,7 @@ async fn enter(
         .map_err(|e| AppError::Internal(anyhow::anyhow!("login failed: {e}")))?;
     if let Some(guest) = visitor.guest_id() {
         let moved = update_conversations_owner(&state.db, guest, user.id).await?;
+        delete_guest(&state.db, guest).await?;
         tracing::info!(
             user = user.id,
             moved,

@@ -104,7 +104,11 @@ pub struct NewConversation {
     responses(
         (status = 201, body = Conversation),
         (status = 400, body = ApiError), (status = 401, body = ApiError),
+        (status = 403, body = ApiError, description = "A guest keeps GUEST_MAX_CONVERSATIONS already"),
+        (status = 408, body = ApiError, description = "The body took too long to arrive"),
+        (status = 413, body = ApiError),
         (status = 415, body = ApiError), (status = 422, body = ApiError),
+        (status = 429, body = ApiError, description = "Too many requests from your address; see Retry-After"),
     ),
     security((), ("api_key" = [])))]
 pub async fn create_conversation(
@@ -117,9 +121,11 @@ pub async fn create_conversation(
         Some(title) => super::validate_title(title)?,
         None => "New conversation",
     };
-    let owner = visitor.owner_or_new_guest().await?;
-    let conversation =
-        conversations::insert_conversation(&mut *state.db.acquire().await?, &owner, title).await?;
+    let owner = visitor.owner_or_new_guest(&state).await?;
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    chat::check_room(&mut tx, &state, &owner).await?;
+    let conversation = conversations::insert_conversation(&mut tx, &owner, title).await?;
+    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(conversation)))
 }
 
@@ -170,8 +176,10 @@ pub struct Rename {
     responses(
         (status = 200, body = Conversation),
         (status = 400, body = ApiError), (status = 401, body = ApiError),
-        (status = 404, body = ApiError), (status = 415, body = ApiError),
+        (status = 404, body = ApiError), (status = 408, body = ApiError, description = "The body took too long to arrive"),
+        (status = 413, body = ApiError), (status = 415, body = ApiError),
         (status = 422, body = ApiError),
+        (status = 429, body = ApiError, description = "Too many requests from your address; see Retry-After"),
     ),
     security((), ("api_key" = [])))]
 pub async fn rename_conversation(
@@ -199,6 +207,7 @@ pub async fn rename_conversation(
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, body = ApiError), (status = 404, body = ApiError),
+        (status = 429, body = ApiError, description = "Too many requests from your address; see Retry-After"),
     ),
     security((), ("api_key" = [])))]
 pub async fn delete_conversation(
@@ -241,6 +250,7 @@ pub struct Exchange {
             content_type = "application/json"),
         (status = 400, body = ApiError), (status = 401, body = ApiError),
         (status = 404, body = ApiError),
+        (status = 408, body = ApiError, description = "The body took too long to arrive"),
         (status = 409, body = ApiError, description = "An answer is still being written"),
         (status = 413, body = ApiError), (status = 415, body = ApiError),
         (status = 422, body = ApiError),
@@ -279,6 +289,7 @@ pub async fn send_message(
         (status = 202, description = "The answer is being stopped"),
         (status = 204, description = "No answer was being written"),
         (status = 401, body = ApiError), (status = 404, body = ApiError),
+        (status = 429, body = ApiError, description = "Too many requests from your address; see Retry-After"),
     ),
     security((), ("api_key" = [])))]
 pub async fn stop_answer(

@@ -17,42 +17,15 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 use http_body_util::BodyExt;
-use ipnet::IpNet;
 use serde_json::json;
 
 use super::{REQUEST_ID, pages};
 use crate::{
     AppState,
-    auth::{AuthSession, api_key},
+    auth::{AuthSession, ClientIp, api_key, client_ip},
     db::users::UserRole,
     error::{AppError, ErrorReport},
 };
-
-/// The address of the person (or bot) behind a request, for limits and the usage ledger.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ClientIp(pub IpAddr);
-
-/// Finds the client's address. `X-Forwarded-For` is believed only when the request comes
-/// from a configured trusted proxy, and then only up to the first hop not in the list:
-/// anything left of that was written by the client and may be forged.
-pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
-    if !trusted.iter().any(|net| net.contains(&peer)) {
-        return peer;
-    }
-    let hops: Vec<IpAddr> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|hop| hop.trim().parse().ok())
-        .collect();
-    hops.iter()
-        .rev()
-        .find(|hop| !trusted.iter().any(|net| net.contains(*hop)))
-        .or(hops.first())
-        .copied()
-        .unwrap_or(peer)
-}
 
 pub async fn record_client_ip(
     State(state): State<AppState>,
@@ -342,32 +315,4 @@ fn openai_error(status: StatusCode, message: &str) -> serde_json::Value {
         _ => ("invalid_request_error", None),
     };
     json!({ "error": { "message": message, "type": kind, "param": null, "code": code } })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn xff(value: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", value.parse().unwrap());
-        headers
-    }
-
-    #[test]
-    fn forwarded_for_is_ignored_from_an_untrusted_peer() {
-        let peer: IpAddr = "203.0.113.9".parse().unwrap();
-        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
-        assert_eq!(client_ip(peer, &xff("1.2.3.4"), &trusted), peer);
-    }
-
-    #[test]
-    fn forwarded_for_is_read_right_to_left_past_trusted_hops() {
-        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
-        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
-        // The client forged "6.6.6.6"; the proxy appended the real address.
-        let ip = client_ip(proxy, &xff("6.6.6.6, 198.51.100.7, 10.0.0.5"), &trusted);
-        assert_eq!(ip, "198.51.100.7".parse::<IpAddr>().unwrap());
-        assert_eq!(client_ip(proxy, &HeaderMap::new(), &trusted), proxy);
-    }
 }

@@ -7,13 +7,10 @@ mod assets;
 mod docs;
 mod health;
 mod keys;
-mod limits;
 pub mod metrics;
 pub mod middleware;
 mod openai;
 mod pages;
-
-use std::time::Duration;
 
 use axum::{
     Router,
@@ -57,10 +54,9 @@ pub fn router(state: AppState) -> Router {
     let auth_layer =
         AuthManagerLayerBuilder::new(backend, auth::session_layer(state.sessions.clone(), https))
             .build();
-    let config = &state.config;
-    let messages = limits::per_address(config.message_rate_per_minute, Duration::from_secs(60));
-    let auth_attempts = limits::per_address(config.auth_rate_per_minute, Duration::from_secs(60));
-    let signups = limits::per_address(config.signups_per_hour, Duration::from_secs(3600));
+    let messages = state.limits.messages();
+    let auth_attempts = state.limits.auth_attempts();
+    let signups = state.limits.signups();
     let site = Router::new()
         // Pages and their forms
         .route("/", get(pages::show_home))
@@ -140,6 +136,9 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(metrics::record_http))
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), middleware::read_body))
+        // Every state-changing request, whether or not it calls the model (`/v1` has
+        // its own, stricter rate).
+        .layer(state.limits.writes())
         .layer(from_fn_with_state(
             state.clone(),
             middleware::refuse_cross_site,

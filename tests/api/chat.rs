@@ -474,7 +474,7 @@ async fn conversations_are_listed_in_pages() {
 
 #[tokio::test]
 async fn a_conversation_older_than_the_sidebar_shows_still_opens_for_its_owner_only() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_unthrottled(&[("GUEST_MAX_CONVERSATIONS", "1000")]).await;
     let oldest = app.create_conversation().await;
     app.chat(&oldest, "A question from long ago").await;
     sqlx::query("UPDATE conversations SET title = 'Long ago', updated_at = 0 WHERE id = ?")

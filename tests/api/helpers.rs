@@ -59,6 +59,8 @@ impl TestApp {
             ("MESSAGE_RATE_PER_MINUTE", "1000"),
             ("AUTH_RATE_PER_MINUTE", "1000"),
             ("SIGNUPS_PER_HOUR", "1000"),
+            ("WRITE_RATE_PER_MINUTE", "100000"),
+            ("GUESTS_PER_HOUR", "100000"),
         ];
         all.extend_from_slice(vars);
         Self::spawn_with(&all).await
@@ -130,6 +132,13 @@ impl TestApp {
     /// Signs up a new account in a new browser and returns that browser, logged in.
     pub async fn sign_up(&self, email: &str) -> reqwest::Client {
         let client = http_client();
+        self.sign_up_as(&client, email).await;
+        client
+    }
+
+    /// Signs up a new account in `client` (a guest's browser, say), which is then
+    /// logged in.
+    pub async fn sign_up_as(&self, client: &reqwest::Client, email: &str) {
         let response = client
             .post(self.url("/signup"))
             .form(&[("email", email), ("password", PASSWORD)])
@@ -142,7 +151,6 @@ impl TestApp {
             "sign-up failed: {:?}",
             response.text().await
         );
-        client
     }
 
     /// An API key for a new account with this email (made the way the settings page

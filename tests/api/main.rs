@@ -10,6 +10,7 @@ mod faults;
 mod helpers;
 mod hostile;
 mod keys;
+mod limits;
 mod logs;
 mod mock_upstream;
 mod openai;

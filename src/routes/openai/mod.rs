@@ -23,10 +23,10 @@ use self::{
     relay::{Collected, Ledger, Relay},
     request::{Role, Stop, TextMessage},
 };
-use super::{docs::OpenAiError, middleware::ClientIp};
+use super::docs::OpenAiError;
 use crate::{
     AppState,
-    auth::{Owner, api_key::ApiCaller},
+    auth::{ClientIp, Owner, api_key::ApiCaller, network_label},
     budget::{self, Estimate},
     error::AppError,
 };
@@ -129,12 +129,13 @@ pub async fn list_models(State(state): State<AppState>, _caller: ApiCaller) -> J
         (status = 400, body = OpenAiError, description = "Invalid request or a parameter this deployment does not allow"),
         (status = 401, body = OpenAiError, description = "Invalid API key"),
         (status = 404, body = OpenAiError, description = "Unknown model"),
+        (status = 408, body = OpenAiError, description = "The body took too long to arrive"),
         (status = 413, body = OpenAiError, description = "Request too large"),
         (status = 415, body = OpenAiError),
         (status = 422, body = OpenAiError),
         (status = 429, body = OpenAiError, description = "A budget or rate is spent; see Retry-After"),
         (status = 502, body = OpenAiError, description = "The model server failed"),
-        (status = 503, body = OpenAiError, description = "Model calls are paused or the provider is unavailable"),
+        (status = 503, body = OpenAiError, description = "Model calls are paused, the provider is unavailable, or the server is restarting"),
     ),
     security(("api_key" = [])))]
 pub async fn create_chat_completion(
@@ -175,7 +176,7 @@ pub async fn create_chat_completion(
         &state.clock,
         &owner,
         caller.user.daily_token_budget,
-        &ip.to_string(),
+        &network_label(ip),
         &Estimate {
             model: &upstream,
             prompt_tokens: prompt_tokens as i64,

@@ -235,7 +235,7 @@ pub async fn start_conversation(
     let Form(form) = form?;
     // Checked before a guest is made: a refused message leaves nothing behind.
     chat::validate_message(&form.content, state.config.max_message_chars)?;
-    let owner = visitor.owner_or_new_guest().await?;
+    let owner = visitor.owner_or_new_guest(&state).await?;
     let turn = chat::start_turn(
         &state,
         &Asker::of(&visitor, &owner),
