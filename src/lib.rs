@@ -275,7 +275,7 @@ impl AppState {
 
 /// Every minute, forgets the addresses the rate limits no longer need (their memory
 /// would otherwise grow with every address ever seen); every hour, deletes the guests
-/// who are gone for good.
+/// who are gone for good and the login devices trusted no more.
 async fn keep_house(state: AppState, stop: CancellationToken) {
     let mut minutes = tokio::time::interval(Duration::from_secs(60));
     minutes.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -292,6 +292,10 @@ async fn keep_house(state: AppState, stop: CancellationToken) {
                     tracing::info!(guests, conversations, "guests gone for good were deleted");
                 }
                 Err(error) => tracing::warn!(%error, "cannot delete the guests gone for good"),
+            }
+            let stale = db::now_ms() - auth::DEVICE_TRUST_DAYS * 86_400_000;
+            if let Err(error) = db::devices::delete_stale_devices(&state.db, stale).await {
+                tracing::warn!(%error, "cannot delete the login devices unused for a year");
             }
         }
     }

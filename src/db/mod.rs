@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api_keys;
 pub mod backup;
 pub mod conversations;
+pub mod devices;
 pub mod guests;
 pub mod messages;
 pub mod usage;

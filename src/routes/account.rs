@@ -1,11 +1,13 @@
-//! Sign-up, login and logout. A guest who signs up or logs in keeps their conversations.
+//! Sign-up, login and logout. A guest who signs up or logs in keeps their conversations;
+//! a browser that signs up or logs in gets a device cookie, which lets it log in to that
+//! account while failed guesses have it locked for unknown clients.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Form,
     extract::{State, rejection::FormRejection},
-    http::StatusCode,
+    http::{HeaderMap, HeaderValue, StatusCode, header::SET_COOKIE},
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
@@ -13,9 +15,14 @@ use serde::Deserialize;
 use super::pages::Layout;
 use crate::{
     AppState,
-    auth::{AuthSession, Credentials, Visitor, check_new_password},
+    auth::{
+        AuthSession, Credentials, DEVICE_TRUST_DAYS, DEVICES_PER_USER, Visitor, api_key,
+        check_new_password, device_cookie, device_token, new_device_token,
+    },
     config::SignupMode,
     db::{
+        self,
+        devices::{self, LoginDevice},
         guests::delete_guest,
         users::{self, UserRole, update_conversations_owner},
     },
@@ -84,18 +91,35 @@ pub async fn log_in(
     State(state): State<AppState>,
     mut auth: AuthSession,
     visitor: Visitor,
+    headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let Form(form) = form?;
-    if let Err(wait) = state.login_throttle.check(&form.email, visitor.ip) {
-        return Err(AppError::LimitReached {
+    let https = serves_https(&state);
+    // Looked up whatever the email, so that a cookie tells nothing about which emails
+    // have accounts; a device of another account is no device here.
+    let device = match device_token(&headers, https) {
+        Some(token) => devices::find_device_user(
+            &state.db,
+            &api_key::hash(&token),
+            form.email.trim(),
+            trusted_since(),
+        )
+        .await?
+        .map(|device| (token, device)),
+        None => None,
+    };
+    let device_id = device.as_ref().map(|(_, device)| device.id);
+    let client = state
+        .login_throttle
+        .check(&form.email, visitor.ip, device_id)
+        .map_err(|wait| AppError::LimitReached {
             message: format!(
                 "Too many failed logins. Try again in {} min, or later from this address.",
                 wait.as_secs().div_ceil(60)
             ),
             retry_after: wait,
-        });
-    }
+        })?;
     let credentials = Credentials {
         email: form.email.clone(),
         password: form.password,
@@ -105,7 +129,9 @@ pub async fn log_in(
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("login failed: {e}")))?;
     let Some(user) = user else {
-        state.login_throttle.record_failure(&form.email, visitor.ip);
+        state
+            .login_throttle
+            .record_failure(client, &form.email, visitor.ip);
         // One message and status for an unknown email and a wrong password.
         let mut response = page(
             &state,
@@ -119,9 +145,53 @@ pub async fn log_in(
         *response.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(response);
     };
-    state.login_throttle.record_success(&form.email);
+    state.login_throttle.record_success(&form.email, device_id);
     enter(&state, &mut auth, &visitor, &user).await?;
-    Ok(Redirect::to("/").into_response())
+    let mut response = Redirect::to("/").into_response();
+    trust_device(&state, &user, device, response.headers_mut()).await?;
+    Ok(response)
+}
+
+/// Whether the site is served over https (`PUBLIC_URL`), as the session cookie decides.
+fn serves_https(state: &AppState) -> bool {
+    state
+        .config
+        .public_url
+        .as_deref()
+        .is_some_and(|url| url.starts_with("https://"))
+}
+
+/// Devices used since this time (Unix ms) are trusted.
+fn trusted_since() -> i64 {
+    db::now_ms() - DEVICE_TRUST_DAYS * 24 * 3600 * 1000
+}
+
+/// Marks the browser as one that has logged in to `user`: the device it proved is used
+/// now, else a new device is made. Either way the cookie is sent again, so it lasts a
+/// year from the last login. The user's stale and surplus devices go.
+async fn trust_device(
+    state: &AppState,
+    user: &users::User,
+    device: Option<(String, LoginDevice)>,
+    headers: &mut HeaderMap,
+) -> Result<(), AppError> {
+    let token = match device.filter(|(_, device)| device.user_id == user.id) {
+        Some((token, device)) => {
+            devices::update_device_used(&state.db, device.id).await?;
+            token
+        }
+        None => {
+            let token = new_device_token();
+            devices::insert_device(&state.db, user.id, &api_key::hash(&token)).await?;
+            token
+        }
+    };
+    devices::delete_old_devices(&state.db, user.id, trusted_since(), DEVICES_PER_USER).await?;
+    let cookie = device_cookie(token, serves_https(state)).to_string();
+    let value =
+        HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    headers.append(SET_COOKIE, value);
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -179,7 +249,9 @@ pub async fn sign_up(
     tx.commit().await?;
     tracing::info!(user = user.id, "account created");
     enter(&state, &mut auth, &visitor, &user).await?;
-    Ok(Redirect::to("/").into_response())
+    let mut response = Redirect::to("/").into_response();
+    trust_device(&state, &user, None, response.headers_mut()).await?;
+    Ok(response)
 }
 
 /// Logs the user in (a new session id) and hands over the guest's conversations.
