@@ -5,6 +5,7 @@ mod accounts;
 mod admin;
 mod budgets;
 mod chat;
+mod crash;
 mod faults;
 mod helpers;
 mod keys;
