@@ -9,6 +9,7 @@ mod crash;
 mod faults;
 mod helpers;
 mod keys;
+mod load;
 mod mock_upstream;
 mod openai;
 mod operations;
