@@ -193,9 +193,11 @@ const EMAIL: &str = "crash@example.com";
 struct Acks {
     /// Ids of conversations created (201).
     conversations: Vec<String>,
-    /// `(id, content)` of questions and answers saved by a turn that answered 200 with a
-    /// complete answer.
+    /// `(id, content)` of the question and the answer of each turn that answered 200
+    /// with a complete answer.
     messages: Vec<(i64, String)>,
+    /// Ids of those answers: each has its settled ledger row.
+    answers: Vec<i64>,
     /// `/v1/chat/completions` calls that answered 200.
     completions: i64,
 }
@@ -301,6 +303,19 @@ async fn kill_9_during_writes_twenty_times_keeps_the_file_intact_and_every_ackno
                 "{context}: message {id} was lost or changed"
             );
         }
+        for id in &acks.answers {
+            let status: Option<String> =
+                sqlx::query_scalar("SELECT status FROM usage WHERE message_id = ?")
+                    .bind(id)
+                    .fetch_optional(&db)
+                    .await
+                    .unwrap();
+            assert_eq!(
+                status.as_deref(),
+                Some("complete"),
+                "{context}: the ledger row of answer {id}"
+            );
+        }
         // `/v1` calls have no message; a chat turn's ledger row has its answer's id.
         let settled: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM usage JOIN users ON users.id = usage.user_id
@@ -386,6 +401,7 @@ async fn take_turns(base: String, key: String, acks: Shared, name: String) {
         let (question, answer) = (&exchange["question"], &exchange["answer"]);
         assert_eq!(answer["status"], "complete", "{exchange}");
         let mut acks = acks.lock().unwrap();
+        acks.answers.push(answer["id"].as_i64().unwrap());
         for message in [question, answer] {
             acks.messages.push((
                 message["id"].as_i64().unwrap(),
