@@ -11,7 +11,7 @@ use std::{
 use futures_util::future::join_all;
 
 use crate::{
-    crash::{Server, UNLIMITED, api_key},
+    crash::{Server, UNLIMITED, api_key, sign_up},
     helpers::{PASSWORD, TestApp, done_answer, http_client, read_events, streamed_text},
     mock_upstream::{Scenario, words},
 };
@@ -77,6 +77,10 @@ struct Footprint {
 
 async fn footprint(server: &Server) -> Footprint {
     let pid = server.pid();
+    // Counted first: the last `/metrics` connection below is closed by the next count.
+    let open_files = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let rss_kib = status
         .lines()
@@ -84,8 +88,8 @@ async fn footprint(server: &Server) -> Footprint {
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|kib| kib.parse().ok())
         .unwrap();
-    // A client of its own that keeps no connection: the count below is taken while
-    // this request's connection is open, the same one every time.
+    // A client of its own that keeps no connection: the task count is taken while this
+    // request's connection is open, the same one every time.
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .build()
@@ -104,10 +108,6 @@ async fn footprint(server: &Server) -> Footprint {
         .find_map(|line| line.strip_prefix("tokio_tasks_alive "))
         .and_then(|value| value.trim().parse().ok())
         .unwrap_or_else(|| panic!("no tokio_tasks_alive in /metrics:\n{metrics}"));
-    drop(client);
-    let open_files = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .unwrap()
-        .count();
     Footprint {
         rss_kib,
         open_files,
@@ -165,8 +165,8 @@ const DB_CONNECTIONS: usize = 8;
 
 /// After a burst the server keeps up to 64 idle connections to its model server for 90 s
 /// (src/llm/mod.rs: warm connections for steady traffic), and its SQLite pool keeps its
-/// connections for 10 minutes. So the baseline is taken after a first burst, once memory has settled: a second
-/// burst must then leave nothing behind.
+/// connections for 10 minutes. So the baseline is taken after a first burst, once memory
+/// has settled: a second burst must then leave nothing behind.
 #[tokio::test(flavor = "multi_thread")]
 async fn after_two_hundred_concurrent_streams_the_server_returns_to_its_files_tasks_and_memory() {
     let dir = tempfile::tempdir().unwrap();
@@ -217,7 +217,7 @@ async fn after_two_hundred_concurrent_streams_the_server_returns_to_its_files_ta
     let started = Instant::now();
     burst(&server, &key, &conversations).await;
     let during = started.elapsed();
-    let peak = footprint(&server).await;
+    let right_after = footprint(&server).await;
     let (after, took) = wait_for(&server, Duration::from_secs(15), |now| {
         now.open_files <= baseline.open_files + 4
             && now.tasks <= baseline.tasks + 4
@@ -226,7 +226,7 @@ async fn after_two_hundred_concurrent_streams_the_server_returns_to_its_files_ta
     .await;
     println!(
         "idle {idle:?}\nbaseline after a first burst {baseline:?}\n\
-         just after the second ({during:?}) {peak:?}\n{took:?} later {after:?}"
+         right after the second ({during:?}) {right_after:?}\n{took:?} later {after:?}"
     );
     assert!(
         after.open_files <= baseline.open_files + 4,
@@ -264,16 +264,47 @@ async fn after_two_hundred_concurrent_streams_the_server_returns_to_its_files_ta
 /// Logins at once: half with the right password, half with a wrong one.
 const LOGINS: usize = 40;
 
+fn login_emails() -> Vec<String> {
+    (0..LOGINS)
+        .map(|i| format!("login{i}@example.com"))
+        .collect()
+}
+
+/// Posts every login at once, each from an address of its own, as forty people's would
+/// be (the server believes `X-Forwarded-For` from 127.0.0.1): the per-address failure
+/// throttle is another check's business. Returns whether each used the right password,
+/// with the status it got, and how long they all took.
+async fn log_in_at_once(base: &str, emails: &[String]) -> (Vec<(bool, u16)>, Duration) {
+    let started = Instant::now();
+    let logins = emails.iter().enumerate().map(|(i, email)| async move {
+        let right = i % 2 == 0;
+        let password = if right { PASSWORD } else { "not the password" };
+        let response = http_client()
+            .post(format!("{base}/login"))
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .form(&[("email", email.as_str()), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        (right, response.status().as_u16())
+    });
+    let answers = join_all(logins).await;
+    (answers, started.elapsed())
+}
+
+fn assert_logins_answered(answers: &[(bool, u16)]) {
+    for &(right, status) in answers {
+        let expected = if right { 303 } else { 401 };
+        assert_eq!(status, expected, "right password: {right}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn forty_concurrent_logins_are_answered_while_health_checks_stay_fast() {
     let mut vars = UNLIMITED.to_vec();
-    // Each login comes from an address of its own, as forty people's would: the
-    // per-address failure throttle is another check's business.
     vars.push(("TRUSTED_PROXIES", "127.0.0.1"));
     let app = TestApp::spawn_unthrottled(&vars).await;
-    let emails: Vec<String> = (0..LOGINS)
-        .map(|i| format!("login{i}@example.com"))
-        .collect();
+    let emails = login_emails();
     join_all(emails.iter().map(|email| app.sign_up(email))).await;
 
     let logging_in = Arc::new(AtomicBool::new(true));
@@ -296,33 +327,11 @@ async fn forty_concurrent_logins_are_answered_while_health_checks_stay_fast() {
         })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
-
-    let started = Instant::now();
-    let app = &app;
-    let logins = emails.iter().enumerate().map(|(i, email)| async move {
-        let right = i % 2 == 0;
-        let password = if right { PASSWORD } else { "not the password" };
-        let response = http_client()
-            .post(app.url("/login"))
-            .header("x-forwarded-for", format!("198.51.100.{i}"))
-            .form(&[("email", email.as_str()), ("password", password)])
-            .send()
-            .await
-            .unwrap();
-        (right, response.status().as_u16())
-    });
-    let answers = join_all(logins).await;
-    let took = started.elapsed();
+    let (answers, took) = log_in_at_once(&app.address, &emails).await;
     logging_in.store(false, Ordering::SeqCst);
     let checks = health.await.unwrap();
 
-    for (right, status) in answers {
-        assert_eq!(
-            status,
-            if right { 303 } else { 401 },
-            "right password: {right}"
-        );
-    }
+    assert_logins_answered(&answers);
     let slowest = checks.iter().map(|(_, took)| *took).max().unwrap();
     println!(
         "{LOGINS} logins in {took:?}; {} health checks meanwhile, the slowest {slowest:?}",
@@ -334,4 +343,45 @@ async fn forty_concurrent_logins_are_answered_while_health_checks_stay_fast() {
     );
     assert!(checks.len() >= 3, "too few health checks: {checks:?}");
     assert!(slowest < Duration::from_secs(1), "{checks:?}");
+}
+
+/// Memory one password hash holds while it runs (argon2id, m = 19 MiB), and how many run
+/// at once at most (src/auth/password.rs).
+const HASH_KIB: u64 = 19 * 1024;
+const HASHES_AT_ONCE: u64 = 2;
+
+/// A field of `/proc/<pid>/status`, in KiB.
+fn memory_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forty_concurrent_logins_hold_at_most_two_password_hashes_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &format!("sqlite://{}/logins.db", dir.path().display()),
+        &dir.path().join("server.log"),
+        &[("TRUSTED_PROXIES", "127.0.0.1")],
+    )
+    .await;
+    let emails = login_emails();
+    // One at a time: the peak below is then the logins'.
+    for email in &emails {
+        sign_up(&server.base, email).await;
+    }
+    let before = memory_kib(server.pid(), "VmRSS:");
+
+    let (answers, took) = log_in_at_once(&server.base, &emails).await;
+    let peak = memory_kib(server.pid(), "VmHWM:");
+    assert_logins_answered(&answers);
+    println!("{LOGINS} logins in {took:?}: RSS {before} KiB before, peak {peak} KiB");
+    // Unbounded, forty hashes at once would hold 760 MiB.
+    let limit = before + HASHES_AT_ONCE * HASH_KIB + 16 * 1024;
+    assert!(peak <= limit, "peak RSS {peak} KiB, limit {limit} KiB");
 }
