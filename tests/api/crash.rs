@@ -12,6 +12,7 @@ use std::{
 };
 
 use serde_json::{Value, json};
+use tokio::sync::Notify;
 
 use crate::{
     helpers::{PASSWORD, http_client},
@@ -208,7 +209,30 @@ impl Acks {
     }
 }
 
-type Shared = Arc<Mutex<Acks>>;
+/// The kinds of write, in the order rounds take turns killing the server right after one.
+#[derive(Clone, Copy, Debug)]
+enum Write {
+    Conversation,
+    Turn,
+    Completion,
+}
+
+/// The round's acknowledgements, shared by its writers.
+#[derive(Default)]
+struct Recorder {
+    acks: Mutex<Acks>,
+    /// Woken at each acknowledgement, by kind of write.
+    acked: [Notify; 3],
+}
+
+impl Recorder {
+    fn record(&self, kind: Write, write: impl FnOnce(&mut Acks)) {
+        write(&mut self.acks.lock().unwrap());
+        self.acked[kind as usize].notify_waiters();
+    }
+}
+
+type Shared = Arc<Recorder>;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kill_9_during_writes_twenty_times_keeps_the_file_intact_and_every_acknowledged_write() {
@@ -252,9 +276,9 @@ async fn kill_9_during_writes_twenty_times_keeps_the_file_intact_and_every_ackno
             ));
         }
         // The kill comes at a random moment once every kind of write is going, so each
-        // round has acknowledged writes of each kind and others in flight.
+        // round has acknowledged writes of each kind and others in flight...
         let going = Instant::now();
-        while !acks.lock().unwrap().of_each_kind() {
+        while !acks.acks.lock().unwrap().of_each_kind() {
             assert!(
                 going.elapsed() < Duration::from_secs(10),
                 "round {round}: not every kind of write was acknowledged within 10 s"
@@ -266,15 +290,25 @@ async fn kill_9_during_writes_twenty_times_keeps_the_file_intact_and_every_ackno
             .wrapping_add(1_442_695_040_888_963_407);
         let delay = Duration::from_millis(100 + (random >> 33) % 601);
         tokio::time::sleep(delay).await;
+        // Then the moment the next write of this round's kind is acknowledged: one that
+        // raced ahead of its commit would be lost now.
+        let kind = [Write::Conversation, Write::Turn, Write::Completion][round as usize % 3];
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            acks.acked[kind as usize].notified(),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("no {kind:?} was acknowledged for 10 s"));
         server.kill_9().await;
         // Each writer stops at its first failed connection.
         tokio::time::timeout(Duration::from_secs(10), writers.join_all())
             .await
             .expect("the writers did not stop after the kill");
 
-        let acks = std::mem::take(&mut *acks.lock().unwrap());
-        let context =
-            format!("round {round} (killed {delay:?} after the first writes, seed {SEED:#x})");
+        let acks = std::mem::take(&mut *acks.acks.lock().unwrap());
+        let context = format!(
+            "round {round} (killed at a {kind:?} {delay:?} after the first writes, seed {SEED:#x})"
+        );
         let db = promptship::db::connect(&database).await.unwrap();
         let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
             .fetch_one(&db)
@@ -356,7 +390,7 @@ fn writer_client() -> reqwest::Client {
 async fn create_conversations(base: String, key: String, acks: Shared) {
     let client = writer_client();
     while let Ok(id) = create_conversation(&client, &base, &key).await {
-        acks.lock().unwrap().conversations.push(id);
+        acks.record(Write::Conversation, |acks| acks.conversations.push(id));
         // Paced, or these cheap writes crowd out the turns on two cores.
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -385,7 +419,9 @@ async fn take_turns(base: String, key: String, acks: Shared, name: String) {
     let Ok(id) = create_conversation(&client, &base, &key).await else {
         return;
     };
-    acks.lock().unwrap().conversations.push(id.clone());
+    acks.record(Write::Conversation, |acks| {
+        acks.conversations.push(id.clone())
+    });
     for turn in 0.. {
         let sent = client
             .post(format!("{base}/api/v1/conversations/{id}/messages"))
@@ -400,14 +436,15 @@ async fn take_turns(base: String, key: String, acks: Shared, name: String) {
         };
         let (question, answer) = (&exchange["question"], &exchange["answer"]);
         assert_eq!(answer["status"], "complete", "{exchange}");
-        let mut acks = acks.lock().unwrap();
-        acks.answers.push(answer["id"].as_i64().unwrap());
-        for message in [question, answer] {
-            acks.messages.push((
-                message["id"].as_i64().unwrap(),
-                message["content"].as_str().unwrap().to_string(),
-            ));
-        }
+        acks.record(Write::Turn, |acks| {
+            acks.answers.push(answer["id"].as_i64().unwrap());
+            for message in [question, answer] {
+                acks.messages.push((
+                    message["id"].as_i64().unwrap(),
+                    message["content"].as_str().unwrap().to_string(),
+                ));
+            }
+        });
     }
 }
 
@@ -430,6 +467,6 @@ async fn complete_chats(base: String, key: String, model: String, acks: Shared) 
             return;
         };
         assert_eq!(body["choices"][0]["finish_reason"], "stop", "{body}");
-        acks.lock().unwrap().completions += 1;
+        acks.record(Write::Completion, |acks| acks.completions += 1);
     }
 }
