@@ -23,16 +23,26 @@ pub async fn show_metrics(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match (&state.config.metrics_token, given) {
-        (Some(token), Some(given)) if token.expose_secret() == given => {
-            Ok(telemetry::metrics().render())
-        }
+        (Some(token), Some(given)) if token.expose_secret() == given => Ok(render()),
         _ => Err(AppError::NotFound("page")),
     }
 }
 
 /// The router of `METRICS_ADDR`: only `/metrics`, no token (the address is private).
 pub fn private_router() -> Router {
-    Router::new().route("/metrics", get(|| async { telemetry::metrics().render() }))
+    Router::new().route("/metrics", get(|| async { render() }))
+}
+
+/// Every metric, with the sampled gauges read first.
+fn render() -> String {
+    let handle = telemetry::metrics();
+    // Live tasks of the runtime: a count that keeps growing under steady load is a leak
+    // (tests/soak.rs watches it).
+    let tasks = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    metrics::gauge!("tokio_tasks_alive").set(tasks as f64);
+    handle.render()
 }
 
 /// Counts every routed request and its time to response headers, by route template (so

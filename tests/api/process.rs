@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 
 use crate::helpers::{done_answer, http_client, read_events};
 
-fn binary() -> Command {
+pub(crate) fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_promptship"));
     command
         .env_remove("OPENAI_API_KEY")
@@ -102,7 +102,7 @@ async fn sigterm_lets_the_open_answer_finish_and_exits_zero() {
 }
 
 /// Waits (at most 10 s) for a server started by a test to answer.
-async fn wait_until_up(client: &reqwest::Client, base: &str) {
+pub(crate) async fn wait_until_up(client: &reqwest::Client, base: &str) {
     let started = Instant::now();
     while client.get(format!("{base}/healthz")).send().await.is_err() {
         assert!(
@@ -113,7 +113,7 @@ async fn wait_until_up(client: &reqwest::Client, base: &str) {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
