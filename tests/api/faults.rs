@@ -330,3 +330,79 @@ async fn the_page_stream_ends_with_the_error_shown_in_the_answer() {
     assert!(last.contains("broke off"), "{last}");
     assert!(last.contains("partial words"), "{last}");
 }
+
+#[tokio::test]
+async fn a_server_that_keeps_failing_is_tried_three_times_within_the_retry_deadline() {
+    let app = TestApp::spawn().await;
+    for _ in 0..5 {
+        app.mock.push(Scenario::Status {
+            status: 503,
+            body: "overloaded".into(),
+            retry_after: None,
+        });
+    }
+    let started = Instant::now();
+    let (events, saved) = turn(&app, "hello").await;
+    assert_saved_as(&events, &saved, "failed", "model server had an error", "");
+    assert_eq!(app.mock.posts(), 3, "three tries in all, never more");
+    // 0.5 s and 1 s of back-off: far inside the 10 s deadline on retries.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_that_would_pass_the_deadline_is_not_waited_for() {
+    let app = TestApp::spawn().await;
+    // Six seconds, then six more: the second wait would end past the 10 s deadline.
+    for _ in 0..3 {
+        app.mock.push(Scenario::Status {
+            status: 429,
+            body: r#"{"error":{"message":"Rate limit reached","type":"requests"}}"#.into(),
+            retry_after: Some("6"),
+        });
+    }
+    let started = Instant::now();
+    let (events, saved) = turn(&app, "hello").await;
+    assert_saved_as(&events, &saved, "failed", "busy", "");
+    assert_eq!(app.mock.posts(), 2);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(6) && took < Duration::from_secs(10),
+        "took {took:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_reader_that_leaves_before_the_first_byte_closes_the_upstream_within_a_second() {
+    let app = TestApp::spawn_with(&[("UPSTREAM_TIMEOUT_SECS", "30")]).await;
+    // The model server thinks for an hour before it sends anything.
+    app.mock.push(Scenario::HangBeforeHeaders);
+    let conversation = app.create_conversation().await;
+    let response = app.send_streaming(&conversation, "think hard").await;
+    let mut stream = response.bytes_stream();
+    use futures_util::StreamExt;
+    stream.next().await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(app.mock.hangups().is_empty(), "still waiting for the model");
+    let left = Instant::now();
+    drop(stream);
+    let closed_after = app.mock.wait_for_hangup(left).await;
+    assert!(
+        closed_after < Duration::from_secs(1),
+        "closed after {closed_after:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let messages = app.messages(&conversation).await;
+        if messages[1]["status"] != "streaming" {
+            assert_eq!(messages[1]["status"], "interrupted");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the answer was never saved");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.mock.posts(), 1);
+}

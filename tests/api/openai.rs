@@ -574,3 +574,59 @@ async fn a_client_that_stops_reading_pauses_the_upstream_instead_of_filling_memo
     );
     drop(body);
 }
+
+#[tokio::test]
+async fn a_client_that_leaves_before_the_first_byte_closes_the_upstream_within_a_second() {
+    let app = TestApp::spawn_with(&[("UPSTREAM_TIMEOUT_SECS", "30")]).await;
+    let key = app.api_key("impatient@example.com").await;
+    for stream in [true, false] {
+        app.mock.push(Scenario::HangBeforeHeaders);
+        let hangups = app.mock.hangups().len();
+        let request = tokio::spawn({
+            let (url, key) = (app.url("/v1/chat/completions"), key.clone());
+            async move {
+                reqwest::Client::new()
+                    .post(url)
+                    .bearer_auth(key)
+                    .json(&hello(json!({ "stream": stream })))
+                    .send()
+                    .await
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while app.mock.posts() < if stream { 1 } else { 2 } {
+            assert!(
+                Instant::now() < deadline,
+                "the call never reached the model"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let left = Instant::now();
+        request.abort();
+        let closed = loop {
+            if app.mock.hangups().len() > hangups {
+                break left.elapsed();
+            }
+            assert!(
+                left.elapsed() < Duration::from_secs(3),
+                "stream {stream}: the upstream was never closed"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        assert!(
+            closed < Duration::from_secs(1),
+            "stream {stream}: closed after {closed:?}"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM usage ORDER BY id")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        statuses,
+        ["interrupted", "interrupted"],
+        "each call is settled"
+    );
+}
