@@ -6,7 +6,9 @@
 //! mock, through nginx and through promptship, against an upstream that answers at once
 //! and one paced like a model (200 ms to the first token, then 20 ms per token), and
 //! measures requests/s, time to first token and total time. It also measures the chat
-//! page's render throughput, start-up time, binary size and memory, and which process
+//! page's render throughput, the landing, login and chat pages under 50 clients for a
+//! minute, chat turns through the JSON API with what their checkpoints write, start-up
+//! time, binary size and memory, and which process
 //! used the CPU in each run (on a small machine the load generator and the servers
 //! share it, so that says how far to trust a figure).
 //!
@@ -15,6 +17,7 @@
 //! BENCH_SECS=5 cargo bench --bench relay     # shorter windows
 //! BENCH_QUICK=1 cargo bench --bench relay    # smoke run for CI, well under a minute
 //! BENCH_ONLY=paced cargo bench --bench relay  # one upstream mode: `zero` or `paced`
+//! BENCH_PAGE_SECS=10 cargo bench --bench relay  # shorter page-load windows (60 s)
 //! ```
 //!
 //! Needs nginx (`apt-get install nginx`). `BENCH_RUST_LOG` is passed to promptship as
@@ -112,6 +115,9 @@ struct Settings {
     zero_concurrency: Vec<usize>,
     paced_concurrency: Vec<usize>,
     page_concurrency: Vec<usize>,
+    turn_concurrency: Vec<usize>,
+    /// `BENCH_PAGE_SECS`: how long each page is loaded for RELIABILITY.md check 1.
+    page_load_window: Duration,
     /// Which upstream modes to run (`BENCH_ONLY=zero` or `paced` picks one): `false` is
     /// zero-delay (with start-up and chat pages), `true` paced.
     modes: Vec<bool>,
@@ -139,6 +145,14 @@ impl Settings {
             zero_concurrency: zero,
             paced_concurrency: paced,
             page_concurrency: vec![1, 64],
+            turn_concurrency: if quick { vec![16] } else { vec![64, 512] },
+            page_load_window: Duration::from_secs_f64(
+                std::env::var("BENCH_PAGE_SECS")
+                    .ok()
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .filter(|secs| *secs > 0.0)
+                    .unwrap_or(if quick { 1.0 } else { 60.0 }),
+            ),
             modes: match std::env::var("BENCH_ONLY").as_deref() {
                 Ok("zero") => vec![false],
                 Ok("paced") => vec![true],
@@ -200,6 +214,10 @@ async fn bench() -> anyhow::Result<Report> {
             ..Footprint::default()
         },
         pages: Mode::default(),
+        page_load: Vec::new(),
+        page_load_window: Duration::ZERO,
+        turns: Mode::default(),
+        checkpoints: report::Checkpoints::default(),
         elapsed: Duration::ZERO,
         kept_logs: Vec::new(),
     };
@@ -327,8 +345,11 @@ async fn run_servers(
         let mode = mode_of(report, paced);
         mode.rows.extend(runs.into_iter().filter_map(Row::median));
     }
-    if !paced {
+    if paced {
+        chat_turns(settings, &account, pids, report).await?;
+    } else {
         chat_pages(settings, &account, &promptship.base, pids, report).await?;
+        page_load(settings, &account, &promptship.base, pids, report).await?;
     }
     let memory = promptship.memory().unwrap_or_default();
     if paced {
@@ -372,6 +393,102 @@ async fn chat_pages(
             cpu: cpu.await.ok(),
         });
     }
+    Ok(())
+}
+
+/// Clients at once on each page for RELIABILITY.md check 1.
+const PAGE_LOAD_CLIENTS: usize = 50;
+
+/// The landing page, the login page and a chat page of 50 messages, each under
+/// `PAGE_LOAD_CLIENTS` signed-in clients for `BENCH_PAGE_SECS` (60 s; 1 s when quick).
+async fn page_load(
+    settings: &Settings,
+    account: &Account,
+    base: &str,
+    pids: cpu::Pids,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let conversation = account.fill_conversation().await?;
+    let cookie = account.cookie()?;
+    let window = load::Window {
+        warmup: settings.warmup,
+        measure: settings.page_load_window,
+    };
+    report.page_load_window = window.measure;
+    for (name, path) in [
+        ("/", "/".to_string()),
+        ("/login", "/login".to_string()),
+        (
+            "chat page (50 messages)",
+            format!("/conversations/{conversation}"),
+        ),
+    ] {
+        progress(format!(
+            "{name}: {PAGE_LOAD_CLIENTS} clients for {:.0} s",
+            window.measure.as_secs_f64()
+        ));
+        let cpu = cpu::watch(pids, window.warmup, window.measure);
+        let job = Job::page(format!("{base}{path}"), cookie.clone());
+        let stats = load::run(job, PAGE_LOAD_CLIENTS, window).await?;
+        log_errors(name, Route::Promptship, PAGE_LOAD_CLIENTS, &stats);
+        report.page_load.push((
+            name,
+            Row {
+                route: Route::Promptship,
+                concurrency: PAGE_LOAD_CLIENTS,
+                rounds: vec![stats.rps],
+                stats,
+                cpu: cpu.await.ok(),
+            },
+        ));
+    }
+    Ok(())
+}
+
+/// Chat turns through the JSON API against the paced upstream, each worker in a
+/// conversation of its own, and what the checkpoints of their answers wrote.
+async fn chat_turns(
+    settings: &Settings,
+    account: &Account,
+    pids: cpu::Pids,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let counters = async || -> anyhow::Result<[f64; 3]> {
+        let token = procs::METRICS_TOKEN;
+        Ok([
+            account
+                .metric(token, "model_answers_total{status=\"complete\"}")
+                .await?,
+            account.metric(token, "answer_checkpoints_total").await?,
+            account
+                .metric(token, "answer_checkpoint_writes_total")
+                .await?,
+        ])
+    };
+    let before = counters().await?;
+    let started = Instant::now();
+    for &c in &settings.turn_concurrency {
+        progress(format!("chat turns c={c}"));
+        let urls = account.conversations(c).await?;
+        let window = settings.window(true);
+        let cpu = cpu::watch(pids, window.warmup, window.measure);
+        let stats = load::run(Job::turn(urls, account.cookie()?), c, window).await?;
+        log_errors("chat turns", Route::Promptship, c, &stats);
+        report.turns.rows.push(Row {
+            route: Route::Promptship,
+            concurrency: c,
+            rounds: vec![stats.rps],
+            stats,
+            cpu: cpu.await.ok(),
+        });
+    }
+    let after = counters().await?;
+    report.checkpoints = report::Checkpoints {
+        answers: after[0] - before[0],
+        rows: after[1] - before[1],
+        writes: after[2] - before[2],
+        secs: started.elapsed().as_secs_f64(),
+    };
     Ok(())
 }
 

@@ -72,6 +72,45 @@ impl Account {
         self.jar.cookies(&url).context("no session cookie")
     }
 
+    /// Creates `count` empty conversations; returns the URL each takes messages at.
+    pub async fn conversations(&self, count: usize) -> anyhow::Result<Vec<String>> {
+        let api = format!("{}/api/v1/conversations", self.base);
+        let mut urls = Vec::with_capacity(count);
+        for _ in 0..count {
+            let response = self
+                .browser
+                .post(&api)
+                .json(&json!({ "title": "Turns" }))
+                .send()
+                .await?;
+            expect_status(
+                response.status(),
+                StatusCode::CREATED,
+                "POST /api/v1/conversations",
+            )?;
+            let conversation: Value = response.json().await?;
+            let id = conversation["id"].as_str().context("no id")?;
+            urls.push(format!("{api}/{id}/messages"));
+        }
+        Ok(urls)
+    }
+
+    /// A counter from `/metrics` (0 when it was never counted).
+    pub async fn metric(&self, token: &str, name: &str) -> anyhow::Result<f64> {
+        let text = self
+            .browser
+            .get(format!("{}/metrics", self.base))
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .send()
+            .await?
+            .text()
+            .await?;
+        Ok(text
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or(0.0))
+    }
+
     /// Creates a conversation of 50 messages (25 questions, 25 answers); returns its id.
     pub async fn fill_conversation(&self) -> anyhow::Result<String> {
         let api = format!("{}/api/v1/conversations", self.base);

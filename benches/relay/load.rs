@@ -19,16 +19,31 @@ const REQUEST_LIMIT: Duration = Duration::from_secs(30);
 /// What precedes the first token of an answer in an OpenAI chunk.
 const CONTENT: &[u8] = br#""content":""#;
 const DONE: &[u8] = b"data: [DONE]";
+/// The last event of a turn, and the saved answer's status in it.
+const TURN_DONE: &[u8] = b"event: done";
+const DELTA: &[u8] = b"event: delta";
+const COMPLETE: &[u8] = br#""status":"complete""#;
 
 /// One kind of request, sent over and over.
 pub struct Job {
     pub method: Method,
-    pub url: String,
+    /// One URL for every worker, or one per worker (a turn's conversation).
+    pub urls: Vec<String>,
     pub headers: HeaderMap,
     pub body: Bytes,
-    /// A streamed chat completion (checked for a first token and `[DONE]`) rather than a
-    /// page (checked for 200 only).
-    pub streamed: bool,
+    pub kind: Kind,
+}
+
+/// What a successful answer looks like.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A streamed chat completion: a first token, and `[DONE]` at the end.
+    Chat,
+    /// A streamed turn of the JSON API: a first token, and a `done` event with the
+    /// answer saved as complete.
+    Turn,
+    /// A page: 200.
+    Page,
 }
 
 impl Job {
@@ -51,10 +66,35 @@ impl Job {
         );
         Job {
             method: Method::POST,
-            url: format!("{base}/v1/chat/completions"),
+            urls: vec![format!("{base}/v1/chat/completions")],
             headers,
             body: Bytes::from(body.to_string()),
-            streamed: true,
+            kind: Kind::Chat,
+        }
+    }
+
+    /// `POST /api/v1/conversations/{id}/messages`, streamed, each worker in a
+    /// conversation of its own (a conversation answers one message at a time).
+    pub fn turn(urls: Vec<String>, cookie: HeaderValue) -> Self {
+        let body = serde_json::json!({
+            "content": "Explain in a few lines how a reverse proxy streams server-sent events.",
+        });
+        let mut headers = HeaderMap::new();
+        headers.insert(reqwest::header::COOKIE, cookie);
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        Job {
+            method: Method::POST,
+            urls,
+            headers,
+            body: Bytes::from(body.to_string()),
+            kind: Kind::Turn,
         }
     }
 
@@ -64,10 +104,10 @@ impl Job {
         headers.insert(reqwest::header::COOKIE, cookie);
         Job {
             method: Method::GET,
-            url,
+            urls: vec![url],
             headers,
             body: Bytes::new(),
-            streamed: false,
+            kind: Kind::Page,
         }
     }
 }
@@ -163,7 +203,8 @@ pub async fn run(job: Job, concurrency: usize, window: Window) -> anyhow::Result
             let first = start + window.warmup.mul_f64(i as f64 / concurrency as f64);
             tokio::spawn(async move {
                 tokio::time::sleep_until(first.into()).await;
-                worker(client, &job, measured_from, measured_until).await
+                let url = &job.urls[i % job.urls.len()];
+                worker(client, &job, url, measured_from, measured_until).await
             })
         })
         .collect();
@@ -199,11 +240,17 @@ fn connection() -> anyhow::Result<reqwest::Client> {
 }
 
 /// Sends requests back to back until `until`, then lets the last one finish.
-async fn worker(client: reqwest::Client, job: &Job, from: Instant, until: Instant) -> Tally {
+async fn worker(
+    client: reqwest::Client,
+    job: &Job,
+    url: &str,
+    from: Instant,
+    until: Instant,
+) -> Tally {
     let mut tally = Tally::default();
     let mut body = Vec::with_capacity(16 * 1024);
     while Instant::now() < until {
-        match send(&client, job, &mut body).await {
+        match send(&client, job, url, &mut body).await {
             Ok(sample) => {
                 tally.completed += share_inside(&sample, from, until);
                 if sample.sent >= from {
@@ -217,11 +264,17 @@ async fn worker(client: reqwest::Client, job: &Job, from: Instant, until: Instan
 }
 
 /// One request, read to its end; an error is named by its kind.
-async fn send(client: &reqwest::Client, job: &Job, body: &mut Vec<u8>) -> Result<Sample, String> {
+async fn send(
+    client: &reqwest::Client,
+    job: &Job,
+    url: &str,
+    body: &mut Vec<u8>,
+) -> Result<Sample, String> {
     body.clear();
     let sent = Instant::now();
+    let streamed = job.kind != Kind::Page;
     let mut response = client
-        .request(job.method.clone(), &job.url)
+        .request(job.method.clone(), url)
         .headers(job.headers.clone())
         .body(job.body.clone())
         .send()
@@ -232,22 +285,34 @@ async fn send(client: &reqwest::Client, job: &Job, body: &mut Vec<u8>) -> Result
     let mut scanned = 0;
     while let Some(chunk) = response.chunk().await.map_err(transport)? {
         body.extend_from_slice(&chunk);
-        if job.streamed && ttft.is_none() {
-            if first_token(body, scanned) {
+        if streamed && ttft.is_none() {
+            // A turn's first event holds the question's text: its tokens come as `delta`
+            // events.
+            let arrived = match job.kind {
+                Kind::Turn => find(&body[scanned..], DELTA).is_some(),
+                _ => first_token(body, scanned),
+            };
+            if arrived {
                 ttft = Some(sent.elapsed());
             }
             // A marker may straddle two chunks: look again from just before the end.
-            scanned = body.len().saturating_sub(CONTENT.len());
+            scanned = body.len().saturating_sub(DELTA.len().max(CONTENT.len()));
         }
     }
     let total = sent.elapsed();
     if status != StatusCode::OK {
         return Err(format!("status {}", status.as_u16()));
     }
-    if job.streamed {
-        if !body.trim_ascii_end().ends_with(DONE) {
-            return Err("missing [DONE]".into());
+    if job.kind == Kind::Chat && !body.trim_ascii_end().ends_with(DONE) {
+        return Err("missing [DONE]".into());
+    }
+    if job.kind == Kind::Turn {
+        let done = find(body, TURN_DONE).ok_or("missing done")?;
+        if find(&body[done..], COMPLETE).is_none() {
+            return Err("answer not complete".into());
         }
+    }
+    if streamed {
         if ttft.is_none() {
             return Err("no content".into());
         }

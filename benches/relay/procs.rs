@@ -16,6 +16,9 @@ use anyhow::{Context, bail};
 
 use crate::mock;
 
+/// The bearer token of promptship's `/metrics` in the benchmark.
+pub const METRICS_TOKEN: &str = "bench-metrics";
+
 /// How long any server may take to start before the run is abandoned.
 const START_LIMIT: Duration = Duration::from_secs(30);
 /// How long a server may take to stop after its signal before it is killed.
@@ -304,6 +307,7 @@ impl Promptship {
             .env("MESSAGE_RATE_PER_MINUTE", "100000000")
             .env("AUTH_RATE_PER_MINUTE", "100000")
             .env("WRITE_RATE_PER_MINUTE", "100000000")
+            .env("METRICS_TOKEN", METRICS_TOKEN)
             .env("GUESTS_PER_HOUR", "100000")
             .env("SIGNUPS_PER_HOUR", "100000")
             .env("USER_DAILY_TOKENS", "1000000000000")

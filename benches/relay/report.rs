@@ -112,6 +112,20 @@ pub struct Footprint {
     pub rss_streams_kib: u64,
 }
 
+/// What the checkpoints of the turns' answers wrote (src/chat/checkpoint.rs), from
+/// promptship's `/metrics`, over the turns' runs.
+#[derive(Default)]
+pub struct Checkpoints {
+    /// Answers finished.
+    pub answers: f64,
+    /// Answer rows saved by checkpoints.
+    pub rows: f64,
+    /// Transactions that saved them.
+    pub writes: f64,
+    /// Seconds the runs took, warm-up included.
+    pub secs: f64,
+}
+
 pub struct Report {
     pub date: String,
     pub quick: bool,
@@ -127,6 +141,14 @@ pub struct Report {
     pub most_streams: usize,
     pub footprint: Footprint,
     pub pages: Mode,
+    /// The landing, login and chat pages each under `PAGE_LOAD_CLIENTS` for a long
+    /// window (RELIABILITY.md check 1): by page name.
+    pub page_load: Vec<(&'static str, Row)>,
+    pub page_load_window: Duration,
+    /// Chat turns through the JSON API against the paced upstream, and what their
+    /// checkpoints wrote.
+    pub turns: Mode,
+    pub checkpoints: Checkpoints,
     pub elapsed: Duration,
     /// Where logs were kept because promptship failed requests.
     pub kept_logs: Vec<String>,
@@ -134,9 +156,10 @@ pub struct Report {
 
 impl Report {
     fn all_rows(&self) -> impl Iterator<Item = &Row> {
-        [&self.zero, &self.paced, &self.pages]
+        [&self.zero, &self.paced, &self.pages, &self.turns]
             .into_iter()
             .flat_map(|mode| &mode.rows)
+            .chain(self.page_load.iter().map(|(_, row)| row))
     }
 
     fn noisy_runs(&self) -> usize {
@@ -169,6 +192,8 @@ impl Report {
         self.overhead(&mut out);
         self.footprint_table(&mut out);
         self.page_table(&mut out);
+        self.page_load_table(&mut out);
+        self.turn_table(&mut out);
         self.cpu_table(&mut out);
         self.targets(&mut out);
         let _ = writeln!(out, "Run time: {:.0} s.", self.elapsed.as_secs_f64());
@@ -325,6 +350,79 @@ impl Report {
         let _ = writeln!(out);
     }
 
+    fn page_load_table(&self, out: &mut String) {
+        let Some((_, first)) = self.page_load.first() else {
+            return;
+        };
+        let _ = writeln!(
+            out,
+            "## Pages under {} clients for {:.0} s (signed in)\n",
+            first.concurrency,
+            self.page_load_window.as_secs_f64()
+        );
+        let _ = writeln!(
+            out,
+            "| page | req/s | p50 | p99 | non-2xx and errors | promptship cores |\n|---|--:|--:|--:|--:|--:|"
+        );
+        for (name, row) in &self.page_load {
+            let s = &row.stats;
+            let _ = writeln!(
+                out,
+                "| {name} | {:.0} | {} | {} | {} | {} |",
+                s.rps,
+                ms(s.total.p50),
+                ms(s.total.p99),
+                errors(s),
+                row.cpu
+                    .map_or("?".into(), |cpu| format!("{:.2}", cpu.promptship))
+            );
+        }
+        let _ = writeln!(out);
+    }
+
+    fn turn_table(&self, out: &mut String) {
+        if self.turns.rows.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "## Chat turns (POST /api/v1/conversations/{{id}}/messages, streamed, paced upstream)\n"
+        );
+        let _ = writeln!(
+            out,
+            "| c | turns/s | TTFT p50 | TTFT p99 | total p50 | total p99 | errors |\n|--:|--:|--:|--:|--:|--:|--:|"
+        );
+        for row in &self.turns.rows {
+            let s = &row.stats;
+            let _ = writeln!(
+                out,
+                "| {} | {:.1} | {} | {} | {} | {} | {} |",
+                row.concurrency,
+                s.rps,
+                ms(s.ttft.p50),
+                ms(s.ttft.p99),
+                ms(s.total.p50),
+                ms(s.total.p99),
+                errors(s)
+            );
+        }
+        let c = &self.checkpoints;
+        let per = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+        let _ = writeln!(
+            out,
+            "\nCheckpoints of the answers being written: {:.0} answers, {:.0} rows saved in \
+             {:.0} transactions over {:.1} s — {:.2} rows per answer (answers take about \
+             1.2 s), {:.1} rows per transaction, {:.1} transactions/s.\n",
+            c.answers,
+            c.rows,
+            c.writes,
+            c.secs,
+            per(c.rows, c.answers),
+            per(c.rows, c.writes),
+            per(c.writes, c.secs)
+        );
+    }
+
     fn cpu_table(&self, out: &mut String) {
         let _ = writeln!(
             out,
@@ -340,6 +438,7 @@ impl Report {
             ("zero-delay", &self.zero),
             ("paced", &self.paced),
             ("chat page", &self.pages),
+            ("chat turns", &self.turns),
         ];
         for (name, mode) in runs {
             for row in &mode.rows {

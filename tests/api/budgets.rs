@@ -316,3 +316,97 @@ async fn one_address_hammering_is_limited_while_another_chats_normally() {
         "another address is unaffected"
     );
 }
+
+#[tokio::test]
+async fn a_client_hammering_the_limit_does_not_slow_another_clients_answers() {
+    let app = TestApp::spawn_with(&[
+        ("MESSAGE_RATE_PER_MINUTE", "3"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+        ("GUEST_DAILY_MESSAGES", "1000"),
+    ])
+    .await;
+    // Another client (an address of its own for each answer, within the rate), reading
+    // each answer to its end.
+    let answers = std::sync::atomic::AtomicUsize::new(0);
+    let answer = || {
+        let app = &app;
+        let address = format!(
+            "198.51.100.{}",
+            10 + answers.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        async move {
+            let client = http_client();
+            let id = app.create_conversation_as(&client).await;
+            let started = std::time::Instant::now();
+            let response = client
+                .post(app.url(&format!("/api/v1/conversations/{id}/messages")))
+                .header("x-forwarded-for", address)
+                .json(&serde_json::json!({ "content": "hi" }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap();
+            started.elapsed()
+        }
+    };
+    let median = |mut times: Vec<std::time::Duration>| {
+        times.sort();
+        times[times.len() / 2]
+    };
+    let mut alone = Vec::new();
+    for _ in 0..3 {
+        alone.push(answer().await);
+    }
+    let alone = median(alone);
+
+    // Eight connections sending as fast as they can from another address: all but the
+    // first three calls are refused, and the mock sees none of them.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hammers: Vec<_> = (0..8)
+        .map(|_| {
+            let (url, stop) = (app.url("/conversations"), stop.clone());
+            tokio::spawn(async move {
+                let client = http_client();
+                let mut refused = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let response = client
+                        .post(&url)
+                        .header("x-forwarded-for", "198.51.100.66")
+                        .form(&[("content", "again")])
+                        .send()
+                        .await
+                        .unwrap();
+                    refused += usize::from(response.status() == 429);
+                }
+                refused
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut hammered = Vec::new();
+    for _ in 0..3 {
+        hammered.push(answer().await);
+    }
+    let hammered = median(hammered);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut refused = 0;
+    for hammer in hammers {
+        refused += hammer.await.unwrap();
+    }
+    assert!(
+        refused > 100,
+        "only {refused} refusals: the hammer did not hammer"
+    );
+    assert_eq!(
+        app.mock.posts(),
+        3 + 6,
+        "three calls of the hammer's address, and the other client's six"
+    );
+    // Generous for a debug build on two shared cores; a queue behind the refused
+    // requests would take seconds.
+    assert!(
+        hammered < alone * 3 + std::time::Duration::from_millis(150),
+        "an answer took {hammered:?} under the hammering, {alone:?} alone"
+    );
+}
