@@ -312,10 +312,8 @@ async fn send(
             return Err("answer not complete".into());
         }
     }
-    if streamed {
-        if ttft.is_none() {
-            return Err("no content".into());
-        }
+    if streamed && ttft.is_none() {
+        return Err("no content".into());
     }
     Ok(Sample { sent, ttft, total })
 }
