@@ -111,6 +111,16 @@ pub enum Provider {
     },
 }
 
+impl Config {
+    /// Whether the site is served over https (`PUBLIC_URL`): cookies are then `Secure`
+    /// with the `__Host-` prefix, and HSTS is sent.
+    pub fn serves_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
+    }
+}
+
 impl Provider {
     pub fn is_demo(&self) -> bool {
         matches!(self, Provider::Demo)

@@ -95,7 +95,7 @@ pub async fn log_in(
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let Form(form) = form?;
-    let https = serves_https(&state);
+    let https = state.config.serves_https();
     // Looked up whatever the email, so that a cookie tells nothing about which emails
     // have accounts; a device of another account is no device here.
     let device = match device_token(&headers, https) {
@@ -152,15 +152,6 @@ pub async fn log_in(
     Ok(response)
 }
 
-/// Whether the site is served over https (`PUBLIC_URL`), as the session cookie decides.
-fn serves_https(state: &AppState) -> bool {
-    state
-        .config
-        .public_url
-        .as_deref()
-        .is_some_and(|url| url.starts_with("https://"))
-}
-
 /// Devices used since this time (Unix ms) are trusted.
 fn trusted_since() -> i64 {
     db::now_ms() - DEVICE_TRUST_DAYS * 24 * 3600 * 1000
@@ -187,7 +178,7 @@ async fn trust_device(
         }
     };
     devices::delete_old_devices(&state.db, user.id, trusted_since(), DEVICES_PER_USER).await?;
-    let cookie = device_cookie(token, serves_https(state)).to_string();
+    let cookie = device_cookie(token, state.config.serves_https()).to_string();
     let value =
         HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     headers.append(SET_COOKIE, value);

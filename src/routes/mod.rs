@@ -41,11 +41,7 @@ const TITLE_LIMIT: usize = 200;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
-    let https = state
-        .config
-        .public_url
-        .as_deref()
-        .is_some_and(|url| url.starts_with("https://"));
+    let https = state.config.serves_https();
     let backend = auth::Backend {
         db: state.db.clone(),
         hasher: state.hasher.clone(),
