@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 use crate::{
-    helpers::{PASSWORD, http_client},
+    helpers::http_client,
+    process::{api_key, first_model},
     process::{binary, free_port},
 };
 
@@ -123,59 +124,6 @@ impl Drop for Server {
             let _ = child.wait();
         }
     }
-}
-
-/// Signs up `email` on a running server and returns the browser, logged in.
-pub(crate) async fn sign_up(base: &str, email: &str) -> reqwest::Client {
-    let browser = http_client();
-    let response = browser
-        .post(format!("{base}/signup"))
-        .form(&[("email", email), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303, "sign-up failed");
-    browser
-}
-
-/// Signs up `email` and makes an API key as a person does, on the keys page (which shows
-/// it once); returns the key.
-pub(crate) async fn api_key(base: &str, email: &str) -> String {
-    let browser = sign_up(base, email).await;
-    let response = browser
-        .post(format!("{base}/settings/keys"))
-        .form(&[("name", "crash")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let page = response.text().await.unwrap();
-    find_key(&page).expect("no API key in the keys page")
-}
-
-/// The first model `GET /v1/models` lists.
-pub(crate) async fn first_model(base: &str, key: &str) -> String {
-    let models: Value = http_client()
-        .get(format!("{base}/v1/models"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    models["data"][0]["id"].as_str().unwrap().to_string()
-}
-
-/// `ps_<prefix>_<secret>` (src/auth/api_key.rs), found in the keys page.
-fn find_key(page: &str) -> Option<String> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    page.match_indices("ps_").find_map(|(start, _)| {
-        let key: String = page[start..].chars().take_while(|&c| allowed(c)).collect();
-        // "ps_" alone may appear elsewhere in the page; a key has both parts.
-        let parts = key.splitn(3, '_').filter(|p| !p.is_empty()).count();
-        (parts == 3 && key.len() > 20).then_some(key)
-    })
 }
 
 /// Rounds of start, writes and kill -9 on the same file.

@@ -11,9 +11,10 @@ use std::{
 use futures_util::future::join_all;
 
 use crate::{
-    crash::{Server, UNLIMITED, api_key, sign_up},
+    crash::{Server, UNLIMITED},
     helpers::{PASSWORD, TestApp, done_answer, http_client, read_events, streamed_text},
     mock_upstream::{Scenario, words},
+    process::{api_key, sign_up},
 };
 
 /// Streamed replies open at once.

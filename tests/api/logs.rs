@@ -5,7 +5,7 @@
 
 use std::{
     io::Write,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -16,6 +16,7 @@ use tracing_subscriber::{EnvFilter, fmt, layer::SubscriberExt};
 use crate::{
     helpers::{ADMIN_EMAIL, TestApp, http_client, read_events},
     mock_upstream::Scenario,
+    process::binary,
 };
 
 /// The log lines written on this test's thread, formatted as `LOG_FORMAT=json` formats
@@ -103,19 +104,6 @@ pub struct Server {
 pub struct Output {
     pub stdout: String,
     pub stderr: String,
-}
-
-/// The binary with nothing inherited that would change what it does.
-pub fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_promptship"));
-    command
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("OPENAI_BASE_URL")
-        .env_remove("DATABASE_URL")
-        .env_remove("RUST_LOG")
-        .env_remove("LOG_FORMAT")
-        .stdin(Stdio::null());
-    command
 }
 
 impl Server {

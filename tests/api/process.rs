@@ -8,7 +8,7 @@ use std::{
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 
-use crate::helpers::{done_answer, http_client, read_events};
+use crate::helpers::{PASSWORD, done_answer, http_client, read_events};
 
 pub(crate) fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_promptship"));
@@ -17,6 +17,7 @@ pub(crate) fn binary() -> Command {
         .env_remove("OPENAI_BASE_URL")
         .env_remove("DATABASE_URL")
         .env_remove("RUST_LOG")
+        .env_remove("LOG_FORMAT")
         .stdin(Stdio::null());
     command
 }
@@ -335,36 +336,57 @@ async fn sigterm_with_several_long_streams_exits_zero_within_the_drain_deadline_
     }
 }
 
-/// Signs up in `client` on a running binary and makes an API key on the settings page.
-async fn api_key_of(client: &reqwest::Client, base: &str, email: &str) -> String {
-    let signed_up = client
+/// Signs up `email` on a running server and returns the browser, logged in.
+pub(crate) async fn sign_up(base: &str, email: &str) -> reqwest::Client {
+    let browser = http_client();
+    let response = browser
         .post(format!("{base}/signup"))
-        .form(&[
-            ("email", email),
-            ("password", "correct horse battery staple"),
-        ])
+        .form(&[("email", email), ("password", PASSWORD)])
         .send()
         .await
         .unwrap();
-    assert_eq!(signed_up.status(), 303);
-    let page = client
+    assert_eq!(response.status(), 303, "sign-up failed");
+    browser
+}
+
+/// Signs up `email` and makes an API key as a person does, on the keys page (which shows
+/// it once); returns the key.
+pub(crate) async fn api_key(base: &str, email: &str) -> String {
+    let browser = sign_up(base, email).await;
+    let response = browser
         .post(format!("{base}/settings/keys"))
-        .form(&[("name", "test")])
+        .form(&[("name", "crash")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let page = response.text().await.unwrap();
+    find_key(&page).expect("no API key in the keys page")
+}
+
+/// The first model `GET /v1/models` lists.
+pub(crate) async fn first_model(base: &str, key: &str) -> String {
+    let models: serde_json::Value = http_client()
+        .get(format!("{base}/v1/models"))
+        .bearer_auth(key)
         .send()
         .await
         .unwrap()
-        .text()
+        .json()
         .await
         .unwrap();
-    page.match_indices("ps_")
-        .map(|(i, _)| {
-            page[i..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect::<String>()
-        })
-        .find(|token| token.len() == 3 + 10 + 1 + 64)
-        .expect("no key on the page")
+    models["data"][0]["id"].as_str().unwrap().to_string()
+}
+
+/// `ps_<prefix>_<secret>` (src/auth/api_key.rs), found in the keys page.
+pub(crate) fn find_key(page: &str) -> Option<String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    page.match_indices("ps_").find_map(|(start, _)| {
+        let key: String = page[start..].chars().take_while(|&c| allowed(c)).collect();
+        // "ps_" alone may appear elsewhere in the page; a key has both parts.
+        let parts = key.splitn(3, '_').filter(|p| !p.is_empty()).count();
+        (parts == 3 && key.len() > 20).then_some(key)
+    })
 }
 
 #[tokio::test]
@@ -385,7 +407,7 @@ async fn sigterm_refuses_new_connections_cuts_off_v1_streams_and_checkpoints_the
     let base = format!("http://127.0.0.1:{port}");
     let client = http_client();
     wait_until_up(&client, &base).await;
-    let key = api_key_of(&client, &base, "drain@example.com").await;
+    let key = api_key(&base, "drain@example.com").await;
     let stream = reqwest::Client::new()
         .post(format!("{base}/v1/chat/completions"))
         .bearer_auth(&key)

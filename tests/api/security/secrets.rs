@@ -236,7 +236,7 @@ async fn run_with_a_provider_that_echoes_the_key() -> Evidence {
     ];
     let mut server = Server::start(&provider_vars).await;
     let admin_password = "a long admin passphrase";
-    let created = logs::binary()
+    let created = crate::process::binary()
         .env("DATABASE_URL", &server.database)
         .env("ADMIN_PASSWORD", admin_password)
         .args(["create-admin", "--email", ADMIN_EMAIL])
@@ -345,7 +345,7 @@ async fn run_with_a_provider_that_echoes_the_key() -> Evidence {
     assert_eq!(admin_page.status(), 200);
     keep(&mut responses, "/admin", admin_page).await;
 
-    let mut doctor = logs::binary();
+    let mut doctor = crate::process::binary();
     doctor
         .env("DATABASE_URL", &server.database)
         .env("LOG_FORMAT", "json")
