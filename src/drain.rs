@@ -86,6 +86,12 @@ impl Drain {
             );
         }
     }
+
+    /// After the connections are closed, waits at most `limit` for the answers still
+    /// open: a turn whose reader read nothing saves itself once its reader is gone.
+    pub async fn settle(&self, limit: Duration) {
+        let _ = tokio::time::timeout(limit, self.tracker.wait()).await;
+    }
 }
 
 /// One open answer that is not a task of its own; see [`Drain::hold`].

@@ -251,6 +251,7 @@ pub async fn serve(
         // as it is dropped.
         closing.cancel();
         server.await?;
+        state.drain.settle(cleanup).await;
     }
     sweeper.abort();
     let _ = housekeeping.await;

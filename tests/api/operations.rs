@@ -543,3 +543,40 @@ async fn shutdown_closes_a_v1_stream_whose_client_reads_nothing_and_still_settle
     assert!(completion > 0, "what was relayed is billed");
     drop(stuck);
 }
+
+#[tokio::test]
+async fn shutdown_saves_a_turn_whose_reader_reads_nothing() {
+    let mut app = TestApp::spawn_with(&[("SHUTDOWN_GRACE_SECS", "2")]).await;
+    let conversation = app.create_conversation().await;
+    app.mock.push(Scenario::Flood {
+        chunks: 25_000,
+        bytes: 4096,
+    });
+    // Held and never read: the turn is stuck sending to it once the buffers are full.
+    let stuck = app.send_streaming(&conversation, "flood me").await;
+    assert_eq!(stuck.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while app.mock.bytes_sent() < 4 << 20 {
+        assert!(Instant::now() < deadline, "the flood did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let started = Instant::now();
+    app.shut_down().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    let reopened = promptship::db::connect(&app.state.config.database_url)
+        .await
+        .unwrap();
+    let (status, length): (String, i64) =
+        sqlx::query_as("SELECT status, length(content) FROM messages WHERE role = 'assistant'")
+            .fetch_one(&reopened)
+            .await
+            .unwrap();
+    assert_eq!(status, "interrupted");
+    assert!(length > 0, "what arrived was saved");
+    drop(stuck);
+}
