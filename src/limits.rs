@@ -1,13 +1,14 @@
 //! Per-address request rates (tower_governor), counted by the client's network (an IPv4
-//! address or an IPv6 /64, see `auth::network`): on routes that call the model, on login
-//! and sign-up, a slower one on sign-up alone, one on every state-changing request, and
-//! one on new guests. Budgets (tokens, money) are separate: see `budget`.
+//! address or an IPv6 /64, see `auth::network`): layers on routes that call the model, on
+//! login and sign-up, and a slower one on sign-up alone; checks on every state-changing
+//! request (`routes::middleware::guard_writes`) and on new guests. Budgets (tokens,
+//! money) are separate: see `budget`.
 
 use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use axum::{
     body::Body,
-    http::{Method, Request, Response},
+    http::{Request, Response},
     response::IntoResponse,
 };
 use governor::{
@@ -69,20 +70,11 @@ impl Limits {
         let minute = Duration::from_secs(60);
         let hour = Duration::from_secs(3600);
         Self {
-            messages: rate(config.message_rate_per_minute, minute, None),
-            auth_attempts: rate(config.auth_rate_per_minute, minute, None),
-            signups: rate(config.signups_per_hour, hour, None),
-            writes: rate(
-                config.write_rate_per_minute,
-                minute,
-                Some(vec![
-                    Method::POST,
-                    Method::PUT,
-                    Method::PATCH,
-                    Method::DELETE,
-                ]),
-            ),
-            guests: rate(config.guests_per_hour, hour, None),
+            messages: rate(config.message_rate_per_minute, minute),
+            auth_attempts: rate(config.auth_rate_per_minute, minute),
+            signups: rate(config.signups_per_hour, hour),
+            writes: rate(config.write_rate_per_minute, minute),
+            guests: rate(config.guests_per_hour, hour),
         }
     }
 
@@ -98,25 +90,27 @@ impl Limits {
         layer(&self.signups)
     }
 
-    pub fn writes(&self) -> RateLimit {
-        layer(&self.writes)
+    /// Counts a request that may change something from `ip`; refuses one past
+    /// `WRITE_RATE_PER_MINUTE`.
+    pub fn write(&self, ip: IpAddr) -> Result<(), AppError> {
+        check(&self.writes, ip).map_err(|wait| AppError::LimitReached {
+            message: format!(
+                "Too many requests from your address: wait {} s and try again.",
+                wait.as_secs()
+            ),
+            retry_after: wait,
+        })
     }
 
     /// Counts a new guest from `ip`; refuses one past `GUESTS_PER_HOUR`.
     pub fn new_guest(&self, ip: IpAddr) -> Result<(), AppError> {
-        match self.guests.limiter().check_key(&network(ip)) {
-            Ok(()) => Ok(()),
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                Err(AppError::LimitReached {
-                    message: format!(
-                        "Too many new visitors from your address: sign up, or try again in {} min.",
-                        wait.as_secs().div_ceil(60).max(1)
-                    ),
-                    retry_after: wait.max(Duration::from_secs(1)),
-                })
-            }
-        }
+        check(&self.guests, ip).map_err(|wait| AppError::LimitReached {
+            message: format!(
+                "Too many new visitors from your address: sign up, or try again in {} min.",
+                wait.as_secs().div_ceil(60)
+            ),
+            retry_after: wait,
+        })
     }
 
     /// Forgets the addresses whose limits have filled up again, so that memory holds
@@ -145,20 +139,25 @@ impl Limits {
 }
 
 /// `count` requests per `period` per address, in a burst or spread out.
-fn rate(count: u32, period: Duration, methods: Option<Vec<Method>>) -> Rate {
-    let mut builder = GovernorConfigBuilder::default();
-    builder
-        .period(period / count.max(1))
-        .burst_size(count.max(1));
-    if let Some(methods) = methods {
-        builder.methods(methods);
-    }
+fn rate(count: u32, period: Duration) -> Rate {
     Arc::new(
-        builder
+        GovernorConfigBuilder::default()
+            .period(period / count.max(1))
+            .burst_size(count.max(1))
             .key_extractor(ClientIpKey)
             .finish()
             .expect("a rate limit of at least one request per period"),
     )
+}
+
+/// Counts one request from `ip`'s network against `rate`; the wait (at least a second)
+/// when it is spent.
+fn check(rate: &Rate, ip: IpAddr) -> Result<(), Duration> {
+    rate.limiter().check_key(&network(ip)).map_err(|not_until| {
+        not_until
+            .wait_time_from(DefaultClock::default().now())
+            .max(Duration::from_secs(1))
+    })
 }
 
 fn layer(rate: &Rate) -> RateLimit {

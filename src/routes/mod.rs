@@ -131,14 +131,9 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{*path}", get(assets::serve_asset))
         .route_layer(axum::middleware::from_fn(metrics::record_http))
         .fallback(not_found)
-        .layer(from_fn_with_state(state.clone(), middleware::read_body))
-        // Every state-changing request, whether or not it calls the model (`/v1` has
-        // its own, stricter rate).
-        .layer(state.limits.writes())
-        .layer(from_fn_with_state(
-            state.clone(),
-            middleware::refuse_cross_site,
-        ))
+        // Every state-changing request: refused cross-site, held to the address's write
+        // rate (whether or not it calls the model), its body read within limits.
+        .layer(from_fn_with_state(state.clone(), middleware::guard_writes))
         // Inside the session layers, so an error page knows who is logged in.
         .layer(from_fn_with_state(state.clone(), middleware::render_errors))
         .layer(auth_layer);
