@@ -317,8 +317,8 @@ async fn accept(
         .header_read_timeout(header_read_timeout);
     let graceful = GracefulShutdown::new();
     // Each connection's task, so that those still open at the deadline can be dropped.
-    // (A token watched by every connection instead was two shared locks on every wake
-    // of every connection: half the relay's throughput.)
+    // (A token watched by every connection would take two locks, shared by all of them,
+    // on every wake of every connection.)
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let (tcp, peer) = tokio::select! {
