@@ -486,44 +486,15 @@ async fn shutdown_cuts_off_open_v1_calls_with_a_final_error_and_settles_their_us
     assert_eq!(statuses, ["interrupted", "interrupted"]);
 }
 
-#[tokio::test]
-async fn shutdown_closes_a_v1_stream_whose_client_reads_nothing_and_still_settles_it() {
-    use tokio::io::AsyncWriteExt;
-
-    let mut app = TestApp::spawn_with(&[("SHUTDOWN_GRACE_SECS", "2")]).await;
-    let key = app.api_key("stuck@example.com").await;
-    // More than the sockets hold, so the relay is stuck writing to a client that never
-    // reads: it cannot even be sent a last event.
-    app.mock.push(Scenario::Flood {
-        chunks: 25_000,
-        bytes: 4096,
-    });
-    let body = serde_json::json!({
-        "model": "gpt-4o-mini",
-        "messages": [{ "role": "user", "content": "flood" }],
-        "stream": true,
-    })
-    .to_string();
-    let mut stuck = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
-        .await
-        .unwrap();
-    stuck
-        .write_all(
-            format!(
-                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
-                 Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
+/// Once the mock's flood has filled every buffer to a reader that reads nothing (its
+/// answer cannot even be sent a last event), shuts the app down, within 3 s, and opens
+/// its database again.
+async fn shut_down_once_flooded(app: &mut TestApp) -> sqlx::SqlitePool {
     let deadline = Instant::now() + Duration::from_secs(5);
     while app.mock.bytes_sent() < 4 << 20 {
         assert!(Instant::now() < deadline, "the flood did not start");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-
     let started = Instant::now();
     app.shut_down().await.unwrap();
     assert!(
@@ -531,9 +502,22 @@ async fn shutdown_closes_a_v1_stream_whose_client_reads_nothing_and_still_settle
         "took {:?}",
         started.elapsed()
     );
-    let reopened = promptship::db::connect(&app.state.config.database_url)
+    promptship::db::connect(&app.state.config.database_url)
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn shutdown_closes_a_v1_stream_whose_client_reads_nothing_and_still_settles_it() {
+    let mut app = TestApp::spawn_with(&[("SHUTDOWN_GRACE_SECS", "2")]).await;
+    let key = app.api_key("stuck@example.com").await;
+    app.mock.push(Scenario::Flood {
+        chunks: 25_000,
+        bytes: 4096,
+    });
+    let stuck = complete(&app, &key, "flood", true).await;
+    assert_eq!(stuck.status(), 200);
+    let reopened = shut_down_once_flooded(&mut app).await;
     let (status, completion): (String, i64) =
         sqlx::query_as("SELECT status, completion_tokens FROM usage")
             .fetch_one(&reopened)
@@ -555,22 +539,7 @@ async fn shutdown_saves_a_turn_whose_reader_reads_nothing() {
     // Held and never read: the turn is stuck sending to it once the buffers are full.
     let stuck = app.send_streaming(&conversation, "flood me").await;
     assert_eq!(stuck.status(), 200);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while app.mock.bytes_sent() < 4 << 20 {
-        assert!(Instant::now() < deadline, "the flood did not start");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-
-    let started = Instant::now();
-    app.shut_down().await.unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "took {:?}",
-        started.elapsed()
-    );
-    let reopened = promptship::db::connect(&app.state.config.database_url)
-        .await
-        .unwrap();
+    let reopened = shut_down_once_flooded(&mut app).await;
     let (status, length): (String, i64) =
         sqlx::query_as("SELECT status, length(content) FROM messages WHERE role = 'assistant'")
             .fetch_one(&reopened)
