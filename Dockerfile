@@ -10,7 +10,7 @@
 # The toolchain is this image's Rust 1.95 (.dockerignore leaves rust-toolchain.toml out,
 # so rustup downloads nothing): bump both together.
 FROM rust:1.95-slim-bookworm AS chef
-# make builds jemalloc, the allocator (tikv-jemalloc-sys).
+# make builds jemalloc, the allocator of release builds (the `jemalloc` feature).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends make=4.3-4.1 \
     && rm -rf /var/lib/apt/lists/*
@@ -29,11 +29,11 @@ FROM chef AS builder
 COPY --from=planner /app/recipe.json recipe.json
 # Build settings the dependencies use too (SQLite's compile options).
 COPY .cargo .cargo
-RUN cargo chef cook --release --locked --recipe-path recipe.json
+RUN cargo chef cook --release --locked --features jemalloc --recipe-path recipe.json
 COPY . .
 # The runtime image has no shell, so its data folder is made here and copied with its
 # owner: distroless's nonroot user, uid 65532.
-RUN cargo build --release --locked --bin promptship \
+RUN cargo build --release --locked --features jemalloc --bin promptship \
     && mkdir -p /data/backups
 
 # glibc, libgcc_s and CA certificates (rustls verifies the model server with them); no

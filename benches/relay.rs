@@ -13,11 +13,12 @@
 //! share it, so that says how far to trust a figure).
 //!
 //! ```text
-//! cargo bench --bench relay                  # full run, BENCH_SECS=10 per scenario
-//! BENCH_SECS=5 cargo bench --bench relay     # shorter windows
-//! BENCH_QUICK=1 cargo bench --bench relay    # smoke run for CI, well under a minute
-//! BENCH_ONLY=paced cargo bench --bench relay  # one upstream mode: `zero` or `paced`
-//! BENCH_PAGE_SECS=10 cargo bench --bench relay  # shorter page-load windows (60 s)
+//! cargo bench --features jemalloc --bench relay            # full run, BENCH_SECS=10 per scenario
+//! BENCH_SECS=5 cargo bench --features jemalloc --bench relay          # shorter windows
+//! BENCH_QUICK=1 cargo bench --features jemalloc --bench relay         # smoke run for CI
+//! BENCH_ONLY=paced cargo bench --features jemalloc --bench relay      # `zero` or `paced` only
+//! BENCH_PAGE_SECS=10 cargo bench --features jemalloc --bench relay    # shorter page loads
+//! ```
 //! ```
 //!
 //! Needs nginx (`apt-get install nginx`). `BENCH_RUST_LOG` is passed to promptship as
@@ -65,7 +66,9 @@ fn main() -> ExitCode {
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary too,
     // with no arguments, and must not start a run of several minutes.
     if !std::env::args().any(|arg| arg == "--bench") {
-        eprintln!("relay bench: not run (start it with `cargo bench --bench relay`)");
+        eprintln!(
+            "relay bench: not run (start it with `cargo bench --features jemalloc --bench relay`)"
+        );
         return ExitCode::SUCCESS;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()

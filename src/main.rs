@@ -41,9 +41,11 @@ enum Command {
     },
 }
 
-// jemalloc for every allocation, SQLite's included: against glibc's malloc it took 15 %
-// off a relayed call's CPU and 28 % off the memory of 1,000 open streams
-// (docs/benchmarks.md). Its settings are in .cargo/config.toml.
+// jemalloc for every allocation, SQLite's included, in release builds (the `jemalloc`
+// feature): against glibc's malloc it took 15 % off a relayed call's CPU and 28 % off
+// the memory of 1,000 open streams (docs/benchmarks.md). Its settings are in
+// .cargo/config.toml.
+#[cfg(feature = "jemalloc")]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

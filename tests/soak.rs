@@ -6,7 +6,7 @@
 //! binary:
 //!
 //! ```text
-//! cargo build --release --locked
+//! cargo build --release --locked --features jemalloc
 //! PROMPTSHIP_BIN=target/release/promptship SOAK_SECS=600 \
 //!     cargo test --locked --test soak -- --ignored --nocapture
 //! ```
@@ -135,7 +135,7 @@ enum Op {
 ///   and up to `DB_CONNECTIONS` pooled SQLite connections (two files each), plus 4.
 /// - **bounded WAL**: the `-wal` file never exceeds [`WAL_LIMIT`].
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "run by .ci/run: SOAK_SECS=120 cargo test --test soak -- --ignored"]
+#[ignore = "run by .ci/run: SOAK_SECS=120 cargo test --features jemalloc --test soak -- --ignored"]
 async fn a_mixed_load_leaves_memory_files_tasks_and_the_wal_flat_without_errors() {
     let duration = Duration::from_secs(
         std::env::var("SOAK_SECS")

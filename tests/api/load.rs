@@ -362,6 +362,14 @@ fn memory_kib(pid: u32, field: &str) -> u64 {
         .unwrap()
 }
 
+// glibc's malloc keeps each freed 19 MiB hash in one of its per-thread arenas (measured:
+// 247 MiB after 40 sign-ups one at a time), so RSS shows what the allocator kept, not
+// what the hashes hold. Deployments run jemalloc, which returns it; .ci/run runs this
+// with the feature on.
+#[cfg_attr(
+    not(feature = "jemalloc"),
+    ignore = "measures the allocator deployments run: cargo test --features jemalloc --test api load::"
+)]
 #[tokio::test(flavor = "multi_thread")]
 async fn forty_concurrent_logins_hold_at_most_two_password_hashes_in_memory() {
     let dir = tempfile::tempdir().unwrap();

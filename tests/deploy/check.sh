@@ -271,8 +271,9 @@ need(f"FROM rust:{toolchain}-slim-bookworm AS" in dockerfile,
 need("FROM gcr.io/distroless/cc-debian12:nonroot" in dockerfile, "the runtime must be distroless cc-debian12:nonroot")
 need(re.search(r"cargo install cargo-chef --locked --version \d+\.\d+\.\d+", dockerfile), "cargo-chef must be pinned")
 need("SQLX_OFFLINE=true" in dockerfile, "the builder must set SQLX_OFFLINE=true")
-need("cargo chef cook --release --locked" in dockerfile and "cargo build --release --locked" in dockerfile,
-     "cook and build must both be --release --locked")
+need("cargo chef cook --release --locked --features jemalloc" in dockerfile
+     and "cargo build --release --locked --features jemalloc" in dockerfile,
+     "cook and build must both be --release --locked --features jemalloc (the allocator the benchmarks measured)")
 need("COPY --from=builder --chown=65532:65532 /data /data" in dockerfile, "/data must be copied owned by 65532")
 env = {}
 for instruction in instructions:

@@ -5,8 +5,13 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-SQLX_OFFLINE=true cargo build --release --locked --bin promptship
+SQLX_OFFLINE=true cargo build --release --locked --features jemalloc --bin promptship
 bin="$root/target/release/promptship"
+# The feature took: jemalloc's messages are in the binary (its symbols are stripped).
+if ! grep -q '<jemalloc>' "$bin"; then
+  echo "FAIL: the release binary was built without jemalloc" >&2
+  exit 1
+fi
 
 data="$(mktemp -d)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
