@@ -1,5 +1,7 @@
 //! `TestApp`: the real router served on a loopback port, with a temporary SQLite file and
-//! the mock upstream as its model server.
+//! the mock upstream as its model server; and the helpers tests share.
+
+pub mod spawned;
 
 use std::{collections::HashMap, time::Duration};
 
@@ -118,6 +120,28 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Posts a form from `client` (another browser than the app's own).
+    pub async fn post_form_as(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client.post(self.url(path)).form(form).send().await.unwrap()
+    }
+
+    /// Posts a `/v1` chat completion with the API key `key`, from a client without
+    /// cookies.
+    pub async fn complete(&self, key: &str, body: Value) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(self.url("/v1/chat/completions"))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Posts a form as htmx does, which asks for the page's stream.
     pub async fn post_htmx(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client
@@ -157,16 +181,21 @@ impl TestApp {
     /// makes one), for calling `/v1` with a bearer token.
     pub async fn api_key(&self, email: &str) -> String {
         self.sign_up(email).await;
-        let user_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
-            .bind(email)
-            .fetch_one(&self.db)
-            .await
-            .unwrap();
+        let user_id = self.user_id(email).await;
         let key = promptship::auth::api_key::generate();
         promptship::db::api_keys::insert_api_key(&self.db, user_id, "test", &key.prefix, &key.hash)
             .await
             .unwrap();
         key.key
+    }
+
+    /// The id of the account with this email.
+    pub async fn user_id(&self, email: &str) -> i64 {
+        sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
+            .bind(email)
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
     }
 
     /// Creates the admin account and returns a browser logged in with it.
@@ -367,4 +396,15 @@ pub fn done_answer(events: &[SseEvent]) -> Value {
         "the stream did not end with `done`: {events:?}"
     );
     done.json()["answer"].clone()
+}
+
+/// `error.message` of a JSON error body.
+pub async fn error_message(response: reqwest::Response) -> String {
+    let body: Value = response.json().await.unwrap();
+    body["error"]["message"].as_str().unwrap().to_string()
+}
+
+/// Micro-dollars as the admin page shows money: `$1.2345`.
+pub fn dollars(microusd: i64) -> String {
+    format!("${:.4}", microusd as f64 / 1_000_000.0)
 }
