@@ -1,9 +1,10 @@
 //! `TestApp`: the real router served on a loopback port, with a temporary SQLite file and
-//! the mock upstream as its model server; and the helpers tests share.
+//! the mock upstream as its model server; and the helpers tests share. The app's logs go
+//! nowhere unless `TEST_LOG` is set (`TEST_LOG=1 cargo test ...`).
 
 pub mod spawned;
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, io::IsTerminal, sync::LazyLock, time::Duration};
 
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
@@ -14,8 +15,28 @@ use promptship::{
 use serde_json::Value;
 use sqlx::SqlitePool;
 use tokio::{sync::oneshot, task::JoinHandle};
+use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::mock_upstream::MockUpstream;
+
+/// The filter the binary logs with when `RUST_LOG` is not set (`telemetry::init`).
+pub const LOG_FILTER: &str = "info,sqlx=warn,hyper=warn";
+
+/// Logging for the whole test binary, set up by the first `TestApp`: with `TEST_LOG` set,
+/// each test's lines go to its stdout (which the test runner shows for a failing test),
+/// filtered by `RUST_LOG` or [`LOG_FILTER`]; otherwise they are formatted as the binary
+/// formats them, then dropped. A test that reads the logs (`logs::LogCapture`) sets a
+/// subscriber of its own for its thread, which wins over this one.
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(LOG_FILTER));
+    let lines = fmt::layer().with_ansi(std::io::stdout().is_terminal());
+    let registry = tracing_subscriber::registry().with(filter);
+    if std::env::var_os("TEST_LOG").is_some() {
+        registry.with(lines.with_test_writer()).init();
+    } else {
+        registry.with(lines.with_writer(std::io::sink)).init();
+    }
+});
 
 pub struct TestApp {
     /// `http://127.0.0.1:port`
@@ -70,6 +91,7 @@ impl TestApp {
 
     /// Starts the app with extra environment variables (e.g. a short timeout).
     pub async fn spawn_with(vars: &[(&str, &str)]) -> Self {
+        LazyLock::force(&TRACING);
         let dir = tempfile::tempdir().unwrap();
         let mock = MockUpstream::start().await;
         let mut env: HashMap<String, String> = HashMap::from([
