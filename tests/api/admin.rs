@@ -491,7 +491,12 @@ async fn the_kill_switch_refuses_everyone_with_503_until_resumed() {
     for (client, conversation) in [(&user, &theirs), (&guest, &guests)] {
         let refused = send(&app, client, conversation, "hello").await;
         assert_eq!(refused.status(), 503);
-        assert!(error_message(refused).await.contains("paused"));
+        // Not the global budget's "paused: today's budget is spent".
+        assert!(
+            error_message(refused)
+                .await
+                .contains("paused by its operator")
+        );
     }
     assert_eq!(app.mock.posts(), 0);
 
