@@ -30,6 +30,12 @@ use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
+// The spawned-binary helpers of the API tests (this is a test crate of its own).
+#[path = "api/helpers/spawned.rs"]
+mod spawned;
+
+use spawned::{UNLIMITED, find_key, free_port, wait_until_up};
+
 /// Clients sending requests at once.
 const WORKERS: usize = 16;
 
@@ -146,7 +152,7 @@ async fn a_mixed_load_leaves_memory_files_tasks_and_the_wal_flat_without_errors(
     let database = dir.path().join("soak.db");
     let log = dir.path().join("server.log");
     let server = Server::start(&database, &log);
-    server.wait_until_up().await;
+    wait_until_up(&server.metrics, &server.base).await;
 
     let setup = Account::sign_up(&server).await;
     let chat_page = setup.fill_conversation().await;
@@ -230,11 +236,7 @@ impl Drop for ChildGuard {
 
 impl Server {
     fn start(database: &Path, log: &Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let binary = std::env::var("PROMPTSHIP_BIN")
             .unwrap_or_else(|_| env!("CARGO_BIN_EXE_promptship").to_string());
         let output = File::create(log).unwrap();
@@ -252,20 +254,8 @@ impl Server {
             .env_remove("RUST_LOG")
             .env_remove("METRICS_ADDR")
             // The load comes from one address and one account: no rate or budget may
-            // stop it. (Variables the server does not know yet are ignored.)
-            .envs([
-                ("MESSAGE_RATE_PER_MINUTE", "1000000"),
-                ("AUTH_RATE_PER_MINUTE", "1000000"),
-                ("SIGNUPS_PER_HOUR", "1000000"),
-                ("WRITE_RATE_PER_MINUTE", "1000000"),
-                ("GUESTS_PER_HOUR", "1000000"),
-                ("GUEST_MAX_CONVERSATIONS", "1000000"),
-                ("GUEST_DAILY_MESSAGES", "1000000000"),
-                ("GUEST_DAILY_TOKENS", "1000000000000"),
-                ("USER_DAILY_TOKENS", "1000000000000"),
-                ("GLOBAL_DAILY_TOKENS", "1000000000000"),
-                ("GLOBAL_DAILY_USD", "1000000"),
-            ])
+            // stop it.
+            .envs(UNLIMITED)
             .stdin(Stdio::null())
             .stdout(output.try_clone().unwrap())
             .stderr(output)
@@ -288,17 +278,6 @@ impl Server {
 
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
-    }
-
-    async fn wait_until_up(&self) {
-        let started = Instant::now();
-        while self.metrics.get(self.url("/healthz")).send().await.is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "the server did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
     }
 
     async fn sample(&self, at: Duration, requests: u64) -> Sample {
@@ -483,17 +462,6 @@ impl Account {
         }
         id
     }
-}
-
-/// `ps_<prefix>_<secret>` (src/auth/api_key.rs), found in the keys page.
-fn find_key(page: &str) -> Option<String> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    page.match_indices("ps_").find_map(|(start, _)| {
-        let key: String = page[start..].chars().take_while(|&c| allowed(c)).collect();
-        // "ps_" alone may appear elsewhere in the page; a key has both parts.
-        let parts = key.splitn(3, '_').filter(|p| !p.is_empty()).count();
-        (parts == 3 && key.len() > 20).then_some(key)
-    })
 }
 
 /// What one worker needs.

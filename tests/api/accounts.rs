@@ -3,7 +3,7 @@
 use serde_json::json;
 use tower_sessions::cookie::{Cookie, SameSite};
 
-use crate::helpers::{PASSWORD, TestApp, http_client};
+use crate::helpers::{PASSWORD, TestApp, error_message, http_client};
 
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response
@@ -324,11 +324,7 @@ async fn a_device_cookie_is_bound_to_its_account_and_a_forged_one_counts_for_not
     }
     assert_eq!(with_cookie(value.clone(), "owner@example.com").await, 303);
 
-    let owner_id: i64 =
-        sqlx::query_scalar("SELECT id FROM users WHERE email = 'owner@example.com'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let owner_id = app.user_id("owner@example.com").await;
     let stored: Vec<String> =
         sqlx::query_scalar("SELECT token_hash FROM login_devices WHERE user_id = ?")
             .bind(owner_id)
@@ -731,13 +727,7 @@ async fn message_routes_are_rate_limited_per_address_before_any_upstream_call() 
     app.chat(&conversation, "two").await;
     let third = app.send_streaming(&conversation, "three").await;
     assert_eq!(third.status(), 429);
-    let body: serde_json::Value = third.json().await.unwrap();
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Too many requests")
-    );
+    assert!(error_message(third).await.contains("Too many requests"));
     assert_eq!(app.mock.posts(), 2);
 }
 

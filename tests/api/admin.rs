@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{ADMIN_EMAIL, PASSWORD, TestApp, http_client},
+    helpers::{ADMIN_EMAIL, PASSWORD, TestApp, dollars, error_message, http_client},
     mock_upstream::{PROMPT_TOKENS, Scenario},
 };
 
@@ -19,18 +19,9 @@ async fn sign_up(app: &TestApp, email: &str, invite: &str) -> reqwest::Response 
         .unwrap()
 }
 
-async fn post(
-    app: &TestApp,
-    client: &reqwest::Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    client.post(app.url(path)).form(form).send().await.unwrap()
-}
-
 /// Posts an admin form and checks that it went back to the page.
 async fn act(app: &TestApp, admin: &reqwest::Client, path: &str, form: &[(&str, &str)]) {
-    let response = post(app, admin, path, form).await;
+    let response = app.post_form_as(admin, path, form).await;
     assert_eq!(
         response.status(),
         303,
@@ -46,14 +37,6 @@ async fn admin_page(app: &TestApp, admin: &reqwest::Client) -> String {
     response.text().await.unwrap()
 }
 
-async fn user_id(app: &TestApp, email: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
-        .bind(email)
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
-}
-
 /// Sends a message through the JSON API and waits for the whole answer.
 async fn send(
     app: &TestApp,
@@ -67,11 +50,6 @@ async fn send(
         .send()
         .await
         .unwrap()
-}
-
-async fn error_message(response: reqwest::Response) -> String {
-    let body: Value = response.json().await.unwrap();
-    body["error"]["message"].as_str().unwrap().to_string()
 }
 
 /// The part of the page between two element ids.
@@ -126,17 +104,13 @@ fn figures(html: &str) -> Vec<String> {
         .collect()
 }
 
-fn dollars(microusd: i64) -> String {
-    format!("${:.4}", microusd as f64 / 1_000_000.0)
-}
-
 #[tokio::test]
 async fn users_and_anonymous_visitors_get_403_on_every_admin_route_and_change_nothing() {
     let app = TestApp::spawn_unthrottled(&[]).await;
     let admin = app.admin().await;
     let user = app.sign_up("user@example.com").await;
-    let id = user_id(&app, "user@example.com").await;
-    let admin_id = user_id(&app, ADMIN_EMAIL).await;
+    let id = app.user_id("user@example.com").await;
+    let admin_id = app.user_id(ADMIN_EMAIL).await;
     let anonymous = http_client();
 
     let user_routes = ["disable", "enable", "reset-usage", "budget", "make-admin"];
@@ -158,7 +132,7 @@ async fn users_and_anonymous_visitors_get_403_on_every_admin_route_and_change_no
         assert_eq!(page.status(), 403, "{who}: GET /admin");
         assert!(page.text().await.unwrap().contains("admins only"), "{who}");
         for (path, form) in &posts {
-            let response = post(&app, client, path, form).await;
+            let response = app.post_form_as(client, path, form).await;
             assert_eq!(response.status(), 403, "{who}: POST {path}");
         }
     }
@@ -195,23 +169,21 @@ async fn users_and_anonymous_visitors_get_403_on_every_admin_route_and_change_no
 async fn unknown_users_are_404_and_bad_form_values_are_422_with_a_reason() {
     let app = TestApp::spawn_unthrottled(&[]).await;
     let admin = app.admin().await;
-    let admin_id = user_id(&app, ADMIN_EMAIL).await;
+    let admin_id = app.user_id(ADMIN_EMAIL).await;
 
     for action in ["disable", "enable", "reset-usage", "budget", "make-admin"] {
         for id in ["9999", "not-a-number"] {
             let path = format!("/admin/users/{id}/{action}");
-            let response = post(&app, &admin, &path, &[("daily_token_budget", "5")]).await;
+            let response = app
+                .post_form_as(&admin, &path, &[("daily_token_budget", "5")])
+                .await;
             assert_eq!(response.status(), 404, "{path}");
         }
     }
 
-    let myself = post(
-        &app,
-        &admin,
-        &format!("/admin/users/{admin_id}/disable"),
-        &[],
-    )
-    .await;
+    let myself = app
+        .post_form_as(&admin, &format!("/admin/users/{admin_id}/disable"), &[])
+        .await;
     assert_eq!(myself.status(), 422);
     assert!(
         myself
@@ -222,7 +194,9 @@ async fn unknown_users_are_404_and_bad_form_values_are_422_with_a_reason() {
     );
     let budget_path = format!("/admin/users/{admin_id}/budget");
     for bad in ["-5", "1.5", "lots"] {
-        let response = post(&app, &admin, &budget_path, &[("daily_token_budget", bad)]).await;
+        let response = app
+            .post_form_as(&admin, &budget_path, &[("daily_token_budget", bad)])
+            .await;
         assert_eq!(response.status(), 422, "{bad}");
         assert!(
             response
@@ -233,9 +207,13 @@ async fn unknown_users_are_404_and_bad_form_values_are_422_with_a_reason() {
             "{bad}"
         );
     }
-    let pause = post(&app, &admin, "/admin/pause", &[("paused", "yes")]).await;
+    let pause = app
+        .post_form_as(&admin, "/admin/pause", &[("paused", "yes")])
+        .await;
     assert_eq!(pause.status(), 422);
-    let mode = post(&app, &admin, "/admin/signup-mode", &[("mode", "everyone")]).await;
+    let mode = app
+        .post_form_as(&admin, "/admin/signup-mode", &[("mode", "everyone")])
+        .await;
     assert_eq!(mode.status(), 422);
     assert!(
         mode.text()
@@ -392,7 +370,7 @@ async fn a_disabled_user_is_logged_out_and_cannot_log_in_until_enabled() {
     let app = TestApp::spawn_unthrottled(&[]).await;
     let admin = app.admin().await;
     let user = app.sign_up("user@example.com").await;
-    let id = user_id(&app, "user@example.com").await;
+    let id = app.user_id("user@example.com").await;
     app.create_conversation_as(&user).await;
     let list = |client: reqwest::Client| {
         let url = app.url("/api/v1/conversations");
@@ -436,7 +414,7 @@ async fn a_budget_set_on_the_page_applies_to_the_next_message_and_empty_restores
     let app = TestApp::spawn_unthrottled(&[]).await;
     let admin = app.admin().await;
     let user = app.sign_up("user@example.com").await;
-    let id = user_id(&app, "user@example.com").await;
+    let id = app.user_id("user@example.com").await;
     let conversation = app.create_conversation_as(&user).await;
     assert_eq!(send(&app, &user, &conversation, "hi").await.status(), 200);
 
@@ -467,7 +445,7 @@ async fn resetting_today_s_usage_lets_a_user_who_spent_the_allowance_chat_again(
     let app = TestApp::spawn_unthrottled(&[("USER_DAILY_TOKENS", "1200")]).await;
     let admin = app.admin().await;
     let user = app.sign_up("user@example.com").await;
-    let id = user_id(&app, "user@example.com").await;
+    let id = app.user_id("user@example.com").await;
     app.mock.push(Scenario::answer(&"word ".repeat(300)));
     let first = app.create_conversation_as(&user).await;
     assert_eq!(send(&app, &user, &first, "hi").await.status(), 200);
@@ -513,7 +491,12 @@ async fn the_kill_switch_refuses_everyone_with_503_until_resumed() {
     for (client, conversation) in [(&user, &theirs), (&guest, &guests)] {
         let refused = send(&app, client, conversation, "hello").await;
         assert_eq!(refused.status(), 503);
-        assert!(error_message(refused).await.contains("paused"));
+        // Not the global budget's "paused: today's budget is spent".
+        assert!(
+            error_message(refused)
+                .await
+                .contains("paused by its operator")
+        );
     }
     assert_eq!(app.mock.posts(), 0);
 
@@ -570,7 +553,7 @@ async fn a_user_made_admin_can_open_the_admin_page() {
     let app = TestApp::spawn_unthrottled(&[]).await;
     let admin = app.admin().await;
     let user = app.sign_up("user@example.com").await;
-    let id = user_id(&app, "user@example.com").await;
+    let id = app.user_id("user@example.com").await;
     let path = format!("/admin/users/{id}/make-admin");
     assert!(admin_page(&app, &admin).await.contains(&path));
     assert_eq!(

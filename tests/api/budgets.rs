@@ -1,19 +1,12 @@
-//! Guest allowances, user and global budgets, the kill switch, the day boundary, and the
-//! usage ledger. Every refusal happens before any upstream call.
+//! Guest allowances, user and global budgets, the day boundary, and the usage ledger.
+//! Every refusal happens before any upstream call. (The kill switch: `admin.rs`.)
 
 use std::time::Duration;
 
-use serde_json::Value;
-
 use crate::{
-    helpers::{TestApp, done_answer, http_client, read_events},
+    helpers::{TestApp, done_answer, error_message, http_client, read_events},
     mock_upstream::{PROMPT_TOKENS, Scenario, words},
 };
-
-async fn error_message(response: reqwest::Response) -> String {
-    let body: Value = response.json().await.unwrap();
-    body["error"]["message"].as_str().unwrap().to_string()
-}
 
 #[tokio::test]
 async fn a_guest_over_the_allowance_is_refused_also_from_a_fresh_session() {
@@ -175,29 +168,11 @@ async fn a_spent_money_budget_pauses_everyone() {
 }
 
 #[tokio::test]
-async fn the_kill_switch_pauses_everyone() {
-    let app = TestApp::spawn().await;
-    app.pause_in_database().await;
-    let conversation = app.create_conversation().await;
-    let refused = app.send_streaming(&conversation, "hello").await;
-    assert_eq!(refused.status(), 503);
-    assert!(
-        error_message(refused)
-            .await
-            .contains("paused by its operator")
-    );
-    assert_eq!(app.mock.posts(), 0);
-}
-
-#[tokio::test]
 async fn a_user_over_their_daily_tokens_is_refused_with_when_it_resets() {
     let app = TestApp::spawn_with(&[("USER_DAILY_TOKENS", "1500")]).await;
     let user = app.sign_up("tokens@example.com").await;
     let conversation = app.create_conversation_as(&user).await;
-    let user_id: i64 = sqlx::query_scalar("SELECT id FROM users")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let user_id = app.user_id("tokens@example.com").await;
     app.record_usage(Some(user_id), 1000, 0).await;
     let refused = app.send_streaming_as(&user, &conversation, "hello").await;
     assert_eq!(refused.status(), 429);

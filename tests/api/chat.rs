@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::{
-    helpers::{TestApp, done_answer, read_events, streamed_text},
+    helpers::{TestApp, done_answer, error_message, read_events, streamed_text},
     mock_upstream::{PROMPT_TOKENS, Scenario, words},
 };
 
@@ -194,11 +194,9 @@ async fn an_unknown_conversation_is_404_for_pages_and_the_api() {
 
     let api = app.get(&format!("/api/v1/conversations/{missing}")).await;
     assert_eq!(api.status(), 404);
-    let body: serde_json::Value = api.json().await.unwrap();
     assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
+        error_message(api)
+            .await
             .contains("conversation does not exist")
     );
 
@@ -222,18 +220,11 @@ async fn empty_and_oversized_messages_are_refused_and_store_nothing() {
 
     let empty = app.send_streaming(&conversation, "   \n ").await;
     assert_eq!(empty.status(), 422);
-    let body: serde_json::Value = empty.json().await.unwrap();
-    assert!(body["error"]["message"].as_str().unwrap().contains("empty"));
+    assert!(error_message(empty).await.contains("empty"));
 
     let long = app.send_streaming(&conversation, &"x".repeat(101)).await;
     assert_eq!(long.status(), 413);
-    let body: serde_json::Value = long.json().await.unwrap();
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("limit is 100")
-    );
+    assert!(error_message(long).await.contains("limit is 100"));
 
     let form = app.post_form("/conversations", &[("content", "")]).await;
     assert_eq!(form.status(), 422);
@@ -284,13 +275,7 @@ async fn a_double_submitted_turn_makes_one_upstream_call() {
     } else {
         (second, first)
     };
-    let refusal: serde_json::Value = refused.json().await.unwrap();
-    assert!(
-        refusal["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("still being written")
-    );
+    assert!(error_message(refused).await.contains("still being written"));
     let events = read_events(ok).await;
     assert_eq!(done_answer(&events)["status"], "complete");
 

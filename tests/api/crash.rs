@@ -15,27 +15,12 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 use crate::{
-    helpers::http_client,
-    process::{api_key, first_model},
-    process::{binary, free_port},
+    helpers::{
+        http_client,
+        spawned::{UNLIMITED, free_port},
+    },
+    process::{api_key, binary, first_model},
 };
-
-/// Every per-address rate and every budget, set far out of the way: these tests send
-/// thousands of requests from 127.0.0.1 and must measure the server, not its limits.
-/// (Variables the server does not know yet are ignored.)
-pub(crate) const UNLIMITED: [(&str, &str); 11] = [
-    ("MESSAGE_RATE_PER_MINUTE", "1000000"),
-    ("AUTH_RATE_PER_MINUTE", "1000000"),
-    ("SIGNUPS_PER_HOUR", "1000000"),
-    ("WRITE_RATE_PER_MINUTE", "1000000"),
-    ("GUESTS_PER_HOUR", "1000000"),
-    ("GUEST_MAX_CONVERSATIONS", "1000000"),
-    ("GUEST_DAILY_MESSAGES", "1000000000"),
-    ("GUEST_DAILY_TOKENS", "1000000000000"),
-    ("USER_DAILY_TOKENS", "1000000000000"),
-    ("GLOBAL_DAILY_TOKENS", "1000000000000"),
-    ("GLOBAL_DAILY_USD", "1000000"),
-];
 
 /// The real binary on a free loopback port, answering with its built-in demo model,
 /// its logs written to a file. Killed when dropped.

@@ -1,7 +1,10 @@
 //! `TestApp`: the real router served on a loopback port, with a temporary SQLite file and
-//! the mock upstream as its model server.
+//! the mock upstream as its model server; and the helpers tests share. The app's logs go
+//! nowhere unless `TEST_LOG` is set (`TEST_LOG=1 cargo test ...`).
 
-use std::{collections::HashMap, time::Duration};
+pub mod spawned;
+
+use std::{collections::HashMap, io::IsTerminal, sync::LazyLock, time::Duration};
 
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
@@ -12,8 +15,28 @@ use promptship::{
 use serde_json::Value;
 use sqlx::SqlitePool;
 use tokio::{sync::oneshot, task::JoinHandle};
+use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::mock_upstream::MockUpstream;
+
+/// The filter the binary logs with when `RUST_LOG` is not set (`telemetry::init`).
+pub const LOG_FILTER: &str = "info,sqlx=warn,hyper=warn";
+
+/// Logging for the whole test binary, set up by the first `TestApp`: with `TEST_LOG` set,
+/// each test's lines go to its stdout (which the test runner shows for a failing test),
+/// filtered by `RUST_LOG` or [`LOG_FILTER`]; otherwise they are formatted as the binary
+/// formats them, then dropped. A test that reads the logs (`logs::LogCapture`) sets a
+/// subscriber of its own for its thread, which wins over this one.
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(LOG_FILTER));
+    let lines = fmt::layer().with_ansi(std::io::stdout().is_terminal());
+    let registry = tracing_subscriber::registry().with(filter);
+    if std::env::var_os("TEST_LOG").is_some() {
+        registry.with(lines.with_test_writer()).init();
+    } else {
+        registry.with(lines.with_writer(std::io::sink)).init();
+    }
+});
 
 pub struct TestApp {
     /// `http://127.0.0.1:port`
@@ -68,6 +91,7 @@ impl TestApp {
 
     /// Starts the app with extra environment variables (e.g. a short timeout).
     pub async fn spawn_with(vars: &[(&str, &str)]) -> Self {
+        LazyLock::force(&TRACING);
         let dir = tempfile::tempdir().unwrap();
         let mock = MockUpstream::start().await;
         let mut env: HashMap<String, String> = HashMap::from([
@@ -118,6 +142,28 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Posts a form from `client` (another browser than the app's own).
+    pub async fn post_form_as(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client.post(self.url(path)).form(form).send().await.unwrap()
+    }
+
+    /// Posts a `/v1` chat completion with the API key `key`, from a client without
+    /// cookies.
+    pub async fn complete(&self, key: &str, body: Value) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(self.url("/v1/chat/completions"))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Posts a form as htmx does, which asks for the page's stream.
     pub async fn post_htmx(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client
@@ -157,16 +203,21 @@ impl TestApp {
     /// makes one), for calling `/v1` with a bearer token.
     pub async fn api_key(&self, email: &str) -> String {
         self.sign_up(email).await;
-        let user_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
-            .bind(email)
-            .fetch_one(&self.db)
-            .await
-            .unwrap();
+        let user_id = self.user_id(email).await;
         let key = promptship::auth::api_key::generate();
         promptship::db::api_keys::insert_api_key(&self.db, user_id, "test", &key.prefix, &key.hash)
             .await
             .unwrap();
         key.key
+    }
+
+    /// The id of the account with this email.
+    pub async fn user_id(&self, email: &str) -> i64 {
+        sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
+            .bind(email)
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
     }
 
     /// Creates the admin account and returns a browser logged in with it.
@@ -367,4 +418,15 @@ pub fn done_answer(events: &[SseEvent]) -> Value {
         "the stream did not end with `done`: {events:?}"
     );
     done.json()["answer"].clone()
+}
+
+/// `error.message` of a JSON error body.
+pub async fn error_message(response: reqwest::Response) -> String {
+    let body: Value = response.json().await.unwrap();
+    body["error"]["message"].as_str().unwrap().to_string()
+}
+
+/// Micro-dollars as the admin page shows money: `$1.2345`.
+pub fn dollars(microusd: i64) -> String {
+    format!("${:.4}", microusd as f64 / 1_000_000.0)
 }

@@ -5,15 +5,6 @@ use promptship::auth::api_key;
 
 use crate::helpers::{TestApp, http_client};
 
-async fn post(
-    app: &TestApp,
-    client: &reqwest::Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    client.post(app.url(path)).form(form).send().await.unwrap()
-}
-
 async fn keys_page(app: &TestApp, client: &reqwest::Client) -> String {
     let response = client.get(app.url("/settings/keys")).send().await.unwrap();
     assert_eq!(response.status(), 200);
@@ -34,7 +25,9 @@ fn full_key(html: &str) -> Option<String> {
 
 /// Creates a key from the settings page; returns the page and the key it showed.
 async fn create_key(app: &TestApp, client: &reqwest::Client, name: &str) -> (String, String) {
-    let response = post(app, client, "/settings/keys", &[("name", name)]).await;
+    let response = app
+        .post_form_as(client, "/settings/keys", &[("name", name)])
+        .await;
     assert_eq!(response.status(), 201, "{:?}", response.text().await);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let html = response.text().await.unwrap();
@@ -151,14 +144,18 @@ async fn an_empty_or_too_long_key_name_is_422_with_a_reason_and_creates_nothing(
     let app = TestApp::spawn().await;
     let user = app.sign_up("user@example.com").await;
     for name in ["", "   "] {
-        let response = post(&app, &user, "/settings/keys", &[("name", name)]).await;
+        let response = app
+            .post_form_as(&user, "/settings/keys", &[("name", name)])
+            .await;
         assert_eq!(response.status(), 422, "{name:?}");
         let html = response.text().await.unwrap();
         assert!(html.contains("The name is empty"), "{html}");
         assert!(full_key(&html).is_none());
     }
     let long = "x".repeat(101);
-    let response = post(&app, &user, "/settings/keys", &[("name", &long)]).await;
+    let response = app
+        .post_form_as(&user, "/settings/keys", &[("name", &long)])
+        .await;
     assert_eq!(response.status(), 422);
     assert!(
         response
@@ -182,10 +179,16 @@ async fn a_user_cannot_revoke_someone_elses_key() {
     let (_, key) = create_key(&app, &alice, "alice's laptop").await;
     let id = key_id(&app, &key).await;
 
-    let response = post(&app, &bob, &format!("/settings/keys/{id}/revoke"), &[]).await;
+    let response = app
+        .post_form_as(&bob, &format!("/settings/keys/{id}/revoke"), &[])
+        .await;
     assert_eq!(response.status(), 404);
     for path in ["/settings/keys/999999/revoke", "/settings/keys/abc/revoke"] {
-        assert_eq!(post(&app, &bob, path, &[]).await.status(), 404, "{path}");
+        assert_eq!(
+            app.post_form_as(&bob, path, &[]).await.status(),
+            404,
+            "{path}"
+        );
     }
 
     assert!(!is_revoked(&app, id).await);
@@ -204,7 +207,9 @@ async fn revoking_a_key_marks_it_revoked_in_the_list() {
     let (_, kept) = create_key(&app, &user, "new script").await;
     let id = key_id(&app, &key).await;
 
-    let response = post(&app, &user, &format!("/settings/keys/{id}/revoke"), &[]).await;
+    let response = app
+        .post_form_as(&user, &format!("/settings/keys/{id}/revoke"), &[])
+        .await;
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/settings/keys");
 
@@ -219,7 +224,9 @@ async fn revoking_a_key_marks_it_revoked_in_the_list() {
     assert!(row(&page, prefix(&kept)).contains(">live<"));
     assert!(!is_revoked(&app, key_id(&app, &kept).await).await);
 
-    let again = post(&app, &user, &format!("/settings/keys/{id}/revoke"), &[]).await;
+    let again = app
+        .post_form_as(&user, &format!("/settings/keys/{id}/revoke"), &[])
+        .await;
     assert_eq!(again.status(), 404, "a key is revoked once");
 }
 
@@ -233,7 +240,7 @@ async fn only_an_admin_can_revoke_any_key_from_the_admin_page() {
     let path = format!("/admin/keys/{id}/revoke");
 
     for (who, client) in [("user", &user), ("anonymous", &http_client())] {
-        let response = post(&app, client, &path, &[]).await;
+        let response = app.post_form_as(client, &path, &[]).await;
         assert_eq!(response.status(), 403, "{who}");
     }
     assert!(!is_revoked(&app, id).await);
@@ -247,7 +254,7 @@ async fn only_an_admin_can_revoke_any_key_from_the_admin_page() {
     assert!(listed.contains(&format!("action=\"{path}\"")), "{listed}");
     assert!(!page.contains(&key), "the admin page shows the whole key");
 
-    let response = post(&app, &admin, &path, &[]).await;
+    let response = app.post_form_as(&admin, &path, &[]).await;
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/admin");
     assert!(is_revoked(&app, id).await);
@@ -259,6 +266,10 @@ async fn only_an_admin_can_revoke_any_key_from_the_admin_page() {
     assert!(row(&keys_page(&app, &user).await, prefix(&key)).contains(">revoked<"));
 
     for path in [path.as_str(), "/admin/keys/999999/revoke"] {
-        assert_eq!(post(&app, &admin, path, &[]).await.status(), 404, "{path}");
+        assert_eq!(
+            app.post_form_as(&admin, path, &[]).await.status(),
+            404,
+            "{path}"
+        );
     }
 }

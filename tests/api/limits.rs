@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{TestApp, http_client};
+use crate::helpers::{TestApp, error_message, http_client};
 
 async fn count(app: &TestApp, table: &str) -> i64 {
     sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
@@ -40,14 +40,8 @@ async fn a_flood_of_new_guests_from_one_address_is_capped_per_hour() {
             429 => {
                 refused += 1;
                 assert!(response.headers().contains_key("retry-after"));
-                let body: serde_json::Value = response.json().await.unwrap();
-                assert!(
-                    body["error"]["message"]
-                        .as_str()
-                        .unwrap()
-                        .contains("sign up"),
-                    "{body}"
-                );
+                let message = error_message(response).await;
+                assert!(message.contains("sign up"), "{message}");
             }
             other => panic!("unexpected {other}"),
         }
@@ -98,14 +92,8 @@ async fn a_guest_keeps_a_bounded_number_of_conversations_and_an_account_does_not
     }
     let refused = create(&app, &guest).await;
     assert_eq!(refused.status(), 403);
-    let body: serde_json::Value = refused.json().await.unwrap();
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("up to 3 conversations"),
-        "{body}"
-    );
+    let message = error_message(refused).await;
+    assert!(message.contains("up to 3 conversations"), "{message}");
     // Nor through the page's form, which would start one with a message: no model call.
     let page = guest
         .post(app.url("/conversations"))

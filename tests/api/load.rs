@@ -11,8 +11,10 @@ use std::{
 use futures_util::future::join_all;
 
 use crate::{
-    crash::{Server, UNLIMITED},
-    helpers::{PASSWORD, TestApp, done_answer, http_client, read_events, streamed_text},
+    crash::Server,
+    helpers::{
+        PASSWORD, TestApp, done_answer, http_client, read_events, spawned::UNLIMITED, streamed_text,
+    },
     mock_upstream::{Scenario, words},
     process::{api_key, sign_up},
 };

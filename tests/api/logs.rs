@@ -14,7 +14,10 @@ use serde_json::{Value, json};
 use tracing_subscriber::{EnvFilter, fmt, layer::SubscriberExt};
 
 use crate::{
-    helpers::{ADMIN_EMAIL, TestApp, http_client, read_events},
+    helpers::{
+        ADMIN_EMAIL, LOG_FILTER, TestApp, error_message, http_client, read_events,
+        spawned::{UNLIMITED, free_port},
+    },
     mock_upstream::Scenario,
     process::binary,
 };
@@ -36,7 +39,7 @@ impl LogCapture {
         let sink = lines.clone();
         // The same layer and default filter as `telemetry::init`.
         let subscriber = tracing_subscriber::registry()
-            .with(EnvFilter::new("info,sqlx=warn,hyper=warn"))
+            .with(EnvFilter::new(LOG_FILTER))
             .with(
                 fmt::layer()
                     .json()
@@ -113,39 +116,13 @@ impl Server {
     pub async fn start(vars: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let database = format!("sqlite://{}/app.db", dir.path().display());
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut command = binary();
-        command
+        let port = free_port();
+        let child = binary()
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
             .env("DATABASE_URL", &database)
-            .env("LOG_FORMAT", "json");
-        for name in [
-            "MESSAGE_RATE_PER_MINUTE",
-            "AUTH_RATE_PER_MINUTE",
-            "SIGNUPS_PER_HOUR",
-            "WRITE_RATE_PER_MINUTE",
-            "GUESTS_PER_HOUR",
-            "GUEST_MAX_CONVERSATIONS",
-            "GUEST_DAILY_MESSAGES",
-        ] {
-            command.env(name, "10000");
-        }
-        for name in [
-            "USER_DAILY_TOKENS",
-            "GUEST_DAILY_TOKENS",
-            "GLOBAL_DAILY_TOKENS",
-        ] {
-            command.env(name, "100000000");
-        }
-        command.env("GLOBAL_DAILY_USD", "10000");
-        for (name, value) in vars {
-            command.env(name, value);
-        }
-        let child = command
+            .env("LOG_FORMAT", "json")
+            .envs(UNLIMITED)
+            .envs(vars.iter().copied())
             .stdout(std::fs::File::create(dir.path().join("stdout.log")).unwrap())
             .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
             .spawn()
@@ -234,11 +211,6 @@ impl Drop for Server {
     }
 }
 
-async fn error_message(response: reqwest::Response) -> String {
-    let body: Value = response.json().await.unwrap();
-    body["error"]["message"].as_str().unwrap().to_string()
-}
-
 /// Asks for a model call three ways (JSON API, page form, `/v1`) and returns the statuses.
 async fn ask_every_way(app: &TestApp, key: &str) -> Vec<u16> {
     let conversation = app.create_conversation().await;
@@ -307,11 +279,7 @@ async fn the_kill_switch_refuses_each_call_with_an_operator_log_line_saying_why(
 
     assert_eq!(ask_every_way(&app, &key).await, [503, 503, 503]);
     assert_eq!(app.mock.posts(), 0, "no call reached the provider");
-    let admin_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
-        .bind(ADMIN_EMAIL)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let admin_id = app.user_id(ADMIN_EMAIL).await;
     let switched = logs.saying("admin paused all model calls");
     assert_eq!(switched.len(), 1, "who turned it on is logged");
     assert_eq!(switched[0]["admin"], admin_id);

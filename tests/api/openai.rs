@@ -14,16 +14,6 @@ use crate::{
 
 const MODEL: &str = "gpt-4o-mini";
 
-async fn complete(app: &TestApp, key: &str, body: Value) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(app.url("/v1/chat/completions"))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 fn hello(extra: Value) -> Value {
     let mut body = json!({ "model": MODEL, "messages": [{ "role": "user", "content": "hello" }] });
     body.as_object_mut()
@@ -53,12 +43,12 @@ async fn a_chat_completion_returns_the_answer_and_its_usage_and_writes_the_ledge
     let key = app.api_key("api@example.com").await;
     app.mock.push(Scenario::answer("Hi from upstream"));
 
-    let response = complete(
-        &app,
-        &key,
-        hello(json!({ "max_tokens": 50_000, "temperature": 0.5 })),
-    )
-    .await;
+    let response = app
+        .complete(
+            &key,
+            hello(json!({ "max_tokens": 50_000, "temperature": 0.5 })),
+        )
+        .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["object"], "chat.completion");
@@ -92,12 +82,12 @@ async fn a_stream_is_relayed_chunk_by_chunk_with_usage_only_when_asked() {
     app.mock.push(Scenario::answer("one two three"));
     app.mock.push(Scenario::answer("four five"));
 
-    let with_usage = complete(
-        &app,
-        &key,
-        hello(json!({ "stream": true, "stream_options": { "include_usage": true } })),
-    )
-    .await;
+    let with_usage = app
+        .complete(
+            &key,
+            hello(json!({ "stream": true, "stream_options": { "include_usage": true } })),
+        )
+        .await;
     assert_eq!(with_usage.headers()["content-type"], "text/event-stream");
     let events = read_events(with_usage).await;
     assert_eq!(events.last().unwrap().data, "[DONE]");
@@ -113,7 +103,7 @@ async fn a_stream_is_relayed_chunk_by_chunk_with_usage_only_when_asked() {
     assert!(chunks.iter().all(|c| c["model"] == MODEL));
     assert_eq!(chunks.last().unwrap()["usage"]["completion_tokens"], 3);
 
-    let without = read_events(complete(&app, &key, hello(json!({ "stream": true }))).await).await;
+    let without = read_events(app.complete(&key, hello(json!({ "stream": true }))).await).await;
     assert!(
         without
             .iter()
@@ -139,7 +129,8 @@ async fn a_streamed_answer_does_not_wait_for_the_ledger_and_done_does() {
         .await
         .unwrap();
 
-    let mut body = complete(&app, &key, hello(json!({ "stream": true })))
+    let mut body = app
+        .complete(&key, hello(json!({ "stream": true })))
         .await
         .bytes_stream();
     let mut seen = String::new();
@@ -196,7 +187,7 @@ async fn models_are_listed_for_a_key() {
 async fn bad_revoked_and_orphaned_keys_get_401_at_once() {
     let app = TestApp::spawn().await;
     let key = app.api_key("keys@example.com").await;
-    assert_eq!(complete(&app, &key, hello(json!({}))).await.status(), 200);
+    assert_eq!(app.complete(&key, hello(json!({}))).await.status(), 200);
 
     let no_key = reqwest::Client::new()
         .post(app.url("/v1/chat/completions"))
@@ -207,7 +198,7 @@ async fn bad_revoked_and_orphaned_keys_get_401_at_once() {
     assert_openai_error(no_key, 401, Some("invalid_api_key")).await;
     let wrong = format!("{}x", &key[..key.len() - 1]);
     assert_openai_error(
-        complete(&app, &wrong, hello(json!({}))).await,
+        app.complete(&wrong, hello(json!({}))).await,
         401,
         Some("invalid_api_key"),
     )
@@ -225,14 +216,14 @@ async fn bad_revoked_and_orphaned_keys_get_401_at_once() {
         .unwrap();
     assert_eq!(revoked.status(), 303);
     assert_openai_error(
-        complete(&app, &key, hello(json!({}))).await,
+        app.complete(&key, hello(json!({}))).await,
         401,
         Some("invalid_api_key"),
     )
     .await;
 
     let other = app.api_key("deleted@example.com").await;
-    assert_eq!(complete(&app, &other, hello(json!({}))).await.status(), 200);
+    assert_eq!(app.complete(&other, hello(json!({}))).await.status(), 200);
     sqlx::query("DELETE FROM users WHERE email = 'deleted@example.com'")
         .execute(&app.db)
         .await
@@ -241,7 +232,7 @@ async fn bad_revoked_and_orphaned_keys_get_401_at_once() {
     // this stands in for that minute.
     app.state.api_keys.forget_all();
     assert_openai_error(
-        complete(&app, &other, hello(json!({}))).await,
+        app.complete(&other, hello(json!({}))).await,
         401,
         Some("invalid_api_key"),
     )
@@ -257,12 +248,8 @@ async fn bad_revoked_and_orphaned_keys_get_401_at_once() {
 async fn a_disabled_users_key_is_refused_at_once_and_works_again_when_enabled() {
     let app = TestApp::spawn().await;
     let key = app.api_key("member@example.com").await;
-    assert_eq!(complete(&app, &key, hello(json!({}))).await.status(), 200);
-    let user_id: i64 =
-        sqlx::query_scalar("SELECT id FROM users WHERE email = 'member@example.com'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    assert_eq!(app.complete(&key, hello(json!({}))).await.status(), 200);
+    let user_id = app.user_id("member@example.com").await;
     let admin = app.admin().await;
     let disabled = admin
         .post(app.url(&format!("/admin/users/{user_id}/disable")))
@@ -271,7 +258,7 @@ async fn a_disabled_users_key_is_refused_at_once_and_works_again_when_enabled() 
         .unwrap();
     assert_eq!(disabled.status(), 303);
     assert_openai_error(
-        complete(&app, &key, hello(json!({}))).await,
+        app.complete(&key, hello(json!({}))).await,
         401,
         Some("invalid_api_key"),
     )
@@ -282,7 +269,7 @@ async fn a_disabled_users_key_is_refused_at_once_and_works_again_when_enabled() 
         .await
         .unwrap();
     assert_eq!(enabled.status(), 303);
-    assert_eq!(complete(&app, &key, hello(json!({}))).await.status(), 200);
+    assert_eq!(app.complete(&key, hello(json!({}))).await.status(), 200);
     assert_eq!(app.mock.posts(), 2);
 }
 
@@ -292,33 +279,29 @@ async fn invalid_requests_get_400_404_or_413_and_no_upstream_call() {
     let key = app.api_key("invalid@example.com").await;
 
     let message = assert_openai_error(
-        complete(&app, &key, hello(json!({ "model": "gpt-9" }))).await,
+        app.complete(&key, hello(json!({ "model": "gpt-9" }))).await,
         404,
         Some("model_not_found"),
     )
     .await;
     assert!(message.contains("gpt-9"));
     let message = assert_openai_error(
-        complete(&app, &key, hello(json!({ "n": 2 }))).await,
+        app.complete(&key, hello(json!({ "n": 2 }))).await,
         400,
         None,
     )
     .await;
     assert!(message.contains("`n` must be 1"));
     let message = assert_openai_error(
-        complete(
-            &app,
-            &key,
-            hello(json!({ "logit_bias": { "50256": -100 } })),
-        )
-        .await,
+        app.complete(&key, hello(json!({ "logit_bias": { "50256": -100 } })))
+            .await,
         400,
         None,
     )
     .await;
     assert!(message.contains("'logit_bias'"));
     let tools = json!({ "model": MODEL, "messages": [{ "role": "tool", "content": "x", "tool_call_id": "1" }] });
-    assert_openai_error(complete(&app, &key, tools).await, 400, None).await;
+    assert_openai_error(app.complete(&key, tools).await, 400, None).await;
     let garbage = reqwest::Client::new()
         .post(app.url("/v1/chat/completions"))
         .bearer_auth(&key)
@@ -331,7 +314,7 @@ async fn invalid_requests_get_400_404_or_413_and_no_upstream_call() {
 
     let long = hello(json!({ "messages": [{ "role": "user", "content": "word ".repeat(500) }] }));
     let message = assert_openai_error(
-        complete(&app, &key, long).await,
+        app.complete(&key, long).await,
         413,
         Some("request_too_large"),
     )
@@ -339,7 +322,7 @@ async fn invalid_requests_get_400_404_or_413_and_no_upstream_call() {
     assert!(message.contains("at most 200"));
     let huge =
         hello(json!({ "messages": [{ "role": "user", "content": "x".repeat(300 * 1024) }] }));
-    assert_openai_error(complete(&app, &key, huge).await, 413, None).await;
+    assert_openai_error(app.complete(&key, huge).await, 413, None).await;
     assert_eq!(app.mock.posts(), 0);
 }
 
@@ -347,7 +330,7 @@ async fn invalid_requests_get_400_404_or_413_and_no_upstream_call() {
 async fn budgets_and_rates_give_429_with_retry_after_and_no_upstream_call() {
     let app = TestApp::spawn_with(&[("USER_DAILY_TOKENS", "500")]).await;
     let key = app.api_key("budget@example.com").await;
-    let refused = complete(&app, &key, hello(json!({}))).await;
+    let refused = app.complete(&key, hello(json!({}))).await;
     assert!(refused.headers().contains_key("retry-after"));
     let message = assert_openai_error(refused, 429, Some("rate_limit_exceeded")).await;
     assert!(message.contains("allowance of 500 tokens"));
@@ -355,8 +338,8 @@ async fn budgets_and_rates_give_429_with_retry_after_and_no_upstream_call() {
 
     let app = TestApp::spawn_with(&[("MESSAGE_RATE_PER_MINUTE", "1")]).await;
     let key = app.api_key("rate@example.com").await;
-    assert_eq!(complete(&app, &key, hello(json!({}))).await.status(), 200);
-    assert_openai_error(complete(&app, &key, hello(json!({}))).await, 429, None).await;
+    assert_eq!(app.complete(&key, hello(json!({}))).await.status(), 200);
+    assert_openai_error(app.complete(&key, hello(json!({}))).await, 429, None).await;
     assert_eq!(app.mock.posts(), 1);
 }
 
@@ -369,7 +352,7 @@ async fn upstream_trouble_is_502_or_503_without_its_body() {
         body: "SECRET-UPSTREAM-DETAIL".into(),
         retry_after: None,
     });
-    let failed = complete(&app, &key, hello(json!({}))).await;
+    let failed = app.complete(&key, hello(json!({}))).await;
     let message = assert_openai_error(failed, 502, Some("upstream_error")).await;
     assert!(!message.contains("SECRET"));
     app.mock.push(Scenario::Status {
@@ -377,9 +360,9 @@ async fn upstream_trouble_is_502_or_503_without_its_body() {
         body: r#"{"error":{"message":"quota","type":"insufficient_quota","code":"insufficient_quota"}}"#.into(),
         retry_after: None,
     });
-    assert_openai_error(complete(&app, &key, hello(json!({}))).await, 503, None).await;
+    assert_openai_error(app.complete(&key, hello(json!({}))).await, 503, None).await;
     app.pause_in_database().await;
-    assert_openai_error(complete(&app, &key, hello(json!({}))).await, 503, None).await;
+    assert_openai_error(app.complete(&key, hello(json!({}))).await, 503, None).await;
     assert_eq!(app.mock.posts(), 2);
     let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM usage WHERE status = 'failed'")
         .fetch_one(&app.db)
@@ -394,7 +377,7 @@ async fn a_reset_mid_stream_ends_with_an_error_event_not_done() {
     let key = app.api_key("reset@example.com").await;
     app.mock
         .push(Scenario::ResetAfter(words("partial answer ")));
-    let events = read_events(complete(&app, &key, hello(json!({ "stream": true }))).await).await;
+    let events = read_events(app.complete(&key, hello(json!({ "stream": true }))).await).await;
     let last = events.last().unwrap();
     assert_ne!(last.data, "[DONE]");
     assert!(
@@ -431,8 +414,7 @@ async fn every_way_a_stream_can_break_ends_with_an_error_event_and_an_interrupte
     ];
     for (scenario, message) in cases {
         app.mock.push(scenario);
-        let events =
-            read_events(complete(&app, &key, hello(json!({ "stream": true }))).await).await;
+        let events = read_events(app.complete(&key, hello(json!({ "stream": true }))).await).await;
         let last = events.last().unwrap();
         assert!(
             last.json()["error"]["message"]
@@ -463,8 +445,7 @@ async fn a_stream_written_in_small_pieces_is_relayed_whole() {
         piece: 7,
     });
     let events = read_events(
-        complete(
-            &app,
+        app.complete(
             &key,
             hello(json!({ "stream": true, "stream_options": { "include_usage": true } })),
         )
@@ -492,7 +473,7 @@ async fn a_client_that_disconnects_closes_the_upstream_within_a_second() {
         words: words(&"token ".repeat(500)),
         delay: Duration::from_millis(20),
     });
-    let response = complete(&app, &key, hello(json!({ "stream": true }))).await;
+    let response = app.complete(&key, hello(json!({ "stream": true }))).await;
     let mut body = response.bytes_stream();
     for _ in 0..5 {
         body.next().await.unwrap().unwrap();
@@ -521,8 +502,7 @@ async fn in_band_errors_of_every_common_server_end_the_relay_with_an_error_event
     for (server, event) in IN_BAND_ERRORS {
         app.mock
             .push(Scenario::EventAfter(words("partial "), event.to_string()));
-        let events =
-            read_events(complete(&app, &key, hello(json!({ "stream": true }))).await).await;
+        let events = read_events(app.complete(&key, hello(json!({ "stream": true }))).await).await;
         let last = events.last().unwrap();
         assert!(
             last.json()["error"]["message"]
@@ -544,7 +524,7 @@ async fn in_band_errors_of_every_common_server_end_the_relay_with_an_error_event
         // Not streamed: an error status, not an empty completion.
         app.mock
             .push(Scenario::EventAfter(words("partial "), event.to_string()));
-        let collected = complete(&app, &key, hello(json!({}))).await;
+        let collected = app.complete(&key, hello(json!({}))).await;
         let message = assert_openai_error(collected, 502, Some("upstream_error")).await;
         assert!(message.contains("reported an error"), "{server}: {message}");
     }
@@ -563,7 +543,7 @@ async fn a_client_that_stops_reading_pauses_the_upstream_instead_of_filling_memo
         chunks: 25_000,
         bytes: 4096,
     });
-    let response = complete(&app, &key, hello(json!({ "stream": true }))).await;
+    let response = app.complete(&key, hello(json!({ "stream": true }))).await;
     let mut body = response.bytes_stream();
     body.next().await.unwrap().unwrap();
     let sent = settled_bytes_sent(&app).await;

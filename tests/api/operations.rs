@@ -406,21 +406,6 @@ async fn metrics_are_served_only_with_the_token() {
     );
 }
 
-/// Posts a `/v1` chat completion with `key`; `stream` picks the streamed form.
-async fn complete(app: &TestApp, key: &str, content: &str, stream: bool) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(app.url("/v1/chat/completions"))
-        .bearer_auth(key)
-        .json(&serde_json::json!({
-            "model": "gpt-4o-mini",
-            "messages": [{ "role": "user", "content": content }],
-            "stream": stream,
-        }))
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn shutdown_cuts_off_open_v1_calls_with_a_final_error_and_settles_their_usage() {
     let mut app = TestApp::spawn_with(&[
@@ -431,7 +416,16 @@ async fn shutdown_cuts_off_open_v1_calls_with_a_final_error_and_settles_their_us
     let key = app.api_key("drain@example.com").await;
     app.mock
         .push(Scenario::StallAfter(words("partial before shutdown ")));
-    let streamed = complete(&app, &key, "streamed", true).await;
+    let streamed = app
+        .complete(
+            &key,
+            serde_json::json!({
+                "model": "gpt-4o-mini",
+                "messages": [{ "role": "user", "content": "streamed" }],
+                "stream": true,
+            }),
+        )
+        .await;
     let reader = tokio::spawn(read_events(streamed));
     app.mock.push(Scenario::StallAfter(words("collected ")));
     let collected = tokio::spawn({
@@ -515,7 +509,16 @@ async fn shutdown_closes_a_v1_stream_whose_client_reads_nothing_and_still_settle
         chunks: 25_000,
         bytes: 4096,
     });
-    let stuck = complete(&app, &key, "flood", true).await;
+    let stuck = app
+        .complete(
+            &key,
+            serde_json::json!({
+                "model": "gpt-4o-mini",
+                "messages": [{ "role": "user", "content": "flood" }],
+                "stream": true,
+            }),
+        )
+        .await;
     assert_eq!(stuck.status(), 200);
     let reopened = shut_down_once_flooded(&mut app).await;
     let (status, completion): (String, i64) =

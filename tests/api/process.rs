@@ -8,7 +8,10 @@ use std::{
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 
-use crate::helpers::{PASSWORD, done_answer, http_client, read_events};
+use crate::helpers::{
+    PASSWORD, done_answer, http_client, read_events,
+    spawned::{find_key, free_port, wait_until_up},
+};
 
 pub(crate) fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_promptship"));
@@ -100,26 +103,6 @@ async fn sigterm_lets_the_open_answer_finish_and_exits_zero() {
         answer["status"], "complete",
         "the open answer was allowed to finish"
     );
-}
-
-/// Waits (at most 10 s) for a server started by a test to answer.
-pub(crate) async fn wait_until_up(client: &reqwest::Client, base: &str) {
-    let started = Instant::now();
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test]
@@ -376,17 +359,6 @@ pub(crate) async fn first_model(base: &str, key: &str) -> String {
         .await
         .unwrap();
     models["data"][0]["id"].as_str().unwrap().to_string()
-}
-
-/// `ps_<prefix>_<secret>` (src/auth/api_key.rs), found in the keys page.
-pub(crate) fn find_key(page: &str) -> Option<String> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    page.match_indices("ps_").find_map(|(start, _)| {
-        let key: String = page[start..].chars().take_while(|&c| allowed(c)).collect();
-        // "ps_" alone may appear elsewhere in the page; a key has both parts.
-        let parts = key.splitn(3, '_').filter(|p| !p.is_empty()).count();
-        (parts == 3 && key.len() > 20).then_some(key)
-    })
 }
 
 #[tokio::test]

@@ -94,8 +94,8 @@ impl Targets {
         app.api_key("user@example.com").await;
         app.api_key("disabled@example.com").await;
         app.sign_up(ATTACKER).await;
-        let user = user_id(app, "user@example.com").await;
-        let disabled_user = user_id(app, "disabled@example.com").await;
+        let user = app.user_id("user@example.com").await;
+        let disabled_user = app.user_id("disabled@example.com").await;
         let disabled = admin
             .post(app.url(&format!("/admin/users/{disabled_user}/disable")))
             .send()
@@ -108,7 +108,7 @@ impl Targets {
                 .bind(owner)
                 .fetch_one(&app.db)
         };
-        let admin_id = user_id(app, ADMIN_EMAIL).await;
+        let admin_id = app.user_id(ADMIN_EMAIL).await;
         Self {
             conversation,
             user,
@@ -133,14 +133,6 @@ impl Targets {
         };
         template.replace("{id}", &id)
     }
-}
-
-async fn user_id(app: &TestApp, email: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
-        .bind(email)
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
 }
 
 /// A body that would do the route's work if the request were let through: its content
