@@ -12,10 +12,13 @@ pub use batch::Guard as LogGuard;
 
 use crate::config::LogFormat;
 
+/// What is logged when `RUST_LOG` is not set.
+pub const DEFAULT_FILTER: &str = "info,sqlx=warn,hyper=warn";
+
 /// Starts logging; the returned guard writes out the lines still waiting when dropped.
 pub fn init(format: LogFormat) -> std::io::Result<LogGuard> {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     // Lines are written to stdout by a thread of their own, so a request never waits on
     // the terminal or the log collector; under a flood, requests wait for room rather
     // than lines being dropped.

@@ -19,16 +19,14 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::mock_upstream::MockUpstream;
 
-/// The filter the binary logs with when `RUST_LOG` is not set (`telemetry::init`).
-pub const LOG_FILTER: &str = "info,sqlx=warn,hyper=warn";
-
 /// Logging for the whole test binary, set up by the first `TestApp`: with `TEST_LOG` set,
 /// each test's lines go to its stdout (which the test runner shows for a failing test),
-/// filtered by `RUST_LOG` or [`LOG_FILTER`]; otherwise they are formatted as the binary
-/// formats them, then dropped. A test that reads the logs (`logs::LogCapture`) sets a
+/// filtered by `RUST_LOG` or the binary's default; otherwise they are formatted as the
+/// binary formats them, then dropped. A test that reads the logs (`logs::LogCapture`) sets a
 /// subscriber of its own for its thread, which wins over this one.
 static TRACING: LazyLock<()> = LazyLock::new(|| {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(LOG_FILTER));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(promptship::telemetry::DEFAULT_FILTER));
     let lines = fmt::layer().with_ansi(std::io::stdout().is_terminal());
     let registry = tracing_subscriber::registry().with(filter);
     if std::env::var_os("TEST_LOG").is_some() {

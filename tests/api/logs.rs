@@ -15,7 +15,7 @@ use tracing_subscriber::{EnvFilter, fmt, layer::SubscriberExt};
 
 use crate::{
     helpers::{
-        ADMIN_EMAIL, LOG_FILTER, TestApp, error_message, http_client, read_events,
+        ADMIN_EMAIL, TestApp, error_message, http_client, read_events,
         spawned::{UNLIMITED, free_port},
     },
     mock_upstream::Scenario,
@@ -39,7 +39,7 @@ impl LogCapture {
         let sink = lines.clone();
         // The same layer and default filter as `telemetry::init`.
         let subscriber = tracing_subscriber::registry()
-            .with(EnvFilter::new(LOG_FILTER))
+            .with(EnvFilter::new(promptship::telemetry::DEFAULT_FILTER))
             .with(
                 fmt::layer()
                     .json()
