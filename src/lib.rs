@@ -6,6 +6,7 @@
 //! - [`chat`] — a turn: save the question, call the model, relay the answer, save it.
 //! - [`drain`] — the open answers a shutdown waits for, then cuts off.
 //! - [`llm`] — the model client (async-openai) and the built-in demo model.
+//! - [`domain`] — the types the layers share: owners, roles, statuses, the clock.
 //! - [`db`] — SQLite pool, migrations, backups, and the SQL of each table.
 //! - [`doctor`] — `promptship doctor`: checks a deployment's settings.
 //! - [`markdown`] — model output to sanitized HTML.
@@ -26,6 +27,7 @@ pub mod chat;
 pub mod config;
 pub mod db;
 pub mod doctor;
+pub mod domain;
 pub mod drain;
 pub mod error;
 pub mod limits;
@@ -294,7 +296,7 @@ async fn keep_house(state: AppState, stop: CancellationToken) {
                 }
                 Err(error) => tracing::warn!(%error, "cannot delete the guests gone for good"),
             }
-            let stale = db::now_ms() - auth::DEVICE_TRUST_DAYS * 86_400_000;
+            let stale = domain::now_ms() - auth::DEVICE_TRUST_DAYS * 86_400_000;
             if let Err(error) = db::devices::delete_stale_devices(&state.db, stale).await {
                 tracing::warn!(%error, "cannot delete the login devices unused for a year");
             }

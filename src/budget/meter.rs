@@ -16,9 +16,9 @@ use sqlx::SqlitePool;
 
 use super::{Clock, Estimate, describe_reset, limited, paused};
 use crate::{
-    auth::Owner,
     config::{Budgets, Site},
     db::usage::{self, LedgerWriter, UsageRow},
+    domain::{EntryStatus, Owner},
     error::AppError,
 };
 
@@ -245,7 +245,7 @@ impl Meter {
                 prompt_tokens: estimate.prompt_tokens,
                 completion_tokens: estimate.completion_tokens,
                 cost_microusd: cost,
-                status: "reserved",
+                status: EntryStatus::Reserved,
                 duration_ms: None,
                 created_at: clock.now_ms(),
             },
@@ -278,7 +278,7 @@ impl Meter {
         site: &Site,
         reserved: &Reserved,
         used: (i64, i64),
-        status: &'static str,
+        status: EntryStatus,
         duration_ms: i64,
     ) {
         let row = self.count_settled(site, reserved, used, status, duration_ms);
@@ -292,7 +292,7 @@ impl Meter {
         site: &Site,
         reserved: &Reserved,
         used: (i64, i64),
-        status: &'static str,
+        status: EntryStatus,
         duration_ms: i64,
     ) {
         let row = self.count_settled(site, reserved, used, status, duration_ms);
@@ -306,7 +306,7 @@ impl Meter {
         site: &Site,
         reserved: &Reserved,
         (prompt_tokens, completion_tokens): (i64, i64),
-        status: &'static str,
+        status: EntryStatus,
         duration_ms: i64,
     ) -> UsageRow {
         let row = &reserved.row;

@@ -19,7 +19,7 @@ pub use tokens::warm_up;
 pub use tokens::{count_tokens, estimate_tokens};
 
 use crate::{
-    db::{self, Role},
+    domain::{Role, now_ms},
     error::AppError,
 };
 
@@ -39,7 +39,7 @@ pub struct Clock {
 
 impl Clock {
     pub fn now_ms(&self) -> i64 {
-        db::now_ms() + self.offset_ms.load(Ordering::Relaxed)
+        now_ms() + self.offset_ms.load(Ordering::Relaxed)
     }
 
     /// Moves this clock (and every clone of it) forward.

@@ -23,10 +23,10 @@ use self::checkpoint::Checkpoints;
 
 use crate::{
     AppState,
-    auth::{Owner, Visitor, network_label},
+    auth::{Visitor, network_label},
     budget,
     db::{
-        Conversation, Message, MessageStatus, Role,
+        Conversation, Message,
         conversations::{
             count_conversations, find_conversation, insert_conversation,
             update_conversation_activity,
@@ -34,6 +34,7 @@ use crate::{
         messages::{delete_message, insert_message, list_messages},
         usage::insert_usage,
     },
+    domain::{MessageStatus, Owner, Role},
     error::AppError,
 };
 

@@ -15,9 +15,10 @@ use crate::{
     budget::{Meter, Reserved, count_tokens},
     config::Site,
     db::{
-        self, Message, MessageStatus, Role,
+        Message,
         messages::{Outcome, update_message_outcome},
     },
+    domain::{MessageStatus, Role, now_ms},
     drain::Drain,
     llm::{LlmClient, UpstreamError},
 };
@@ -201,7 +202,7 @@ impl RunningTurn {
             completion_tokens: outcome.completion_tokens,
             first_token_ms: outcome.first_token_ms,
             duration_ms: Some(outcome.duration_ms),
-            updated_at: db::now_ms(),
+            updated_at: now_ms(),
             ..self.answer
         };
         // The reader may have left; the answer is saved either way.
@@ -225,7 +226,7 @@ impl RunningTurn {
                 &self.site,
                 &self.usage,
                 used,
-                outcome.status.as_str(),
+                outcome.status.into(),
                 outcome.duration_ms,
             )
             .await;

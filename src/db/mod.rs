@@ -20,7 +20,7 @@ use sqlx::{
 };
 
 pub use conversations::Conversation;
-pub use messages::{Message, MessageStatus, Role};
+pub use messages::Message;
 
 /// Migrations compiled into the binary, so deploying is copying one file.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
@@ -69,13 +69,6 @@ pub async fn close(db: &SqlitePool) {
         tracing::warn!(%error, "WAL checkpoint at shutdown failed");
     }
     db.close().await;
-}
-
-/// Milliseconds since the Unix epoch: the unit of every time column.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@ use std::{
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool, pool::PoolConnection};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::domain::EntryStatus;
+
 /// One ledger row: as reserved (status `reserved`, the most the call may use) and then
 /// as settled (what it used, how it ended).
 #[derive(Clone, Debug)]
@@ -24,7 +26,7 @@ pub struct UsageRow {
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
     pub cost_microusd: i64,
-    pub status: &'static str,
+    pub status: EntryStatus,
     pub duration_ms: Option<i64>,
     pub created_at: i64,
 }
@@ -332,7 +334,7 @@ mod tests {
             prompt_tokens: 100,
             completion_tokens: 512,
             cost_microusd: 300,
-            status: "reserved",
+            status: EntryStatus::Reserved,
             duration_ms: None,
             created_at: id,
         }
@@ -354,7 +356,7 @@ mod tests {
             writer
                 .settle(UsageRow {
                     completion_tokens: 7,
-                    status: "complete",
+                    status: EntryStatus::Complete,
                     duration_ms: Some(20),
                     ..row(id)
                 })
@@ -382,7 +384,7 @@ mod tests {
             .unwrap();
         writer
             .settle(UsageRow {
-                status: "interrupted",
+                status: EntryStatus::Interrupted,
                 ..row(2)
             })
             .await;

@@ -21,11 +21,11 @@ use crate::{
     },
     config::SignupMode,
     db::{
-        self,
         devices::{self, LoginDevice},
         guests::delete_guest,
         users::{self, UserRole, update_conversations_owner},
     },
+    domain,
     error::AppError,
 };
 
@@ -154,7 +154,7 @@ pub async fn log_in(
 
 /// Devices used since this time (Unix ms) are trusted.
 fn trusted_since() -> i64 {
-    db::now_ms() - DEVICE_TRUST_DAYS * 24 * 3600 * 1000
+    domain::now_ms() - DEVICE_TRUST_DAYS * 24 * 3600 * 1000
 }
 
 /// Marks the browser as one that has logged in to `user`: the device it proved is used

@@ -26,8 +26,9 @@ use self::{
 use super::docs::OpenAiError;
 use crate::{
     AppState,
-    auth::{ClientIp, Owner, api_key::ApiCaller, network_label},
+    auth::{ClientIp, api_key::ApiCaller, network_label},
     budget::{self, Estimate},
+    domain::Owner,
     error::AppError,
 };
 

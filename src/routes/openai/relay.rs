@@ -25,6 +25,7 @@ use tokio::time::Sleep;
 use crate::{
     budget::{Meter, Reserved, count_tokens},
     config::Site,
+    domain::EntryStatus,
     drain::Held,
     error::AppError,
     llm::{Chunk, Chunks, Event, RawEvents, UpstreamError},
@@ -48,7 +49,7 @@ pub(super) struct Ledger {
 }
 
 impl Ledger {
-    pub(super) async fn settle(&mut self, status: &'static str) {
+    pub(super) async fn settle(&mut self, status: EntryStatus) {
         self.settled = true;
         let used = self.used();
         self.meter
@@ -73,12 +74,12 @@ impl Ledger {
             result = call => match result {
                 Ok(started) => Ok(started),
                 Err(error) => {
-                    self.settle("failed").await;
+                    self.settle(EntryStatus::Failed).await;
                     Err(AppError::Upstream(error))
                 }
             },
             () = held => {
-                self.settle("interrupted").await;
+                self.settle(EntryStatus::Interrupted).await;
                 Err(AppError::ShuttingDown)
             }
         }
@@ -110,7 +111,7 @@ impl Drop for Ledger {
             &self.site,
             &self.reserved,
             self.used(),
-            "interrupted",
+            EntryStatus::Interrupted,
             self.started.elapsed().as_millis() as i64,
         );
     }
@@ -179,16 +180,16 @@ impl Collected {
                 }
                 Next::Done => break,
                 Next::Failed(error) => {
-                    self.ledger.settle("interrupted").await;
+                    self.ledger.settle(EntryStatus::Interrupted).await;
                     return Err(AppError::Upstream(error));
                 }
                 Next::CutOff => {
-                    self.ledger.settle("interrupted").await;
+                    self.ledger.settle(EntryStatus::Interrupted).await;
                     return Err(AppError::ShuttingDown);
                 }
             }
         }
-        self.ledger.settle("complete").await;
+        self.ledger.settle(EntryStatus::Complete).await;
         let usage = self.ledger.usage.map(|(prompt, completion)| {
             json!({ "prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion })
         });
@@ -356,13 +357,13 @@ impl Relay {
     }
 
     async fn finish(&mut self, mut out: BytesMut) -> (Bytes, bool) {
-        self.ledger.settle("complete").await;
+        self.ledger.settle(EntryStatus::Complete).await;
         out.extend_from_slice(b"data: [DONE]\n\n");
         (out.freeze(), false)
     }
 
     async fn fail(&mut self, mut out: BytesMut, message: &str) -> (Bytes, bool) {
-        self.ledger.settle("interrupted").await;
+        self.ledger.settle(EntryStatus::Interrupted).await;
         let body = json!({ "error": {
             "message": message, "type": "server_error", "code": "upstream_error"
         }});

@@ -24,10 +24,11 @@ use crate::{
     auth::Visitor,
     chat::{self, Ask, Asker},
     db::{
-        Conversation, Message, MessageStatus, Role,
+        Conversation, Message,
         conversations::{self, find_conversation, list_conversations},
         messages::list_messages,
     },
+    domain::{MessageStatus, Role},
     error::AppError,
     markdown::{self, RenderCache},
 };
