@@ -17,7 +17,10 @@ use sqlx::SqlitePool;
 use super::{Clock, Estimate, describe_reset, limited, paused};
 use crate::{
     config::{Budgets, Site},
-    db::usage::{self, LedgerWriter, UsageRow},
+    db::{
+        settings,
+        usage::{self, LedgerWriter, UsageRow},
+    },
     domain::{EntryStatus, Owner},
     error::AppError,
 };
@@ -94,10 +97,7 @@ impl Meter {
         let day = clock.today();
         let sums = usage::sum_usage_of_day(db, &day).await?;
         let next_id = usage::find_next_usage_id(db).await?;
-        let paused = crate::db::users::find_setting(db, super::PAUSED_KEY)
-            .await?
-            .as_deref()
-            == Some("1");
+        let paused = settings::paused(db).await?;
         let mut totals = Totals {
             day,
             ..Totals::default()

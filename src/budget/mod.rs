@@ -23,9 +23,6 @@ use crate::{
     error::AppError,
 };
 
-/// The settings key of the kill switch.
-pub const PAUSED_KEY: &str = "paused";
-
 /// Tokens a message costs beyond its text (role and separators), as OpenAI counts them.
 const TOKENS_PER_MESSAGE: usize = 4;
 

@@ -8,6 +8,7 @@ pub mod conversations;
 pub mod devices;
 pub mod guests;
 pub mod messages;
+pub mod settings;
 pub mod usage;
 pub mod users;
 

@@ -1,4 +1,4 @@
-//! SQL for `users`, `invites` and `settings`.
+//! SQL for `users` and `invites`.
 
 use serde::Serialize;
 use sqlx::SqlitePool;
@@ -198,30 +198,4 @@ pub async fn update_invite_used(
     .execute(conn)
     .await?;
     Ok(result.rows_affected() == 1)
-}
-
-pub async fn find_setting(db: &SqlitePool, key: &str) -> sqlx::Result<Option<String>> {
-    find_setting_in(&mut *db.acquire().await?, key).await
-}
-
-/// `find_setting` inside a transaction.
-pub async fn find_setting_in(
-    conn: &mut sqlx::SqliteConnection,
-    key: &str,
-) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar!("SELECT value FROM settings WHERE key = ?", key)
-        .fetch_optional(conn)
-        .await
-}
-
-pub async fn update_setting(db: &SqlitePool, key: &str, value: &str) -> sqlx::Result<()> {
-    sqlx::query!(
-        "INSERT INTO settings (key, value) VALUES (?, ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        key,
-        value
-    )
-    .execute(db)
-    .await?;
-    Ok(())
 }
