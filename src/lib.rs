@@ -154,8 +154,9 @@ impl AppState {
             .migrate()
             .await
             .context("cannot create the sessions table")?;
+        let site = Arc::new(site);
         let clock = Clock::default();
-        let meter = Meter::load(&db, &clock)
+        let meter = Meter::load(&db, config.budgets, site.clone(), clock.clone())
             .await
             .context("cannot read today's usage")?;
         let hasher = Hasher::new().await?;
@@ -165,7 +166,7 @@ impl AppState {
         tokio::task::spawn_blocking(budget::warm_up).await?;
         Ok(Self(Arc::new(Shared {
             config: Arc::new(config),
-            site: Arc::new(site),
+            site,
             db,
             llm,
             turns,

@@ -14,7 +14,7 @@ use std::{
 
 use sqlx::SqlitePool;
 
-use super::{Clock, Estimate, describe_reset, limited, paused};
+use super::{Clock, Estimate, Spender, describe_reset, limited, paused};
 use crate::{
     config::{Budgets, Site},
     db::{
@@ -33,6 +33,12 @@ pub struct Meter {
 
 #[derive(Debug)]
 struct Inner {
+    /// The limits, from the environment.
+    budgets: Budgets,
+    /// Model prices, for what a call costs.
+    site: Arc<Site>,
+    /// The time the days are counted in.
+    clock: Clock,
     totals: Mutex<Totals>,
     paused: AtomicBool,
     /// Ledger ids are handed out here, so a row can be settled before it is written.
@@ -76,25 +82,33 @@ pub struct Reserved {
 impl Meter {
     /// Today's totals from the ledger, the kill switch from the settings, and the ledger
     /// writer started.
-    pub async fn load(db: &SqlitePool, clock: &Clock) -> sqlx::Result<Self> {
+    pub async fn load(
+        db: &SqlitePool,
+        budgets: Budgets,
+        site: Arc<Site>,
+        clock: Clock,
+    ) -> sqlx::Result<Self> {
         let (ledger, _task) = LedgerWriter::spawn(db.clone());
         let meter = Self {
             inner: Arc::new(Inner {
+                budgets,
+                site,
+                clock,
                 totals: Mutex::default(),
                 paused: AtomicBool::new(false),
                 next_id: AtomicI64::new(1),
                 ledger,
             }),
         };
-        meter.reload(db, clock).await?;
+        meter.reload(db).await?;
         Ok(meter)
     }
 
     /// Reads the totals, the next ledger id and the kill switch again from the database,
     /// after the writes in flight are done.
-    pub async fn reload(&self, db: &SqlitePool, clock: &Clock) -> sqlx::Result<()> {
+    pub async fn reload(&self, db: &SqlitePool) -> sqlx::Result<()> {
         self.inner.ledger.flush().await;
-        let day = clock.today();
+        let day = self.inner.clock.today();
         let sums = usage::sum_usage_of_day(db, &day).await?;
         let next_id = usage::find_next_usage_id(db).await?;
         let paused = settings::paused(db).await?;
@@ -131,22 +145,22 @@ impl Meter {
         self.lock().users.remove(&user_id);
     }
 
-    /// Checks every budget the call falls under and, when it fits, counts its most
-    /// (prompt plus output cap) against them all at once. The caller writes the ledger row:
-    /// `record` sends it to the ledger writer; the page path writes it in its own
-    /// transaction and calls `release` when that fails.
-    #[allow(clippy::too_many_arguments)]
+    /// Checks every budget the spender's call falls under and, when it fits, counts its
+    /// most (prompt plus output cap) against them all at once. The caller writes the
+    /// ledger row: `record` sends it to the ledger writer; the page path writes it in its
+    /// own transaction and calls `release` when that fails.
     pub fn reserve(
         &self,
-        budgets: &Budgets,
-        site: &Site,
-        clock: &Clock,
-        owner: &Owner,
-        user_budget: Option<i64>,
-        ip: &str,
+        spender: &Spender,
         estimate: &Estimate<'_>,
         message_id: Option<i64>,
     ) -> Result<Reserved, AppError> {
+        let Inner {
+            budgets,
+            site,
+            clock,
+            ..
+        } = &*self.inner;
         let day = clock.today();
         let tokens = estimate.prompt_tokens + estimate.completion_tokens;
         let cost = site.cost_microusd(
@@ -187,9 +201,9 @@ impl Meter {
                 "The service is paused: today's budget is spent.",
             ));
         }
-        match owner {
+        match &spender.owner {
             Owner::User(user_id) => {
-                let limit = user_budget.unwrap_or(budgets.user_daily_tokens);
+                let limit = spender.user_budget.unwrap_or(budgets.user_daily_tokens);
                 let used = totals.users.get(user_id).map_or(0, |s| s.tokens);
                 if used + tokens > limit {
                     return Err(limited(
@@ -203,7 +217,11 @@ impl Meter {
             }
             Owner::Guest(guest_id) => {
                 let session = totals.guests.get(guest_id).copied().unwrap_or_default();
-                let address = totals.ips.get(ip).copied().unwrap_or_default();
+                let address = totals
+                    .ips
+                    .get(&spender.network)
+                    .copied()
+                    .unwrap_or_default();
                 let calls = session.calls.max(address.calls);
                 let guest_tokens = session.tokens.max(address.tokens);
                 if calls >= budgets.guest_daily_messages {
@@ -237,9 +255,9 @@ impl Meter {
             row: UsageRow {
                 id: self.inner.next_id.fetch_add(1, Ordering::Relaxed),
                 day,
-                user_id: owner.user_id(),
-                guest_id: owner.guest_id().map(str::to_string),
-                ip: ip.to_string(),
+                user_id: spender.owner.user_id(),
+                guest_id: spender.owner.guest_id().map(str::to_string),
+                ip: spender.network.clone(),
                 message_id,
                 model: estimate.model.to_string(),
                 prompt_tokens: estimate.prompt_tokens,
@@ -275,13 +293,12 @@ impl Meter {
     /// nothing acknowledged to a client can be lost.
     pub async fn settle(
         &self,
-        site: &Site,
         reserved: &Reserved,
         used: (i64, i64),
         status: EntryStatus,
         duration_ms: i64,
     ) {
-        let row = self.count_settled(site, reserved, used, status, duration_ms);
+        let row = self.count_settled(reserved, used, status, duration_ms);
         self.inner.ledger.settle(row).await;
     }
 
@@ -289,13 +306,12 @@ impl Meter {
     /// queued for the writer at once, so the next [`Meter::flush`] writes it.
     pub fn settle_now(
         &self,
-        site: &Site,
         reserved: &Reserved,
         used: (i64, i64),
         status: EntryStatus,
         duration_ms: i64,
     ) {
-        let row = self.count_settled(site, reserved, used, status, duration_ms);
+        let row = self.count_settled(reserved, used, status, duration_ms);
         self.inner.ledger.settle_now(row);
     }
 
@@ -303,14 +319,16 @@ impl Meter {
     /// settled row.
     fn count_settled(
         &self,
-        site: &Site,
         reserved: &Reserved,
         (prompt_tokens, completion_tokens): (i64, i64),
         status: EntryStatus,
         duration_ms: i64,
     ) -> UsageRow {
         let row = &reserved.row;
-        let cost = site.cost_microusd(&row.model, prompt_tokens, completion_tokens);
+        let cost = self
+            .inner
+            .site
+            .cost_microusd(&row.model, prompt_tokens, completion_tokens);
         metrics::counter!("model_tokens_total", "kind" => "prompt").increment(prompt_tokens as u64);
         metrics::counter!("model_tokens_total", "kind" => "completion")
             .increment(completion_tokens as u64);

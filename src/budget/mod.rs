@@ -1,8 +1,9 @@
-//! Cost control: token counting, the day's clock, and the reservation that every model
-//! call needs before it is made. Today's totals live in memory (`Meter`), behind one
+//! Cost control: token counting, the day's clock, whom a call is charged to (`Spender`),
+//! and the reservation that every model call needs before it is made. Today's totals live in memory (`Meter`), behind one
 //! lock, so parallel requests cannot overspend and a check costs no query.
 
 use std::{
+    net::IpAddr,
     sync::{
         Arc,
         atomic::{AtomicI64, Ordering},
@@ -19,7 +20,9 @@ pub use tokens::warm_up;
 pub use tokens::{count_tokens, estimate_tokens};
 
 use crate::{
-    domain::{Role, now_ms},
+    auth::{Visitor, network_label},
+    db::users::User,
+    domain::{Owner, Role, now_ms},
     error::AppError,
 };
 
@@ -96,6 +99,38 @@ pub fn trim_history(
     }
     kept.reverse();
     (kept, used)
+}
+
+/// Whom a model call is charged to: its owner, under the user's own budget when an admin
+/// set one; a guest's calls count against their network's allowance too, so a new
+/// session brings no new allowance.
+#[derive(Clone, Debug)]
+pub struct Spender {
+    pub owner: Owner,
+    /// The user's own daily token budget, when an admin set one.
+    pub user_budget: Option<i64>,
+    /// The client's network, as the ledger shows it (`192.0.2.7`, `2001:db8:1:2::/64`).
+    pub network: String,
+}
+
+impl Spender {
+    /// A visitor spending as `owner` (their user, or their guest session).
+    pub fn of(visitor: &Visitor, owner: Owner) -> Self {
+        Self {
+            owner,
+            user_budget: visitor.user.as_ref().and_then(|u| u.daily_token_budget),
+            network: network_label(visitor.ip),
+        }
+    }
+
+    /// A user calling from `ip` (with an API key).
+    pub fn user(user: &User, ip: IpAddr) -> Self {
+        Self {
+            owner: Owner::User(user.id),
+            user_budget: user.daily_token_budget,
+            network: network_label(ip),
+        }
+    }
 }
 
 /// What a call may cost at most: its prompt plus the full output cap.

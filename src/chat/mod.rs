@@ -7,7 +7,6 @@
 
 use std::{
     collections::HashMap,
-    net::IpAddr,
     sync::{Arc, Mutex},
 };
 
@@ -23,8 +22,7 @@ use self::checkpoint::Checkpoints;
 
 use crate::{
     AppState,
-    auth::{Visitor, network_label},
-    budget,
+    budget::{self, Spender},
     db::{
         Conversation, Message,
         conversations::{
@@ -164,31 +162,12 @@ pub async fn check_room(
     Ok(())
 }
 
-/// Who is asking, for ownership and budgets.
-pub struct Asker<'a> {
-    pub owner: &'a Owner,
-    /// The user's own daily token budget, when an admin set one.
-    pub user_budget: Option<i64>,
-    pub ip: IpAddr,
-}
-
-impl<'a> Asker<'a> {
-    /// The visitor asking as `owner` (their user, or their guest session).
-    pub fn of(visitor: &Visitor, owner: &'a Owner) -> Self {
-        Self {
-            owner,
-            user_budget: visitor.user.as_ref().and_then(|u| u.daily_token_budget),
-            ip: visitor.ip,
-        }
-    }
-}
-
 /// Saves the question (creating the conversation when `conversation_id` is `None`) and an
 /// empty answer, reserves the call's budget, then starts the model call in its own task.
 /// A refusal (not found, busy, over budget) changes nothing.
 pub async fn start_turn(
     state: &AppState,
-    asker: &Asker<'_>,
+    spender: &Spender,
     conversation_id: Option<&str>,
     ask: Ask,
 ) -> Result<Turn, AppError> {
@@ -200,7 +179,7 @@ pub async fn start_turn(
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
     let (conversation, created) = match conversation_id {
         Some(id) => (
-            find_conversation(&mut tx, asker.owner, id)
+            find_conversation(&mut tx, &spender.owner, id)
                 .await?
                 .ok_or(AppError::NotFound("conversation"))?,
             false,
@@ -209,9 +188,9 @@ pub async fn start_turn(
             let Ask::Message(content) = &ask else {
                 return Err(AppError::NotFound("conversation"));
             };
-            check_room(&mut tx, state, asker.owner).await?;
+            check_room(&mut tx, state, &spender.owner).await?;
             (
-                insert_conversation(&mut tx, asker.owner, &title_from(content)).await?,
+                insert_conversation(&mut tx, &spender.owner, &title_from(content)).await?,
                 true,
             )
         }
@@ -278,16 +257,7 @@ pub async fn start_turn(
         completion_tokens: i64::from(state.site.max_output_tokens),
     };
     // Dropping the transaction on a refusal rolls back the question too.
-    let reserved = state.meter.reserve(
-        &state.config.budgets,
-        &state.site,
-        &state.clock,
-        asker.owner,
-        asker.user_budget,
-        &network_label(asker.ip),
-        &estimate,
-        Some(answer.id),
-    )?;
+    let reserved = state.meter.reserve(spender, &estimate, Some(answer.id))?;
     // The row goes in with the question and the answer, so a turn and its ledger row
     // exist together or not at all.
     let saved = async {
@@ -315,7 +285,6 @@ pub async fn start_turn(
         answer: answer.clone(),
         usage: reserved,
         meter: state.meter.clone(),
-        site: state.site.clone(),
         timeout: state.config.upstream_timeout,
         cancel,
         drain: state.drain.clone(),

@@ -1,10 +1,7 @@
 //! The task that writes one answer: it calls the model, forwards each chunk to the
 //! request that started the turn, and saves the answer however it ends.
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use sqlx::SqlitePool;
 use tokio::sync::mpsc;
@@ -13,7 +10,6 @@ use tokio_util::sync::CancellationToken;
 use super::{TurnEvent, Turns, checkpoint::CHECKPOINT_EVERY};
 use crate::{
     budget::{Meter, Reserved, count_tokens},
-    config::Site,
     db::{
         Message,
         messages::{Outcome, update_message_outcome},
@@ -39,7 +35,6 @@ pub(super) struct RunningTurn {
     /// The ledger row reserved for this call, settled when it ends.
     pub(super) usage: Reserved,
     pub(super) meter: Meter,
-    pub(super) site: Arc<Site>,
     pub(super) db: SqlitePool,
     pub(super) llm: LlmClient,
     pub(super) system_prompt: String,
@@ -223,7 +218,6 @@ impl RunningTurn {
             });
         self.meter
             .settle(
-                &self.site,
                 &self.usage,
                 used,
                 outcome.status.into(),

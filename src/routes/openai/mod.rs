@@ -26,9 +26,8 @@ use self::{
 use super::docs::OpenAiError;
 use crate::{
     AppState,
-    auth::{ClientIp, api_key::ApiCaller, network_label},
-    budget::{self, Estimate},
-    domain::Owner,
+    auth::{ClientIp, api_key::ApiCaller},
+    budget::{self, Estimate, Spender},
     error::AppError,
 };
 
@@ -170,14 +169,8 @@ pub async fn create_chat_completion(
         )));
     }
 
-    let owner = Owner::User(caller.user.id);
     let reserved = state.meter.reserve(
-        &state.config.budgets,
-        &state.site,
-        &state.clock,
-        &owner,
-        caller.user.daily_token_budget,
-        &network_label(ip),
+        &Spender::user(&caller.user, ip),
         &Estimate {
             model: &upstream,
             prompt_tokens: prompt_tokens as i64,
@@ -190,7 +183,6 @@ pub async fn create_chat_completion(
     let mut held = state.drain.hold();
     let mut ledger = Ledger {
         meter: state.meter.clone(),
-        site: state.site.clone(),
         reserved,
         started: Instant::now(),
         text: String::new(),

@@ -6,7 +6,7 @@ use std::{
     convert::Infallible,
     future::Future,
     pin::Pin,
-    sync::{Arc, LazyLock},
+    sync::LazyLock,
     time::{Duration, Instant},
 };
 
@@ -24,7 +24,6 @@ use tokio::time::Sleep;
 
 use crate::{
     budget::{Meter, Reserved, count_tokens},
-    config::Site,
     domain::EntryStatus,
     drain::Held,
     error::AppError,
@@ -35,7 +34,6 @@ use crate::{
 /// drops it mid-stream, and `Drop` settles it then.
 pub(super) struct Ledger {
     pub(super) meter: Meter,
-    pub(super) site: Arc<Site>,
     pub(super) reserved: Reserved,
     pub(super) started: Instant,
     /// The text received (the collected answer), for an estimate when no usage came.
@@ -54,7 +52,6 @@ impl Ledger {
         let used = self.used();
         self.meter
             .settle(
-                &self.site,
                 &self.reserved,
                 used,
                 status,
@@ -108,7 +105,6 @@ impl Drop for Ledger {
         // billed. Queued to the ledger's writer at once (no task that a stopping runtime
         // might never run), so shutdown's last flush writes it.
         self.meter.settle_now(
-            &self.site,
             &self.reserved,
             self.used(),
             EntryStatus::Interrupted,
