@@ -94,7 +94,7 @@ pub struct Shared {
     pub drain: Drain,
     /// The time budgets are counted in (moved forward by tests).
     pub clock: Clock,
-    /// Today's spending against the budgets, and the usage ledger's writer.
+    /// Today's spending against the budgets, and the ledger writer.
     pub meter: Meter,
     /// argon2id hashing off the async runtime, a few at a time.
     pub hasher: Hasher,

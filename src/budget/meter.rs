@@ -1,6 +1,6 @@
 //! Today's spending, in memory. A budget check takes a lock instead of summing the
-//! ledger, and the ledger rows behind it are written by one task in batches
-//! (`db::usage::LedgerWriter`), so model calls never queue for SQLite's write lock.
+//! ledger, and the ledger entries behind it are written by one task in batches (the
+//! [`LedgerWriter`]), so model calls never queue for SQLite's write lock.
 //! The totals are loaded from the ledger at start; this process is the ledger's only
 //! writer, so they stay equal to what the ledger will hold.
 
@@ -14,12 +14,14 @@ use std::{
 
 use sqlx::SqlitePool;
 
-use super::{Clock, Estimate, Spender, describe_reset, limited, paused};
+use super::{
+    Clock, Estimate, Spender, describe_reset, ledger_writer::LedgerWriter, limited, paused,
+};
 use crate::{
     config::{Budgets, Site},
     db::{
+        ledger::{self, Entry},
         settings,
-        usage::{self, LedgerWriter, UsageRow},
     },
     domain::{EntryStatus, Owner},
     error::AppError,
@@ -41,7 +43,7 @@ struct Inner {
     clock: Clock,
     totals: Mutex<Totals>,
     paused: AtomicBool,
-    /// Ledger ids are handed out here, so a row can be settled before it is written.
+    /// Ledger ids are handed out here, so an entry can be settled before it is written.
     next_id: AtomicI64,
     ledger: LedgerWriter,
 }
@@ -75,8 +77,8 @@ impl Spent {
 /// One call's reservation: the most it may use, already counted in today's totals and
 /// on its way to the ledger; `Meter::settle` replaces it with what the call used.
 #[derive(Clone, Debug)]
-pub struct Reserved {
-    pub row: UsageRow,
+pub struct Reservation {
+    pub entry: Entry,
 }
 
 impl Meter {
@@ -109,8 +111,8 @@ impl Meter {
     pub async fn reload(&self, db: &SqlitePool) -> sqlx::Result<()> {
         self.inner.ledger.flush().await;
         let day = self.inner.clock.today();
-        let sums = usage::sum_usage_of_day(db, &day).await?;
-        let next_id = usage::find_next_usage_id(db).await?;
+        let sums = ledger::sum_entries_of_day(db, &day).await?;
+        let next_id = ledger::find_next_entry_id(db).await?;
         let paused = settings::paused(db).await?;
         let mut totals = Totals {
             day,
@@ -139,7 +141,7 @@ impl Meter {
         self.inner.paused.store(paused, Ordering::Relaxed);
     }
 
-    /// Stops counting a user's usage of today, as `update_usage_uncounted` did in the
+    /// Stops counting a user's usage of today, as `update_entries_uncounted` did in the
     /// ledger (the global totals keep it: the money was spent).
     pub fn forget_user(&self, user_id: i64) {
         self.lock().users.remove(&user_id);
@@ -147,14 +149,14 @@ impl Meter {
 
     /// Checks every budget the spender's call falls under and, when it fits, counts its
     /// most (prompt plus output cap) against them all at once. The caller writes the
-    /// ledger row: `record` sends it to the ledger writer; the page path writes it in its
+    /// ledger entry: `record` sends it to the ledger writer; the page path writes it in its
     /// own transaction and calls `release` when that fails.
     pub fn reserve(
         &self,
         spender: &Spender,
         estimate: &Estimate<'_>,
         message_id: Option<i64>,
-    ) -> Result<Reserved, AppError> {
+    ) -> Result<Reservation, AppError> {
         let Inner {
             budgets,
             site,
@@ -251,8 +253,8 @@ impl Meter {
                 }
             }
         }
-        let reserved = Reserved {
-            row: UsageRow {
+        let reservation = Reservation {
+            entry: Entry {
                 id: self.inner.next_id.fetch_add(1, Ordering::Relaxed),
                 day,
                 user_id: spender.owner.user_id(),
@@ -268,23 +270,23 @@ impl Meter {
                 created_at: clock.now_ms(),
             },
         };
-        totals.count(&reserved.row, 1, tokens, cost);
-        Ok(reserved)
+        totals.count(&reservation.entry, 1, tokens, cost);
+        Ok(reservation)
     }
 
-    /// Sends the reservation's ledger row to the writer (the `/v1` path, which has no
+    /// Sends the reservation's ledger entry to the writer (the `/v1` path, which has no
     /// transaction of its own).
-    pub async fn record(&self, reserved: &Reserved) {
-        self.inner.ledger.reserve(reserved.row.clone()).await;
+    pub async fn record(&self, reservation: &Reservation) {
+        self.inner.ledger.reserve(reservation.entry.clone()).await;
     }
 
-    /// Takes back a reservation whose row was never written (its transaction failed).
-    pub fn release(&self, reserved: &Reserved) {
-        let row = &reserved.row;
-        let tokens = row.prompt_tokens + row.completion_tokens;
+    /// Takes back a reservation whose entry was never written (its transaction failed).
+    pub fn release(&self, reservation: &Reservation) {
+        let entry = &reservation.entry;
+        let tokens = entry.prompt_tokens + entry.completion_tokens;
         let mut totals = self.lock();
-        if totals.day == row.day {
-            totals.count(row, -1, -tokens, -row.cost_microusd);
+        if totals.day == entry.day {
+            totals.count(entry, -1, -tokens, -entry.cost_microusd);
         }
     }
 
@@ -293,60 +295,60 @@ impl Meter {
     /// nothing acknowledged to a client can be lost.
     pub async fn settle(
         &self,
-        reserved: &Reserved,
+        reservation: &Reservation,
         used: (i64, i64),
         status: EntryStatus,
         duration_ms: i64,
     ) {
-        let row = self.count_settled(reserved, used, status, duration_ms);
-        self.inner.ledger.settle(row).await;
+        let entry = self.count_settled(reservation, used, status, duration_ms);
+        self.inner.ledger.settle(entry).await;
     }
 
-    /// [`Meter::settle`] without waiting, where nothing can wait (a `Drop`): the row is
+    /// [`Meter::settle`] without waiting, where nothing can wait (a `Drop`): the entry is
     /// queued for the writer at once, so the next [`Meter::flush`] writes it.
     pub fn settle_now(
         &self,
-        reserved: &Reserved,
+        reservation: &Reservation,
         used: (i64, i64),
         status: EntryStatus,
         duration_ms: i64,
     ) {
-        let row = self.count_settled(reserved, used, status, duration_ms);
-        self.inner.ledger.settle_now(row);
+        let entry = self.count_settled(reservation, used, status, duration_ms);
+        self.inner.ledger.settle_now(entry);
     }
 
     /// Moves today's totals from the reservation to what was used, and returns the
-    /// settled row.
+    /// settled entry.
     fn count_settled(
         &self,
-        reserved: &Reserved,
+        reservation: &Reservation,
         (prompt_tokens, completion_tokens): (i64, i64),
         status: EntryStatus,
         duration_ms: i64,
-    ) -> UsageRow {
-        let row = &reserved.row;
+    ) -> Entry {
+        let entry = &reservation.entry;
         let cost = self
             .inner
             .site
-            .cost_microusd(&row.model, prompt_tokens, completion_tokens);
+            .cost_microusd(&entry.model, prompt_tokens, completion_tokens);
         metrics::counter!("model_tokens_total", "kind" => "prompt").increment(prompt_tokens as u64);
         metrics::counter!("model_tokens_total", "kind" => "completion")
             .increment(completion_tokens as u64);
         {
             let mut totals = self.lock();
-            if totals.day == row.day {
-                let tokens =
-                    prompt_tokens + completion_tokens - (row.prompt_tokens + row.completion_tokens);
-                totals.count(row, 0, tokens, cost - row.cost_microusd);
+            if totals.day == entry.day {
+                let tokens = prompt_tokens + completion_tokens
+                    - (entry.prompt_tokens + entry.completion_tokens);
+                totals.count(entry, 0, tokens, cost - entry.cost_microusd);
             }
         }
-        UsageRow {
+        Entry {
             prompt_tokens,
             completion_tokens,
             cost_microusd: cost,
             status,
             duration_ms: Some(duration_ms),
-            ..row.clone()
+            ..entry.clone()
         }
     }
 
@@ -357,13 +359,16 @@ impl Meter {
 }
 
 impl Totals {
-    /// Adds to everything `row`'s spender is counted under.
-    fn count(&mut self, row: &UsageRow, calls: i64, tokens: i64, cost: i64) {
+    /// Adds to everything `entry`'s spender is counted under.
+    fn count(&mut self, entry: &Entry, calls: i64, tokens: i64, cost: i64) {
         self.global.add(calls, tokens, cost);
-        // A user reset today no longer has an entry; their new calls start one.
-        self.spender(row.user_id, row.guest_id.as_deref(), &row.ip, |spent| {
-            spent.add(calls, tokens, cost)
-        });
+        // A user reset today is no longer in the totals; their new calls add them again.
+        self.spender(
+            entry.user_id,
+            entry.guest_id.as_deref(),
+            &entry.ip,
+            |spent| spent.add(calls, tokens, cost),
+        );
     }
 
     /// Applies `change` to a user's totals, or to a guest session's and its address's.

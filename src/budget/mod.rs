@@ -11,10 +11,11 @@ use std::{
     time::Duration,
 };
 
+mod ledger_writer;
 mod meter;
 mod tokens;
 
-pub use meter::{Meter, Reserved};
+pub use meter::{Meter, Reservation};
 #[cfg(feature = "tiktoken")]
 pub use tokens::warm_up;
 pub use tokens::{count_tokens, estimate_tokens};
@@ -48,7 +49,7 @@ impl Clock {
             .fetch_add(by.as_millis() as i64, Ordering::Relaxed);
     }
 
-    /// Today's UTC date, `YYYY-MM-DD`: the key of the usage ledger.
+    /// Today's UTC date, `YYYY-MM-DD`: the key of the ledger.
     pub fn today(&self) -> String {
         self.day_before(0)
     }

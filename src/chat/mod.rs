@@ -29,8 +29,8 @@ use crate::{
             count_conversations, find_conversation, insert_conversation,
             update_conversation_activity,
         },
+        ledger::insert_entry,
         messages::{delete_message, insert_message, list_messages},
-        usage::insert_usage,
     },
     domain::{MessageStatus, Owner, Role},
     error::AppError,
@@ -257,15 +257,15 @@ pub async fn start_turn(
         completion_tokens: i64::from(state.site.max_output_tokens),
     };
     // Dropping the transaction on a refusal rolls back the question too.
-    let reserved = state.meter.reserve(spender, &estimate, Some(answer.id))?;
-    // The row goes in with the question and the answer, so a turn and its ledger row
+    let reservation = state.meter.reserve(spender, &estimate, Some(answer.id))?;
+    // The entry goes in with the question and the answer, so a turn and its ledger entry
     // exist together or not at all.
     let saved = async {
-        insert_usage(&mut tx, &reserved.row).await?;
+        insert_entry(&mut tx, &reservation.entry).await?;
         tx.commit().await
     };
     if let Err(error) = saved.await {
-        state.meter.release(&reserved);
+        state.meter.release(&reservation);
         return Err(error.into());
     }
 
@@ -283,7 +283,7 @@ pub async fn start_turn(
         system_prompt: state.site.system_prompt.clone(),
         history,
         answer: answer.clone(),
-        usage: reserved,
+        reservation,
         meter: state.meter.clone(),
         timeout: state.config.upstream_timeout,
         cancel,

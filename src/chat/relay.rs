@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{TurnEvent, Turns, checkpoint::CHECKPOINT_EVERY};
 use crate::{
-    budget::{Meter, Reserved, count_tokens},
+    budget::{Meter, Reservation, count_tokens},
     db::{
         Message,
         messages::{Outcome, update_message_outcome},
@@ -32,8 +32,8 @@ enum Ending {
 }
 
 pub(super) struct RunningTurn {
-    /// The ledger row reserved for this call, settled when it ends.
-    pub(super) usage: Reserved,
+    /// The ledger entry reserved for this call, settled when it ends.
+    pub(super) reservation: Reservation,
     pub(super) meter: Meter,
     pub(super) db: SqlitePool,
     pub(super) llm: LlmClient,
@@ -212,13 +212,13 @@ impl RunningTurn {
             .zip(outcome.completion_tokens)
             .unwrap_or_else(|| {
                 (
-                    self.usage.row.prompt_tokens,
+                    self.reservation.entry.prompt_tokens,
                     count_tokens(&outcome.content) as i64,
                 )
             });
         self.meter
             .settle(
-                &self.usage,
+                &self.reservation,
                 used,
                 outcome.status.into(),
                 outcome.duration_ms,

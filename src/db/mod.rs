@@ -7,9 +7,9 @@ pub mod backup;
 pub mod conversations;
 pub mod devices;
 pub mod guests;
+pub mod ledger;
 pub mod messages;
 pub mod settings;
-pub mod usage;
 pub mod users;
 
 use std::{str::FromStr, time::Duration};
@@ -79,7 +79,7 @@ mod tests {
 
     /// A foreign key to a table rows are deleted from must lead an index: each delete
     /// looks up the rows that refer to it, and without one that is a scan of the whole
-    /// referring table (the usage ledger grows by a row per model call).
+    /// referring table (the ledger grows by an entry per model call).
     #[tokio::test]
     async fn foreign_keys_to_tables_rows_are_deleted_from_lead_an_index() {
         let dir = tempfile::tempdir().unwrap();

@@ -30,8 +30,8 @@ use crate::{
             list_usage_by_user, list_users_with_usage, sum_usage,
         },
         api_keys::{list_live_api_keys, update_api_key_revoked},
+        ledger::update_entries_uncounted,
         settings,
-        usage::update_usage_uncounted,
         users::{
             Invite, UserRole, find_user, insert_invite, list_invites, update_user_budget,
             update_user_disabled, update_user_role,
@@ -190,7 +190,7 @@ pub async fn reset_usage(
         .ok_or(AppError::NotFound("user"))?;
     // Rows still on their way to the ledger are written first, so they are reset too.
     state.meter.flush().await;
-    let calls = update_usage_uncounted(&state.db, id, &state.clock.today()).await?;
+    let calls = update_entries_uncounted(&state.db, id, &state.clock.today()).await?;
     state.meter.forget_user(id);
     tracing::info!(
         admin = admin.id,

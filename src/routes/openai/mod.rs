@@ -169,7 +169,7 @@ pub async fn create_chat_completion(
         )));
     }
 
-    let reserved = state.meter.reserve(
+    let reservation = state.meter.reserve(
         &Spender::user(&caller.user, ip),
         &Estimate {
             model: &upstream,
@@ -179,11 +179,11 @@ pub async fn create_chat_completion(
         None,
     )?;
     // Not awaited to disk: the writer commits it with others, before the settlement.
-    state.meter.record(&reserved).await;
+    state.meter.record(&reservation).await;
     let mut held = state.drain.hold();
     let mut ledger = Ledger {
         meter: state.meter.clone(),
-        reserved,
+        reservation,
         started: Instant::now(),
         text: String::new(),
         chunks: 0,

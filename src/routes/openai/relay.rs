@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use tokio::time::Sleep;
 
 use crate::{
-    budget::{Meter, Reserved, count_tokens},
+    budget::{Meter, Reservation, count_tokens},
     domain::EntryStatus,
     drain::Held,
     error::AppError,
@@ -34,7 +34,7 @@ use crate::{
 /// drops it mid-stream, and `Drop` settles it then.
 pub(super) struct Ledger {
     pub(super) meter: Meter,
-    pub(super) reserved: Reserved,
+    pub(super) reservation: Reservation,
     pub(super) started: Instant,
     /// The text received (the collected answer), for an estimate when no usage came.
     pub(super) text: String,
@@ -52,7 +52,7 @@ impl Ledger {
         let used = self.used();
         self.meter
             .settle(
-                &self.reserved,
+                &self.reservation,
                 used,
                 status,
                 self.started.elapsed().as_millis() as i64,
@@ -90,7 +90,7 @@ impl Ledger {
             } else {
                 count_tokens(&self.text) as i64
             };
-            (self.reserved.row.prompt_tokens, completion)
+            (self.reservation.entry.prompt_tokens, completion)
         })
     }
 }
@@ -105,7 +105,7 @@ impl Drop for Ledger {
         // billed. Queued to the ledger's writer at once (no task that a stopping runtime
         // might never run), so shutdown's last flush writes it.
         self.meter.settle_now(
-            &self.reserved,
+            &self.reservation,
             self.used(),
             EntryStatus::Interrupted,
             self.started.elapsed().as_millis() as i64,
