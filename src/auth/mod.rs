@@ -34,6 +34,7 @@ use crate::{
         guests::upsert_guest_seen,
         users::{User, UserRole, find_user, find_user_by_email},
     },
+    domain::Owner,
     error::AppError,
 };
 
@@ -170,29 +171,6 @@ pub fn session_layer(store: SqliteStore, https: bool) -> SessionManagerLayer<Ses
         .with_expiry(Expiry::OnInactivity(time::Duration::days(
             SESSION_IDLE_DAYS,
         )))
-}
-
-/// Who owns a conversation: a user, or a guest's session.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Owner {
-    User(i64),
-    Guest(String),
-}
-
-impl Owner {
-    pub fn user_id(&self) -> Option<i64> {
-        match self {
-            Owner::User(id) => Some(*id),
-            Owner::Guest(_) => None,
-        }
-    }
-
-    pub fn guest_id(&self) -> Option<&str> {
-        match self {
-            Owner::User(_) => None,
-            Owner::Guest(id) => Some(id),
-        }
-    }
 }
 
 /// The person behind a request: a logged-in user or a guest, and their address.

@@ -1,6 +1,6 @@
 //! Today's spending, in memory. A budget check takes a lock instead of summing the
-//! ledger, and the ledger rows behind it are written by one task in batches
-//! (`db::usage::LedgerWriter`), so model calls never queue for SQLite's write lock.
+//! ledger, and the ledger entries behind it are written by one task in batches (the
+//! [`LedgerWriter`]), so model calls never queue for SQLite's write lock.
 //! The totals are loaded from the ledger at start; this process is the ledger's only
 //! writer, so they stay equal to what the ledger will hold.
 
@@ -14,11 +14,16 @@ use std::{
 
 use sqlx::SqlitePool;
 
-use super::{Clock, Estimate, describe_reset, limited, paused};
+use super::{
+    Clock, Estimate, Spender, describe_reset, ledger_writer::LedgerWriter, limited, paused,
+};
 use crate::{
-    auth::Owner,
     config::{Budgets, Site},
-    db::usage::{self, LedgerWriter, UsageRow},
+    db::{
+        ledger::{self, Entry},
+        settings,
+    },
+    domain::{EntryStatus, Owner},
     error::AppError,
 };
 
@@ -30,9 +35,15 @@ pub struct Meter {
 
 #[derive(Debug)]
 struct Inner {
+    /// The limits, from the environment.
+    budgets: Budgets,
+    /// Model prices, for what a call costs.
+    site: Arc<Site>,
+    /// The time the days are counted in.
+    clock: Clock,
     totals: Mutex<Totals>,
     paused: AtomicBool,
-    /// Ledger ids are handed out here, so a row can be settled before it is written.
+    /// Ledger ids are handed out here, so an entry can be settled before it is written.
     next_id: AtomicI64,
     ledger: LedgerWriter,
 }
@@ -66,38 +77,43 @@ impl Spent {
 /// One call's reservation: the most it may use, already counted in today's totals and
 /// on its way to the ledger; `Meter::settle` replaces it with what the call used.
 #[derive(Clone, Debug)]
-pub struct Reserved {
-    pub row: UsageRow,
+pub struct Reservation {
+    pub entry: Entry,
 }
 
 impl Meter {
     /// Today's totals from the ledger, the kill switch from the settings, and the ledger
     /// writer started.
-    pub async fn load(db: &SqlitePool, clock: &Clock) -> sqlx::Result<Self> {
+    pub async fn load(
+        db: &SqlitePool,
+        budgets: Budgets,
+        site: Arc<Site>,
+        clock: Clock,
+    ) -> sqlx::Result<Self> {
         let (ledger, _task) = LedgerWriter::spawn(db.clone());
         let meter = Self {
             inner: Arc::new(Inner {
+                budgets,
+                site,
+                clock,
                 totals: Mutex::default(),
                 paused: AtomicBool::new(false),
                 next_id: AtomicI64::new(1),
                 ledger,
             }),
         };
-        meter.reload(db, clock).await?;
+        meter.reload(db).await?;
         Ok(meter)
     }
 
     /// Reads the totals, the next ledger id and the kill switch again from the database,
     /// after the writes in flight are done.
-    pub async fn reload(&self, db: &SqlitePool, clock: &Clock) -> sqlx::Result<()> {
+    pub async fn reload(&self, db: &SqlitePool) -> sqlx::Result<()> {
         self.inner.ledger.flush().await;
-        let day = clock.today();
-        let sums = usage::sum_usage_of_day(db, &day).await?;
-        let next_id = usage::find_next_usage_id(db).await?;
-        let paused = crate::db::users::find_setting(db, super::PAUSED_KEY)
-            .await?
-            .as_deref()
-            == Some("1");
+        let day = self.inner.clock.today();
+        let sums = ledger::sum_entries_of_day(db, &day).await?;
+        let next_id = ledger::find_next_entry_id(db).await?;
+        let paused = settings::paused(db).await?;
         let mut totals = Totals {
             day,
             ..Totals::default()
@@ -125,28 +141,28 @@ impl Meter {
         self.inner.paused.store(paused, Ordering::Relaxed);
     }
 
-    /// Stops counting a user's usage of today, as `update_usage_uncounted` did in the
+    /// Stops counting a user's usage of today, as `update_entries_uncounted` did in the
     /// ledger (the global totals keep it: the money was spent).
     pub fn forget_user(&self, user_id: i64) {
         self.lock().users.remove(&user_id);
     }
 
-    /// Checks every budget the call falls under and, when it fits, counts its most
-    /// (prompt plus output cap) against them all at once. The caller writes the ledger row:
-    /// `record` sends it to the ledger writer; the page path writes it in its own
-    /// transaction and calls `release` when that fails.
-    #[allow(clippy::too_many_arguments)]
+    /// Checks every budget the spender's call falls under and, when it fits, counts its
+    /// most (prompt plus output cap) against them all at once. The caller writes the
+    /// ledger entry: `record` sends it to the ledger writer; the page path writes it in its
+    /// own transaction and calls `release` when that fails.
     pub fn reserve(
         &self,
-        budgets: &Budgets,
-        site: &Site,
-        clock: &Clock,
-        owner: &Owner,
-        user_budget: Option<i64>,
-        ip: &str,
+        spender: &Spender,
         estimate: &Estimate<'_>,
         message_id: Option<i64>,
-    ) -> Result<Reserved, AppError> {
+    ) -> Result<Reservation, AppError> {
+        let Inner {
+            budgets,
+            site,
+            clock,
+            ..
+        } = &*self.inner;
         let day = clock.today();
         let tokens = estimate.prompt_tokens + estimate.completion_tokens;
         let cost = site.cost_microusd(
@@ -187,9 +203,9 @@ impl Meter {
                 "The service is paused: today's budget is spent.",
             ));
         }
-        match owner {
+        match &spender.owner {
             Owner::User(user_id) => {
-                let limit = user_budget.unwrap_or(budgets.user_daily_tokens);
+                let limit = spender.user_budget.unwrap_or(budgets.user_daily_tokens);
                 let used = totals.users.get(user_id).map_or(0, |s| s.tokens);
                 if used + tokens > limit {
                     return Err(limited(
@@ -203,7 +219,11 @@ impl Meter {
             }
             Owner::Guest(guest_id) => {
                 let session = totals.guests.get(guest_id).copied().unwrap_or_default();
-                let address = totals.ips.get(ip).copied().unwrap_or_default();
+                let address = totals
+                    .ips
+                    .get(&spender.network)
+                    .copied()
+                    .unwrap_or_default();
                 let calls = session.calls.max(address.calls);
                 let guest_tokens = session.tokens.max(address.tokens);
                 if calls >= budgets.guest_daily_messages {
@@ -233,40 +253,40 @@ impl Meter {
                 }
             }
         }
-        let reserved = Reserved {
-            row: UsageRow {
+        let reservation = Reservation {
+            entry: Entry {
                 id: self.inner.next_id.fetch_add(1, Ordering::Relaxed),
                 day,
-                user_id: owner.user_id(),
-                guest_id: owner.guest_id().map(str::to_string),
-                ip: ip.to_string(),
+                user_id: spender.owner.user_id(),
+                guest_id: spender.owner.guest_id().map(str::to_string),
+                ip: spender.network.clone(),
                 message_id,
                 model: estimate.model.to_string(),
                 prompt_tokens: estimate.prompt_tokens,
                 completion_tokens: estimate.completion_tokens,
                 cost_microusd: cost,
-                status: "reserved",
+                status: EntryStatus::Reserved,
                 duration_ms: None,
                 created_at: clock.now_ms(),
             },
         };
-        totals.count(&reserved.row, 1, tokens, cost);
-        Ok(reserved)
+        totals.count(&reservation.entry, 1, tokens, cost);
+        Ok(reservation)
     }
 
-    /// Sends the reservation's ledger row to the writer (the `/v1` path, which has no
+    /// Sends the reservation's ledger entry to the writer (the `/v1` path, which has no
     /// transaction of its own).
-    pub async fn record(&self, reserved: &Reserved) {
-        self.inner.ledger.reserve(reserved.row.clone()).await;
+    pub async fn record(&self, reservation: &Reservation) {
+        self.inner.ledger.reserve(reservation.entry.clone()).await;
     }
 
-    /// Takes back a reservation whose row was never written (its transaction failed).
-    pub fn release(&self, reserved: &Reserved) {
-        let row = &reserved.row;
-        let tokens = row.prompt_tokens + row.completion_tokens;
+    /// Takes back a reservation whose entry was never written (its transaction failed).
+    pub fn release(&self, reservation: &Reservation) {
+        let entry = &reservation.entry;
+        let tokens = entry.prompt_tokens + entry.completion_tokens;
         let mut totals = self.lock();
-        if totals.day == row.day {
-            totals.count(row, -1, -tokens, -row.cost_microusd);
+        if totals.day == entry.day {
+            totals.count(entry, -1, -tokens, -entry.cost_microusd);
         }
     }
 
@@ -275,60 +295,60 @@ impl Meter {
     /// nothing acknowledged to a client can be lost.
     pub async fn settle(
         &self,
-        site: &Site,
-        reserved: &Reserved,
+        reservation: &Reservation,
         used: (i64, i64),
-        status: &'static str,
+        status: EntryStatus,
         duration_ms: i64,
     ) {
-        let row = self.count_settled(site, reserved, used, status, duration_ms);
-        self.inner.ledger.settle(row).await;
+        let entry = self.count_settled(reservation, used, status, duration_ms);
+        self.inner.ledger.settle(entry).await;
     }
 
-    /// [`Meter::settle`] without waiting, where nothing can wait (a `Drop`): the row is
+    /// [`Meter::settle`] without waiting, where nothing can wait (a `Drop`): the entry is
     /// queued for the writer at once, so the next [`Meter::flush`] writes it.
     pub fn settle_now(
         &self,
-        site: &Site,
-        reserved: &Reserved,
+        reservation: &Reservation,
         used: (i64, i64),
-        status: &'static str,
+        status: EntryStatus,
         duration_ms: i64,
     ) {
-        let row = self.count_settled(site, reserved, used, status, duration_ms);
-        self.inner.ledger.settle_now(row);
+        let entry = self.count_settled(reservation, used, status, duration_ms);
+        self.inner.ledger.settle_now(entry);
     }
 
     /// Moves today's totals from the reservation to what was used, and returns the
-    /// settled row.
+    /// settled entry.
     fn count_settled(
         &self,
-        site: &Site,
-        reserved: &Reserved,
+        reservation: &Reservation,
         (prompt_tokens, completion_tokens): (i64, i64),
-        status: &'static str,
+        status: EntryStatus,
         duration_ms: i64,
-    ) -> UsageRow {
-        let row = &reserved.row;
-        let cost = site.cost_microusd(&row.model, prompt_tokens, completion_tokens);
+    ) -> Entry {
+        let entry = &reservation.entry;
+        let cost = self
+            .inner
+            .site
+            .cost_microusd(&entry.model, prompt_tokens, completion_tokens);
         metrics::counter!("model_tokens_total", "kind" => "prompt").increment(prompt_tokens as u64);
         metrics::counter!("model_tokens_total", "kind" => "completion")
             .increment(completion_tokens as u64);
         {
             let mut totals = self.lock();
-            if totals.day == row.day {
-                let tokens =
-                    prompt_tokens + completion_tokens - (row.prompt_tokens + row.completion_tokens);
-                totals.count(row, 0, tokens, cost - row.cost_microusd);
+            if totals.day == entry.day {
+                let tokens = prompt_tokens + completion_tokens
+                    - (entry.prompt_tokens + entry.completion_tokens);
+                totals.count(entry, 0, tokens, cost - entry.cost_microusd);
             }
         }
-        UsageRow {
+        Entry {
             prompt_tokens,
             completion_tokens,
             cost_microusd: cost,
             status,
             duration_ms: Some(duration_ms),
-            ..row.clone()
+            ..entry.clone()
         }
     }
 
@@ -339,13 +359,16 @@ impl Meter {
 }
 
 impl Totals {
-    /// Adds to everything `row`'s spender is counted under.
-    fn count(&mut self, row: &UsageRow, calls: i64, tokens: i64, cost: i64) {
+    /// Adds to everything `entry`'s spender is counted under.
+    fn count(&mut self, entry: &Entry, calls: i64, tokens: i64, cost: i64) {
         self.global.add(calls, tokens, cost);
-        // A user reset today no longer has an entry; their new calls start one.
-        self.spender(row.user_id, row.guest_id.as_deref(), &row.ip, |spent| {
-            spent.add(calls, tokens, cost)
-        });
+        // A user reset today is no longer in the totals; their new calls add them again.
+        self.spender(
+            entry.user_id,
+            entry.guest_id.as_deref(),
+            &entry.ip,
+            |spent| spent.add(calls, tokens, cost),
+        );
     }
 
     /// Applies `change` to a user's totals, or to a guest session's and its address's.

@@ -1,8 +1,9 @@
-//! Cost control: token counting, the day's clock, and the reservation that every model
-//! call needs before it is made. Today's totals live in memory (`Meter`), behind one
+//! Cost control: token counting, the day's clock, whom a call is charged to (`Spender`),
+//! and the reservation that every model call needs before it is made. Today's totals live in memory (`Meter`), behind one
 //! lock, so parallel requests cannot overspend and a check costs no query.
 
 use std::{
+    net::IpAddr,
     sync::{
         Arc,
         atomic::{AtomicI64, Ordering},
@@ -10,21 +11,21 @@ use std::{
     time::Duration,
 };
 
+mod ledger_writer;
 mod meter;
 mod tokens;
 
-pub use meter::{Meter, Reserved};
+pub use meter::{Meter, Reservation};
 #[cfg(feature = "tiktoken")]
 pub use tokens::warm_up;
 pub use tokens::{count_tokens, estimate_tokens};
 
 use crate::{
-    db::{self, Role},
+    auth::{Visitor, network_label},
+    db::users::User,
+    domain::{Owner, Role, now_ms},
     error::AppError,
 };
-
-/// The settings key of the kill switch.
-pub const PAUSED_KEY: &str = "paused";
 
 /// Tokens a message costs beyond its text (role and separators), as OpenAI counts them.
 const TOKENS_PER_MESSAGE: usize = 4;
@@ -39,7 +40,7 @@ pub struct Clock {
 
 impl Clock {
     pub fn now_ms(&self) -> i64 {
-        db::now_ms() + self.offset_ms.load(Ordering::Relaxed)
+        now_ms() + self.offset_ms.load(Ordering::Relaxed)
     }
 
     /// Moves this clock (and every clone of it) forward.
@@ -48,7 +49,7 @@ impl Clock {
             .fetch_add(by.as_millis() as i64, Ordering::Relaxed);
     }
 
-    /// Today's UTC date, `YYYY-MM-DD`: the key of the usage ledger.
+    /// Today's UTC date, `YYYY-MM-DD`: the key of the ledger.
     pub fn today(&self) -> String {
         self.day_before(0)
     }
@@ -99,6 +100,38 @@ pub fn trim_history(
     }
     kept.reverse();
     (kept, used)
+}
+
+/// Whom a model call is charged to: its owner, under the user's own budget when an admin
+/// set one; a guest's calls count against their network's allowance too, so a new
+/// session brings no new allowance.
+#[derive(Clone, Debug)]
+pub struct Spender {
+    pub owner: Owner,
+    /// The user's own daily token budget, when an admin set one.
+    pub user_budget: Option<i64>,
+    /// The client's network, as the ledger shows it (`192.0.2.7`, `2001:db8:1:2::/64`).
+    pub network: String,
+}
+
+impl Spender {
+    /// A visitor spending as `owner` (their user, or their guest session).
+    pub fn of(visitor: &Visitor, owner: Owner) -> Self {
+        Self {
+            owner,
+            user_budget: visitor.user.as_ref().and_then(|u| u.daily_token_budget),
+            network: network_label(visitor.ip),
+        }
+    }
+
+    /// A user calling from `ip` (with an API key).
+    pub fn user(user: &User, ip: IpAddr) -> Self {
+        Self {
+            owner: Owner::User(user.id),
+            user_budget: user.daily_token_budget,
+            network: network_label(ip),
+        }
+    }
 }
 
 /// What a call may cost at most: its prompt plus the full output cap.

@@ -7,7 +7,6 @@
 
 use std::{
     collections::HashMap,
-    net::IpAddr,
     sync::{Arc, Mutex},
 };
 
@@ -23,17 +22,17 @@ use self::checkpoint::Checkpoints;
 
 use crate::{
     AppState,
-    auth::{Owner, Visitor, network_label},
-    budget,
+    budget::{self, Spender},
     db::{
-        Conversation, Message, MessageStatus, Role,
+        Conversation, Message,
         conversations::{
             count_conversations, find_conversation, insert_conversation,
             update_conversation_activity,
         },
+        ledger::insert_entry,
         messages::{delete_message, insert_message, list_messages},
-        usage::insert_usage,
     },
+    domain::{MessageStatus, Owner, Role},
     error::AppError,
 };
 
@@ -163,31 +162,12 @@ pub async fn check_room(
     Ok(())
 }
 
-/// Who is asking, for ownership and budgets.
-pub struct Asker<'a> {
-    pub owner: &'a Owner,
-    /// The user's own daily token budget, when an admin set one.
-    pub user_budget: Option<i64>,
-    pub ip: IpAddr,
-}
-
-impl<'a> Asker<'a> {
-    /// The visitor asking as `owner` (their user, or their guest session).
-    pub fn of(visitor: &Visitor, owner: &'a Owner) -> Self {
-        Self {
-            owner,
-            user_budget: visitor.user.as_ref().and_then(|u| u.daily_token_budget),
-            ip: visitor.ip,
-        }
-    }
-}
-
 /// Saves the question (creating the conversation when `conversation_id` is `None`) and an
 /// empty answer, reserves the call's budget, then starts the model call in its own task.
 /// A refusal (not found, busy, over budget) changes nothing.
 pub async fn start_turn(
     state: &AppState,
-    asker: &Asker<'_>,
+    spender: &Spender,
     conversation_id: Option<&str>,
     ask: Ask,
 ) -> Result<Turn, AppError> {
@@ -199,7 +179,7 @@ pub async fn start_turn(
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
     let (conversation, created) = match conversation_id {
         Some(id) => (
-            find_conversation(&mut tx, asker.owner, id)
+            find_conversation(&mut tx, &spender.owner, id)
                 .await?
                 .ok_or(AppError::NotFound("conversation"))?,
             false,
@@ -208,9 +188,9 @@ pub async fn start_turn(
             let Ask::Message(content) = &ask else {
                 return Err(AppError::NotFound("conversation"));
             };
-            check_room(&mut tx, state, asker.owner).await?;
+            check_room(&mut tx, state, &spender.owner).await?;
             (
-                insert_conversation(&mut tx, asker.owner, &title_from(content)).await?,
+                insert_conversation(&mut tx, &spender.owner, &title_from(content)).await?,
                 true,
             )
         }
@@ -277,24 +257,15 @@ pub async fn start_turn(
         completion_tokens: i64::from(state.site.max_output_tokens),
     };
     // Dropping the transaction on a refusal rolls back the question too.
-    let reserved = state.meter.reserve(
-        &state.config.budgets,
-        &state.site,
-        &state.clock,
-        asker.owner,
-        asker.user_budget,
-        &network_label(asker.ip),
-        &estimate,
-        Some(answer.id),
-    )?;
-    // The row goes in with the question and the answer, so a turn and its ledger row
+    let reservation = state.meter.reserve(spender, &estimate, Some(answer.id))?;
+    // The entry goes in with the question and the answer, so a turn and its ledger entry
     // exist together or not at all.
     let saved = async {
-        insert_usage(&mut tx, &reserved.row).await?;
+        insert_entry(&mut tx, &reservation.entry).await?;
         tx.commit().await
     };
     if let Err(error) = saved.await {
-        state.meter.release(&reserved);
+        state.meter.release(&reservation);
         return Err(error.into());
     }
 
@@ -312,9 +283,8 @@ pub async fn start_turn(
         system_prompt: state.site.system_prompt.clone(),
         history,
         answer: answer.clone(),
-        usage: reserved,
+        reservation,
         meter: state.meter.clone(),
-        site: state.site.clone(),
         timeout: state.config.upstream_timeout,
         cancel,
         drain: state.drain.clone(),

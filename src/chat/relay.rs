@@ -1,10 +1,7 @@
 //! The task that writes one answer: it calls the model, forwards each chunk to the
 //! request that started the turn, and saves the answer however it ends.
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use sqlx::SqlitePool;
 use tokio::sync::mpsc;
@@ -12,12 +9,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::{TurnEvent, Turns, checkpoint::CHECKPOINT_EVERY};
 use crate::{
-    budget::{Meter, Reserved, count_tokens},
-    config::Site,
+    budget::{Meter, Reservation, count_tokens},
     db::{
-        self, Message, MessageStatus, Role,
+        Message,
         messages::{Outcome, update_message_outcome},
     },
+    domain::{MessageStatus, Role, now_ms},
     drain::Drain,
     llm::{LlmClient, UpstreamError},
 };
@@ -35,10 +32,9 @@ enum Ending {
 }
 
 pub(super) struct RunningTurn {
-    /// The ledger row reserved for this call, settled when it ends.
-    pub(super) usage: Reserved,
+    /// The ledger entry reserved for this call, settled when it ends.
+    pub(super) reservation: Reservation,
     pub(super) meter: Meter,
-    pub(super) site: Arc<Site>,
     pub(super) db: SqlitePool,
     pub(super) llm: LlmClient,
     pub(super) system_prompt: String,
@@ -201,7 +197,7 @@ impl RunningTurn {
             completion_tokens: outcome.completion_tokens,
             first_token_ms: outcome.first_token_ms,
             duration_ms: Some(outcome.duration_ms),
-            updated_at: db::now_ms(),
+            updated_at: now_ms(),
             ..self.answer
         };
         // The reader may have left; the answer is saved either way.
@@ -216,16 +212,15 @@ impl RunningTurn {
             .zip(outcome.completion_tokens)
             .unwrap_or_else(|| {
                 (
-                    self.usage.row.prompt_tokens,
+                    self.reservation.entry.prompt_tokens,
                     count_tokens(&outcome.content) as i64,
                 )
             });
         self.meter
             .settle(
-                &self.site,
-                &self.usage,
+                &self.reservation,
                 used,
-                outcome.status.as_str(),
+                outcome.status.into(),
                 outcome.duration_ms,
             )
             .await;

@@ -3,6 +3,8 @@
 use serde::Serialize;
 use sqlx::SqlitePool;
 
+use crate::domain::now_ms;
+
 /// A key as lists show it: never the key or its hash.
 #[derive(Clone, Debug, Serialize)]
 pub struct ApiKey {
@@ -29,7 +31,7 @@ pub async fn insert_api_key(
     prefix: &str,
     key_hash: &str,
 ) -> sqlx::Result<ApiKey> {
-    let now = super::now_ms();
+    let now = now_ms();
     sqlx::query_as!(
         ApiKey,
         r#"INSERT INTO api_keys (user_id, name, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?)
@@ -78,7 +80,7 @@ pub async fn list_live_api_keys(db: &SqlitePool) -> sqlx::Result<Vec<ApiKey>> {
 }
 
 pub async fn update_api_key_used(db: &SqlitePool, id: i64) -> sqlx::Result<()> {
-    let now = super::now_ms();
+    let now = now_ms();
     sqlx::query!("UPDATE api_keys SET last_used_at = ? WHERE id = ?", now, id)
         .execute(db)
         .await?;
@@ -92,7 +94,7 @@ pub async fn update_api_key_revoked(
     id: i64,
     user_id: Option<i64>,
 ) -> sqlx::Result<bool> {
-    let now = super::now_ms();
+    let now = now_ms();
     let result = sqlx::query!(
         "UPDATE api_keys SET revoked_at = ?
          WHERE id = ? AND revoked_at IS NULL AND (?3 IS NULL OR user_id = ?3)",

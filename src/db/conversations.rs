@@ -4,7 +4,7 @@
 use serde::Serialize;
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::auth::Owner;
+use crate::domain::{Owner, now_ms};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Conversation {
@@ -23,7 +23,7 @@ pub async fn insert_conversation(
     title: &str,
 ) -> sqlx::Result<Conversation> {
     let id = uuid::Uuid::new_v4().to_string();
-    let now = super::now_ms();
+    let now = now_ms();
     let (user_id, guest_id) = (owner.user_id(), owner.guest_id());
     sqlx::query_as!(
         Conversation,
@@ -102,7 +102,7 @@ pub async fn update_conversation_title(
     id: &str,
     title: &str,
 ) -> sqlx::Result<bool> {
-    let now = super::now_ms();
+    let now = now_ms();
     let (user_id, guest_id) = (owner.user_id(), owner.guest_id());
     let result = sqlx::query!(
         "UPDATE conversations SET title = ?, updated_at = ?
@@ -122,7 +122,7 @@ pub async fn update_conversation_activity(
     conn: &mut SqliteConnection,
     id: &str,
 ) -> sqlx::Result<()> {
-    let now = super::now_ms();
+    let now = now_ms();
     sqlx::query!(
         "UPDATE conversations SET updated_at = ? WHERE id = ?",
         now,

@@ -3,6 +3,8 @@
 
 use sqlx::SqlitePool;
 
+use crate::domain::now_ms;
+
 /// A browser trusted for one account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LoginDevice {
@@ -15,7 +17,7 @@ pub async fn insert_device(
     user_id: i64,
     token_hash: &str,
 ) -> sqlx::Result<LoginDevice> {
-    let now = super::now_ms();
+    let now = now_ms();
     sqlx::query_as!(
         LoginDevice,
         "INSERT INTO login_devices (user_id, token_hash, created_at, last_used_at)
@@ -52,7 +54,7 @@ pub async fn find_device_user(
 }
 
 pub async fn update_device_used(db: &SqlitePool, id: i64) -> sqlx::Result<()> {
-    let now = super::now_ms();
+    let now = now_ms();
     sqlx::query!(
         "UPDATE login_devices SET last_used_at = ? WHERE id = ?",
         now,

@@ -30,7 +30,7 @@ pub async fn delete_guest(db: &SqlitePool, id: &str) -> sqlx::Result<()> {
 
 /// Deletes the guests last seen before `seen_before` (Unix ms) with their conversations
 /// (and, by cascade, their messages); returns how many guests and conversations went.
-/// Their usage rows stay: the ledger's totals must not change.
+/// Their ledger entries stay: the ledger's totals must not change.
 pub async fn delete_gone_guests(db: &SqlitePool, seen_before: i64) -> sqlx::Result<(u64, u64)> {
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
     let conversations = sqlx::query!(

@@ -3,40 +3,7 @@
 use serde::Serialize;
 use sqlx::{Connection, SqliteConnection, SqlitePool};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[sqlx(rename_all = "lowercase")]
-pub enum Role {
-    User,
-    Assistant,
-}
-
-/// Where an answer stands. A user message is always `complete`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[sqlx(rename_all = "lowercase")]
-pub enum MessageStatus {
-    /// The model finished its answer.
-    Complete,
-    /// The answer is being written right now.
-    Streaming,
-    /// The answer was cut off (stopped, the browser left, the stream broke or stalled,
-    /// the server restarted); `content` holds what had arrived.
-    Interrupted,
-    /// The model server refused or failed before or while answering.
-    Failed,
-}
-
-impl MessageStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MessageStatus::Complete => "complete",
-            MessageStatus::Streaming => "streaming",
-            MessageStatus::Interrupted => "interrupted",
-            MessageStatus::Failed => "failed",
-        }
-    }
-}
+use crate::domain::{MessageStatus, Role, now_ms};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Message {
@@ -78,7 +45,7 @@ pub async fn insert_message(
     status: MessageStatus,
     model: Option<&str>,
 ) -> sqlx::Result<Message> {
-    let now = super::now_ms();
+    let now = now_ms();
     sqlx::query_as!(
         Message,
         r#"INSERT INTO messages (conversation_id, role, content, status, model, created_at, updated_at)
@@ -134,7 +101,7 @@ pub async fn update_message_outcome(
     id: i64,
     outcome: &Outcome,
 ) -> sqlx::Result<()> {
-    let now = super::now_ms();
+    let now = now_ms();
     sqlx::query!(
         "UPDATE messages
          SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,
@@ -162,7 +129,7 @@ pub async fn update_streaming_contents(
     conn: &mut SqliteConnection,
     answers: &[(i64, String)],
 ) -> sqlx::Result<()> {
-    let now = super::now_ms();
+    let now = now_ms();
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     for (id, content) in answers {
         sqlx::query!(
@@ -187,7 +154,7 @@ pub async fn delete_message(conn: &mut SqliteConnection, id: i64) -> sqlx::Resul
 /// Marks answers left `streaming` by a crash or kill as interrupted; run at start, when no
 /// answer can be in progress.
 pub async fn interrupt_streaming_messages(db: &SqlitePool) -> sqlx::Result<u64> {
-    let now = super::now_ms();
+    let now = now_ms();
     let result = sqlx::query!(
         "UPDATE messages
          SET status = 'interrupted', updated_at = ?,

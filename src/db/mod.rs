@@ -7,8 +7,9 @@ pub mod backup;
 pub mod conversations;
 pub mod devices;
 pub mod guests;
+pub mod ledger;
 pub mod messages;
-pub mod usage;
+pub mod settings;
 pub mod users;
 
 use std::{str::FromStr, time::Duration};
@@ -20,7 +21,7 @@ use sqlx::{
 };
 
 pub use conversations::Conversation;
-pub use messages::{Message, MessageStatus, Role};
+pub use messages::Message;
 
 /// Migrations compiled into the binary, so deploying is copying one file.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
@@ -71,13 +72,6 @@ pub async fn close(db: &SqlitePool) {
     db.close().await;
 }
 
-/// Milliseconds since the Unix epoch: the unit of every time column.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 #[cfg(test)]
 mod tests {
     /// Tables the app deletes rows from (a conversation, and with it its messages).
@@ -85,7 +79,7 @@ mod tests {
 
     /// A foreign key to a table rows are deleted from must lead an index: each delete
     /// looks up the rows that refer to it, and without one that is a scan of the whole
-    /// referring table (the usage ledger grows by a row per model call).
+    /// referring table (the ledger grows by an entry per model call).
     #[tokio::test]
     async fn foreign_keys_to_tables_rows_are_deleted_from_lead_an_index() {
         let dir = tempfile::tempdir().unwrap();

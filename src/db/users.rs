@@ -1,7 +1,9 @@
-//! SQL for `users`, `invites` and `settings`.
+//! SQL for `users` and `invites`.
 
 use serde::Serialize;
 use sqlx::SqlitePool;
+
+use crate::domain::now_ms;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type)]
 #[serde(rename_all = "lowercase")]
@@ -39,7 +41,7 @@ pub async fn insert_user(
     password_hash: &str,
     role: UserRole,
 ) -> sqlx::Result<User> {
-    let now = super::now_ms();
+    let now = now_ms();
     sqlx::query_as!(
         User,
         r#"INSERT INTO users (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)
@@ -150,7 +152,7 @@ pub async fn update_conversations_owner(
 }
 
 pub async fn insert_invite(db: &SqlitePool, code: &str, created_by: i64) -> sqlx::Result<()> {
-    let now = super::now_ms();
+    let now = now_ms();
     sqlx::query!(
         "INSERT INTO invites (code, created_by, created_at) VALUES (?, ?, ?)",
         code,
@@ -186,7 +188,7 @@ pub async fn update_invite_used(
     code: &str,
     user_id: i64,
 ) -> sqlx::Result<bool> {
-    let now = super::now_ms();
+    let now = now_ms();
     let result = sqlx::query!(
         "UPDATE invites SET used_by = ?, used_at = ? WHERE code = ? AND used_by IS NULL",
         user_id,
@@ -196,30 +198,4 @@ pub async fn update_invite_used(
     .execute(conn)
     .await?;
     Ok(result.rows_affected() == 1)
-}
-
-pub async fn find_setting(db: &SqlitePool, key: &str) -> sqlx::Result<Option<String>> {
-    find_setting_in(&mut *db.acquire().await?, key).await
-}
-
-/// `find_setting` inside a transaction.
-pub async fn find_setting_in(
-    conn: &mut sqlx::SqliteConnection,
-    key: &str,
-) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar!("SELECT value FROM settings WHERE key = ?", key)
-        .fetch_optional(conn)
-        .await
-}
-
-pub async fn update_setting(db: &SqlitePool, key: &str, value: &str) -> sqlx::Result<()> {
-    sqlx::query!(
-        "INSERT INTO settings (key, value) VALUES (?, ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        key,
-        value
-    )
-    .execute(db)
-    .await?;
-    Ok(())
 }

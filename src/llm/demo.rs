@@ -90,7 +90,7 @@ async fn chat_completions(
         "total_tokens": prompt_tokens + words.len(),
     });
     let id = format!("chatcmpl-demo-{}", uuid::Uuid::new_v4().simple());
-    let created = crate::db::now_ms() / 1000;
+    let created = crate::domain::now_ms() / 1000;
 
     if !request.stream {
         return Json(json!({

@@ -24,7 +24,7 @@ pub use chunks::{Chunk, Chunks};
 pub use raw::{Event, RawEvents};
 pub use retry::RetryPolicy;
 
-use crate::db::Role;
+use crate::domain::Role;
 
 /// Where and how to reach the model server.
 pub struct LlmSettings {

@@ -21,16 +21,14 @@ use crate::{
     },
     config::SignupMode,
     db::{
-        self,
         devices::{self, LoginDevice},
         guests::delete_guest,
+        settings,
         users::{self, UserRole, update_conversations_owner},
     },
+    domain,
     error::AppError,
 };
-
-/// The settings key of the sign-up mode an admin chose.
-pub const SIGNUP_MODE_KEY: &str = "signup_mode";
 
 #[derive(Template, WebTemplate)]
 #[template(path = "account.html")]
@@ -45,9 +43,8 @@ pub struct AccountPage {
 
 /// The sign-up mode in force: an admin's choice, else `SIGNUP_MODE`.
 pub async fn signup_mode(state: &AppState) -> Result<SignupMode, AppError> {
-    Ok(users::find_setting(&state.db, SIGNUP_MODE_KEY)
+    Ok(settings::signup_mode(&state.db)
         .await?
-        .and_then(|mode| mode.parse().ok())
         .unwrap_or(state.config.signup_mode))
 }
 
@@ -154,7 +151,7 @@ pub async fn log_in(
 
 /// Devices used since this time (Unix ms) are trusted.
 fn trusted_since() -> i64 {
-    db::now_ms() - DEVICE_TRUST_DAYS * 24 * 3600 * 1000
+    domain::now_ms() - DEVICE_TRUST_DAYS * 24 * 3600 * 1000
 }
 
 /// Marks the browser as one that has logged in to `user`: the device it proved is used

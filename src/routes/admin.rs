@@ -16,14 +16,13 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    account::{SIGNUP_MODE_KEY, signup_mode},
+    account::signup_mode,
     keys::{KeyId, KeyView},
     pages::Layout,
 };
 use crate::{
     AppState,
     auth::{Admin, Visitor},
-    budget::PAUSED_KEY,
     config::SignupMode,
     db::{
         admin::{
@@ -31,10 +30,11 @@ use crate::{
             list_usage_by_user, list_users_with_usage, sum_usage,
         },
         api_keys::{list_live_api_keys, update_api_key_revoked},
-        usage::update_usage_uncounted,
+        ledger::update_entries_uncounted,
+        settings,
         users::{
-            Invite, UserRole, find_setting, find_user, insert_invite, list_invites, update_setting,
-            update_user_budget, update_user_disabled, update_user_role,
+            Invite, UserRole, find_user, insert_invite, list_invites, update_user_budget,
+            update_user_disabled, update_user_role,
         },
     },
     error::AppError,
@@ -129,7 +129,7 @@ pub async fn show_admin(
         top_spenders,
         users,
         default_budget: state.config.budgets.user_daily_tokens,
-        paused: find_setting(db, PAUSED_KEY).await?.as_deref() == Some("1"),
+        paused: settings::paused(db).await?,
         signup_mode: signup_mode(&state).await?.as_str(),
         invites: list_invites(db).await?,
         live_keys,
@@ -190,7 +190,7 @@ pub async fn reset_usage(
         .ok_or(AppError::NotFound("user"))?;
     // Rows still on their way to the ledger are written first, so they are reset too.
     state.meter.flush().await;
-    let calls = update_usage_uncounted(&state.db, id, &state.clock.today()).await?;
+    let calls = update_entries_uncounted(&state.db, id, &state.clock.today()).await?;
     state.meter.forget_user(id);
     tracing::info!(
         admin = admin.id,
@@ -258,7 +258,7 @@ pub async fn set_paused(
             ));
         }
     };
-    update_setting(&state.db, PAUSED_KEY, &form.paused).await?;
+    settings::set_paused(&state.db, paused).await?;
     state.meter.set_paused(paused);
     if paused {
         tracing::warn!(admin = admin.id, "admin paused all model calls");
@@ -284,7 +284,7 @@ pub async fn set_signup_mode(
         .mode
         .parse()
         .map_err(|()| AppError::Invalid("Choose a sign-up mode: open, invite or closed.".into()))?;
-    update_setting(&state.db, SIGNUP_MODE_KEY, mode.as_str()).await?;
+    settings::set_signup_mode(&state.db, mode).await?;
     tracing::info!(
         admin = admin.id,
         mode = mode.as_str(),

@@ -26,6 +26,7 @@ use super::docs::ApiError;
 use crate::{
     AppState,
     auth::Visitor,
+    budget::Spender,
     chat::{self, Ask, Turn, TurnEvent},
     db::{Conversation, Message, conversations, messages::list_messages},
     error::AppError,
@@ -268,8 +269,8 @@ pub async fn send_message(
     let Json(body) = body?;
     // An existing conversation has its owner already.
     let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
-    let asker = chat::Asker::of(&visitor, &owner);
-    let turn = chat::start_turn(&state, &asker, Some(&id), Ask::Message(body.content)).await?;
+    let spender = Spender::of(&visitor, owner);
+    let turn = chat::start_turn(&state, &spender, Some(&id), Ask::Message(body.content)).await?;
     let wants_stream = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())

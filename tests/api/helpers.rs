@@ -278,11 +278,7 @@ impl TestApp {
     /// Budgets are checked in memory: after writing the ledger or settings directly, the
     /// app reads them again (as it does at start).
     pub async fn reload_budgets(&self) {
-        self.state
-            .meter
-            .reload(&self.db, &self.state.clock)
-            .await
-            .unwrap();
+        self.state.meter.reload(&self.db).await.unwrap();
     }
 
     /// The first page of `client`'s conversations (`{"data": [...], "has_more": …}`).

@@ -26,8 +26,8 @@ use self::{
 use super::docs::OpenAiError;
 use crate::{
     AppState,
-    auth::{ClientIp, Owner, api_key::ApiCaller, network_label},
-    budget::{self, Estimate},
+    auth::{ClientIp, api_key::ApiCaller},
+    budget::{self, Estimate, Spender},
     error::AppError,
 };
 
@@ -169,14 +169,8 @@ pub async fn create_chat_completion(
         )));
     }
 
-    let owner = Owner::User(caller.user.id);
-    let reserved = state.meter.reserve(
-        &state.config.budgets,
-        &state.site,
-        &state.clock,
-        &owner,
-        caller.user.daily_token_budget,
-        &network_label(ip),
+    let reservation = state.meter.reserve(
+        &Spender::user(&caller.user, ip),
         &Estimate {
             model: &upstream,
             prompt_tokens: prompt_tokens as i64,
@@ -185,12 +179,11 @@ pub async fn create_chat_completion(
         None,
     )?;
     // Not awaited to disk: the writer commits it with others, before the settlement.
-    state.meter.record(&reserved).await;
+    state.meter.record(&reservation).await;
     let mut held = state.drain.hold();
     let mut ledger = Ledger {
         meter: state.meter.clone(),
-        site: state.site.clone(),
-        reserved,
+        reservation,
         started: Instant::now(),
         text: String::new(),
         chunks: 0,

@@ -6,7 +6,7 @@ use std::{
     convert::Infallible,
     future::Future,
     pin::Pin,
-    sync::{Arc, LazyLock},
+    sync::LazyLock,
     time::{Duration, Instant},
 };
 
@@ -23,8 +23,8 @@ use serde_json::{Value, json};
 use tokio::time::Sleep;
 
 use crate::{
-    budget::{Meter, Reserved, count_tokens},
-    config::Site,
+    budget::{Meter, Reservation, count_tokens},
+    domain::EntryStatus,
     drain::Held,
     error::AppError,
     llm::{Chunk, Chunks, Event, RawEvents, UpstreamError},
@@ -34,8 +34,7 @@ use crate::{
 /// drops it mid-stream, and `Drop` settles it then.
 pub(super) struct Ledger {
     pub(super) meter: Meter,
-    pub(super) site: Arc<Site>,
-    pub(super) reserved: Reserved,
+    pub(super) reservation: Reservation,
     pub(super) started: Instant,
     /// The text received (the collected answer), for an estimate when no usage came.
     pub(super) text: String,
@@ -48,13 +47,12 @@ pub(super) struct Ledger {
 }
 
 impl Ledger {
-    pub(super) async fn settle(&mut self, status: &'static str) {
+    pub(super) async fn settle(&mut self, status: EntryStatus) {
         self.settled = true;
         let used = self.used();
         self.meter
             .settle(
-                &self.site,
-                &self.reserved,
+                &self.reservation,
                 used,
                 status,
                 self.started.elapsed().as_millis() as i64,
@@ -73,12 +71,12 @@ impl Ledger {
             result = call => match result {
                 Ok(started) => Ok(started),
                 Err(error) => {
-                    self.settle("failed").await;
+                    self.settle(EntryStatus::Failed).await;
                     Err(AppError::Upstream(error))
                 }
             },
             () = held => {
-                self.settle("interrupted").await;
+                self.settle(EntryStatus::Interrupted).await;
                 Err(AppError::ShuttingDown)
             }
         }
@@ -92,7 +90,7 @@ impl Ledger {
             } else {
                 count_tokens(&self.text) as i64
             };
-            (self.reserved.row.prompt_tokens, completion)
+            (self.reservation.entry.prompt_tokens, completion)
         })
     }
 }
@@ -107,10 +105,9 @@ impl Drop for Ledger {
         // billed. Queued to the ledger's writer at once (no task that a stopping runtime
         // might never run), so shutdown's last flush writes it.
         self.meter.settle_now(
-            &self.site,
-            &self.reserved,
+            &self.reservation,
             self.used(),
-            "interrupted",
+            EntryStatus::Interrupted,
             self.started.elapsed().as_millis() as i64,
         );
     }
@@ -179,16 +176,16 @@ impl Collected {
                 }
                 Next::Done => break,
                 Next::Failed(error) => {
-                    self.ledger.settle("interrupted").await;
+                    self.ledger.settle(EntryStatus::Interrupted).await;
                     return Err(AppError::Upstream(error));
                 }
                 Next::CutOff => {
-                    self.ledger.settle("interrupted").await;
+                    self.ledger.settle(EntryStatus::Interrupted).await;
                     return Err(AppError::ShuttingDown);
                 }
             }
         }
-        self.ledger.settle("complete").await;
+        self.ledger.settle(EntryStatus::Complete).await;
         let usage = self.ledger.usage.map(|(prompt, completion)| {
             json!({ "prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion })
         });
@@ -356,13 +353,13 @@ impl Relay {
     }
 
     async fn finish(&mut self, mut out: BytesMut) -> (Bytes, bool) {
-        self.ledger.settle("complete").await;
+        self.ledger.settle(EntryStatus::Complete).await;
         out.extend_from_slice(b"data: [DONE]\n\n");
         (out.freeze(), false)
     }
 
     async fn fail(&mut self, mut out: BytesMut, message: &str) -> (Bytes, bool) {
-        self.ledger.settle("interrupted").await;
+        self.ledger.settle(EntryStatus::Interrupted).await;
         let body = json!({ "error": {
             "message": message, "type": "server_error", "code": "upstream_error"
         }});

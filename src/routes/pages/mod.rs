@@ -22,12 +22,14 @@ use self::stream::respond;
 use crate::{
     AppState,
     auth::Visitor,
-    chat::{self, Ask, Asker},
+    budget::Spender,
+    chat::{self, Ask},
     db::{
-        Conversation, Message, MessageStatus, Role,
+        Conversation, Message,
         conversations::{self, find_conversation, list_conversations},
         messages::list_messages,
     },
+    domain::{MessageStatus, Role},
     error::AppError,
     markdown::{self, RenderCache},
 };
@@ -238,7 +240,7 @@ pub async fn start_conversation(
     let owner = visitor.owner_or_new_guest(&state).await?;
     let turn = chat::start_turn(
         &state,
-        &Asker::of(&visitor, &owner),
+        &Spender::of(&visitor, owner),
         None,
         Ask::Message(form.content),
     )
@@ -258,7 +260,7 @@ pub async fn send_message(
     let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
     let turn = chat::start_turn(
         &state,
-        &Asker::of(&visitor, &owner),
+        &Spender::of(&visitor, owner),
         Some(&id),
         Ask::Message(form.content),
     )
@@ -281,7 +283,7 @@ pub async fn regenerate_answer(
     let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
     let turn = chat::start_turn(
         &state,
-        &Asker::of(&visitor, &owner),
+        &Spender::of(&visitor, owner),
         Some(&id),
         Ask::Regenerate,
     )

@@ -1,0 +1,145 @@
+//! SQL for the ledger (the `usage` table): one entry per model call, reserved before it
+//! and settled after. Budgets are checked against today's totals in memory
+//! (`budget::Meter`), loaded from here at start; the entries are written in batches by
+//! the ledger writer (`budget/ledger_writer.rs`).
+
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+
+use crate::domain::EntryStatus;
+
+/// One ledger entry: as reserved (status `reserved`, the most the call may use) and then
+/// as settled (what it used, how it ended).
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub id: i64,
+    pub day: String,
+    pub user_id: Option<i64>,
+    pub guest_id: Option<String>,
+    pub ip: String,
+    pub message_id: Option<i64>,
+    pub model: String,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub cost_microusd: i64,
+    pub status: EntryStatus,
+    pub duration_ms: Option<i64>,
+    pub created_at: i64,
+}
+
+/// Writes a reservation in the caller's transaction (a turn's, with its messages).
+pub async fn insert_entry(conn: &mut SqliteConnection, r: &Entry) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"INSERT INTO usage (id, day, user_id, guest_id, ip, message_id, model, prompt_tokens,
+                              completion_tokens, cost_microusd, status, duration_ms, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+        r.id,
+        r.day,
+        r.user_id,
+        r.guest_id,
+        r.ip,
+        r.message_id,
+        r.model,
+        r.prompt_tokens,
+        r.completion_tokens,
+        r.cost_microusd,
+        r.status,
+        r.duration_ms,
+        r.created_at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Batches up to this many entries keep their statement prepared, one per length.
+const PREPARED_ENTRIES: usize = 32;
+
+/// Writes many entries in one statement: new ones are inserted, known ones (a reservation
+/// being settled) get their usage, status and duration replaced; whether an entry is
+/// counted is never changed here (an admin's reset stays). Built at run time, as a
+/// statement's length depends on the batch; its columns are those `insert_entry`'s
+/// checked query names.
+pub async fn upsert_entries(
+    conn: &mut SqliteConnection,
+    entries: &[Box<Entry>],
+) -> sqlx::Result<()> {
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO usage (id, day, user_id, guest_id, ip, message_id, model, prompt_tokens, \
+         completion_tokens, cost_microusd, status, duration_ms, created_at) ",
+    );
+    query.push_values(entries, |mut values, r| {
+        values
+            .push_bind(r.id)
+            .push_bind(&r.day)
+            .push_bind(r.user_id)
+            .push_bind(&r.guest_id)
+            .push_bind(&r.ip)
+            .push_bind(r.message_id)
+            .push_bind(&r.model)
+            .push_bind(r.prompt_tokens)
+            .push_bind(r.completion_tokens)
+            .push_bind(r.cost_microusd)
+            .push_bind(r.status)
+            .push_bind(r.duration_ms)
+            .push_bind(r.created_at);
+    });
+    query.push(
+        " ON CONFLICT (id) DO UPDATE SET prompt_tokens = excluded.prompt_tokens, \
+         completion_tokens = excluded.completion_tokens, cost_microusd = excluded.cost_microusd, \
+         status = excluded.status, duration_ms = excluded.duration_ms",
+    );
+    // Kept prepared for the small batches that come again and again (parsing the
+    // statement was a fifth of a write); a rare long one is not worth the memory.
+    let persistent = entries.len() <= PREPARED_ENTRIES;
+    query.build().persistent(persistent).execute(conn).await?;
+    Ok(())
+}
+
+/// One day's calls, tokens and cost, by spender and whether they count.
+pub struct DaySum {
+    pub user_id: Option<i64>,
+    pub guest_id: Option<String>,
+    pub ip: String,
+    pub counted: bool,
+    pub calls: i64,
+    pub tokens: i64,
+    pub cost_microusd: i64,
+}
+
+pub async fn sum_entries_of_day(db: &SqlitePool, day: &str) -> sqlx::Result<Vec<DaySum>> {
+    sqlx::query_as!(
+        DaySum,
+        r#"SELECT user_id, guest_id, ip, counted AS "counted: bool",
+                  count(*) AS "calls!: i64",
+                  coalesce(sum(prompt_tokens + completion_tokens), 0) AS "tokens!: i64",
+                  coalesce(sum(cost_microusd), 0) AS "cost_microusd!: i64"
+           FROM usage WHERE day = ?
+           GROUP BY user_id, guest_id, ip, counted"#,
+        day
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The id the next ledger entry gets.
+pub async fn find_next_entry_id(db: &SqlitePool) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(r#"SELECT coalesce(max(id), 0) + 1 AS "id!: i64" FROM usage"#)
+        .fetch_one(db)
+        .await
+}
+
+/// Stops counting a user's entries of `day` against their budget (kept for the books).
+pub async fn update_entries_uncounted(
+    db: &SqlitePool,
+    user_id: i64,
+    day: &str,
+) -> sqlx::Result<u64> {
+    let result = sqlx::query!(
+        "UPDATE usage SET counted = 0 WHERE user_id = ? AND day = ?",
+        user_id,
+        day
+    )
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
+}

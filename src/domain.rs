@@ -1,0 +1,99 @@
+//! The words the layers share: who owns rows, a message's role and status, a ledger
+//! entry's status, and the clock. A leaf: it imports nothing from the crate, so storage
+//! (`db`), the model client (`llm`) and identity (`auth`) can all use it without
+//! importing each other.
+
+use serde::Serialize;
+
+/// Who owns a conversation and its messages: a user, or a guest's session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Owner {
+    User(i64),
+    Guest(String),
+}
+
+impl Owner {
+    pub fn user_id(&self) -> Option<i64> {
+        match self {
+            Owner::User(id) => Some(*id),
+            Owner::Guest(_) => None,
+        }
+    }
+
+    pub fn guest_id(&self) -> Option<&str> {
+        match self {
+            Owner::User(_) => None,
+            Owner::Guest(id) => Some(id),
+        }
+    }
+}
+
+/// Who wrote a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+/// Where an answer stands. A user message is always `complete`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(rename_all = "lowercase")]
+pub enum MessageStatus {
+    /// The model finished its answer.
+    Complete,
+    /// The answer is being written right now.
+    Streaming,
+    /// The answer was cut off (stopped, the browser left, the stream broke or stalled,
+    /// the server restarted); `content` holds what had arrived.
+    Interrupted,
+    /// The model server refused or failed before or while answering.
+    Failed,
+}
+
+impl MessageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Complete => "complete",
+            MessageStatus::Streaming => "streaming",
+            MessageStatus::Interrupted => "interrupted",
+            MessageStatus::Failed => "failed",
+        }
+    }
+}
+
+/// Where a ledger entry stands: reserved before its model call, then settled with how
+/// the call ended. Stored as the lowercase name (the `usage.status` column).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
+#[sqlx(rename_all = "lowercase")]
+pub enum EntryStatus {
+    /// The call is running: the entry holds the most it may use.
+    Reserved,
+    /// The call ended with the model's whole answer.
+    Complete,
+    /// The call was cut off (the client left, stopped, or the server shut down).
+    Interrupted,
+    /// The model server refused or failed.
+    Failed,
+}
+
+impl From<MessageStatus> for EntryStatus {
+    /// How an answer ended, as its call is settled. An answer is never saved as
+    /// `streaming`; were it, its call did not finish.
+    fn from(status: MessageStatus) -> Self {
+        match status {
+            MessageStatus::Complete => EntryStatus::Complete,
+            MessageStatus::Streaming | MessageStatus::Interrupted => EntryStatus::Interrupted,
+            MessageStatus::Failed => EntryStatus::Failed,
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch: the unit of every time column.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
