@@ -4,7 +4,7 @@
 //!
 //! From the edge inwards. The bottom stays independent of the top: `domain` imports
 //! nothing from the crate, `llm` only `domain`, `db` only `domain` and `config`, and
-//! `auth` nothing from `routes`.
+//! `auth` nothing from `routes` (`tests/layers.rs` holds them to it).
 //!
 //! - [`startup`] — [`AppState`] built from the settings, [`serve`] with its graceful
 //!   shutdown, the accept loop and the house-keeping task.
