@@ -18,16 +18,15 @@ use axum::{
     },
 };
 use futures_util::{Stream, StreamExt, stream};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::docs::ApiError;
+use super::bodies::{ApiError, ConversationPage, ConversationWithMessages, Delta, Done, Exchange};
 use crate::{
     AppState,
     auth::Visitor,
     chat::{self, Ask, Turn, TurnEvent},
-    db::{Conversation, Message, conversations, messages::list_messages},
+    db::{Conversation, conversations, messages::list_messages},
     error::AppError,
 };
 
@@ -43,13 +42,6 @@ pub struct PageQuery {
     /// How many to skip, most recent first (default 0).
     #[param(minimum = 0)]
     offset: Option<i64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ConversationPage {
-    data: Vec<Conversation>,
-    /// Whether more conversations follow this page.
-    has_more: bool,
 }
 
 /// List your conversations, most recently active first.
@@ -127,14 +119,6 @@ pub async fn create_conversation(
     let conversation = conversations::insert_conversation(&mut tx, &owner, title).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(conversation)))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ConversationWithMessages {
-    #[serde(flatten)]
-    conversation: Conversation,
-    /// Oldest first.
-    messages: Vec<Message>,
 }
 
 /// A conversation with its messages.
@@ -231,14 +215,6 @@ pub struct NewMessage {
     content: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Exchange {
-    /// The saved question.
-    question: Option<Message>,
-    /// The answer as saved: its `status` and `error` say how it ended.
-    answer: Message,
-}
-
 /// Send a message and get the model's answer: as server-sent events (`start`, `delta`
 /// with `{"content"}`, `done` with the saved answer) when `Accept: text/event-stream`,
 /// otherwise as JSON once the answer has ended.
@@ -309,19 +285,23 @@ pub async fn stop_answer(
 /// `{"content": …}`, and `done` with the answer as saved (its `status` and `error` say
 /// how it ended).
 fn api_events(turn: Turn) -> impl Stream<Item = Result<Event, Infallible>> {
-    let start = json!({ "question": turn.question, "answer": turn.answer });
-    let first =
-        stream::once(async move { Event::default().event("start").data(start.to_string()) });
+    let start = Exchange {
+        question: turn.question,
+        answer: turn.answer,
+    };
+    let first = stream::once(async move { event("start", &start) });
     let rest = stream::unfold(turn.events, |mut events| async move {
         let event = match events.recv().await? {
-            TurnEvent::Delta(content) => Event::default()
-                .event("delta")
-                .data(json!({ "content": content }).to_string()),
-            TurnEvent::Done(answer) => Event::default()
-                .event("done")
-                .data(json!({ "answer": answer }).to_string()),
+            TurnEvent::Delta(content) => event("delta", &Delta { content }),
+            TurnEvent::Done(answer) => event("done", &Done { answer }),
         };
         Some((event, events))
     });
     first.chain(rest).map(Ok)
+}
+
+/// An event named `name` whose data is `body` as JSON.
+fn event(name: &'static str, body: &impl serde::Serialize) -> Event {
+    let data = serde_json::to_string(body).expect("an event body serializes");
+    Event::default().event(name).data(data)
 }

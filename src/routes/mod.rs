@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod api;
 mod assets;
+mod bodies;
 mod docs;
 mod health;
 mod keys;

@@ -13,15 +13,16 @@ use std::{
 use async_openai::types::chat::FinishReason;
 use axum::{
     body::Body,
-    http::header,
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::stream;
 use memchr::memmem::Finder;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::time::Sleep;
 
+use super::super::bodies::{ChatCompletion, ChatCompletionUsage, OpenAiError};
 use crate::{
     budget::{Meter, Reserved, count_tokens},
     config::Site,
@@ -164,7 +165,7 @@ impl Collected {
     }
 
     /// The whole answer as one `chat.completion` object.
-    pub(super) async fn collect(mut self) -> Result<Value, AppError> {
+    pub(super) async fn collect(mut self) -> Result<ChatCompletion, AppError> {
         let mut id = String::new();
         let mut created = 0;
         let mut finish: Option<FinishReason> = None;
@@ -189,22 +190,19 @@ impl Collected {
             }
         }
         self.ledger.settle("complete").await;
+        // The provider's figures, as async-openai read them (`u32`), come back whole.
+        let tokens = |count: i64| u32::try_from(count).unwrap_or(u32::MAX);
         let usage = self.ledger.usage.map(|(prompt, completion)| {
-            json!({ "prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion })
+            ChatCompletionUsage::new(tokens(prompt), tokens(completion))
         });
-        Ok(json!({
-            "id": id,
-            "object": "chat.completion",
-            "created": created,
-            "model": self.exposed,
-            "choices": [{
-                "index": 0,
-                "message": { "role": "assistant", "content": self.ledger.text },
-                "finish_reason": finish.unwrap_or(FinishReason::Stop),
-                "logprobs": null,
-            }],
-            "usage": usage,
-        }))
+        Ok(ChatCompletion::new(
+            id,
+            i64::from(created),
+            self.exposed,
+            std::mem::take(&mut self.ledger.text),
+            finish.unwrap_or(FinishReason::Stop),
+            usage,
+        ))
     }
 }
 
@@ -363,12 +361,18 @@ impl Relay {
 
     async fn fail(&mut self, mut out: BytesMut, message: &str) -> (Bytes, bool) {
         self.ledger.settle("interrupted").await;
-        let body = json!({ "error": {
-            "message": message, "type": "server_error", "code": "upstream_error"
-        }});
-        out.extend_from_slice(format!("data: {body}\n\n").as_bytes());
+        error_event(message, &mut out);
         (out.freeze(), false)
     }
+}
+
+/// Writes the event that ends a failed stream: OpenAI's error body, as the model server
+/// failing would have it (502's).
+fn error_event(message: &str, out: &mut BytesMut) {
+    let body = OpenAiError::new(StatusCode::BAD_GATEWAY, message);
+    out.extend_from_slice(b"data: ");
+    serde_json::to_writer((&mut *out).writer(), &body).expect("an error body serializes");
+    out.extend_from_slice(b"\n\n");
 }
 
 /// What an event says that the relay needs. (Inside a JSON string a `"` is escaped, so
@@ -465,6 +469,8 @@ fn string_end(data: &[u8], start: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn renamed(data: &str) -> String {
@@ -489,6 +495,29 @@ mod tests {
         let spaced: Value = serde_json::from_str(&renamed(r#"{"model" : "m", "n": 1}"#)).unwrap();
         assert_eq!(spaced, json!({ "model": "house-model", "n": 1 }));
         assert_eq!(renamed(r#"{"n":1}"#), r#"{"n":1}"#);
+    }
+
+    #[test]
+    fn a_failed_stream_ends_with_an_event_holding_the_v1_error_body() {
+        let mut out = BytesMut::new();
+        error_event("The model server failed.", &mut out);
+        let event = std::str::from_utf8(&out).unwrap();
+        let data = event
+            .strip_prefix("data: ")
+            .and_then(|rest| rest.strip_suffix("\n\n"))
+            .unwrap();
+        let expected = OpenAiError::new(StatusCode::BAD_GATEWAY, "The model server failed.");
+        assert_eq!(data, serde_json::to_string(&expected).unwrap());
+        let body: Value = serde_json::from_str(data).unwrap();
+        assert_eq!(
+            body,
+            json!({ "error": {
+                "message": "The model server failed.",
+                "type": "server_error",
+                "param": null,
+                "code": "upstream_error",
+            } })
+        );
     }
 
     #[test]
