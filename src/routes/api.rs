@@ -7,10 +7,7 @@ use std::convert::Infallible;
 
 use axum::{
     Json,
-    extract::{
-        Path, Query, State,
-        rejection::{JsonRejection, QueryRejection},
-    },
+    extract::{Path, State},
     http::{HeaderMap, StatusCode, header},
     response::{
         IntoResponse, Response,
@@ -21,7 +18,10 @@ use futures_util::{Stream, StreamExt, stream};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::bodies::{ApiError, ConversationPage, ConversationWithMessages, Delta, Done, Exchange};
+use super::{
+    bodies::{ApiError, ConversationPage, ConversationWithMessages, Delta, Done, Exchange},
+    extract::{AppJson, AppQuery},
+};
 use crate::{
     AppState,
     auth::Visitor,
@@ -55,19 +55,14 @@ pub struct PageQuery {
 pub async fn list_conversations(
     State(state): State<AppState>,
     visitor: Visitor,
-    page: Result<Query<PageQuery>, QueryRejection>,
+    AppQuery(page): AppQuery<PageQuery>,
 ) -> Result<Json<ConversationPage>, AppError> {
-    let Query(page) = page.map_err(|e| AppError::Malformed {
-        status: StatusCode::BAD_REQUEST,
-        message: e.body_text(),
-    })?;
     let limit = page.limit.unwrap_or(20);
     let offset = page.offset.unwrap_or(0);
     if !(1..=MAX_PAGE).contains(&limit) || offset < 0 {
-        return Err(AppError::Malformed {
-            status: StatusCode::BAD_REQUEST,
-            message: format!("`limit` must be 1 to {MAX_PAGE} and `offset` 0 or more."),
-        });
+        return Err(AppError::BadRequest(format!(
+            "`limit` must be 1 to {MAX_PAGE} and `offset` 0 or more."
+        )));
     }
     let Some(owner) = visitor.owner() else {
         return Ok(Json(ConversationPage {
@@ -106,9 +101,8 @@ pub struct NewConversation {
 pub async fn create_conversation(
     State(state): State<AppState>,
     mut visitor: Visitor,
-    body: Result<Json<NewConversation>, JsonRejection>,
+    AppJson(body): AppJson<NewConversation>,
 ) -> Result<(StatusCode, Json<Conversation>), AppError> {
-    let Json(body) = body?;
     let title = match &body.title {
         Some(title) => super::validate_title(title)?,
         None => "New conversation",
@@ -170,9 +164,8 @@ pub async fn rename_conversation(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(id): Path<String>,
-    body: Result<Json<Rename>, JsonRejection>,
+    AppJson(body): AppJson<Rename>,
 ) -> Result<Json<Conversation>, AppError> {
-    let Json(body) = body?;
     let title = super::validate_title(&body.title)?;
     let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
     if !conversations::update_conversation_title(&state.db, &owner, &id, title).await? {
@@ -239,9 +232,8 @@ pub async fn send_message(
     visitor: Visitor,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Result<Json<NewMessage>, JsonRejection>,
+    AppJson(body): AppJson<NewMessage>,
 ) -> Result<Response, AppError> {
-    let Json(body) = body?;
     // An existing conversation has its owner already.
     let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
     let asker = chat::Asker::of(&visitor, &owner);

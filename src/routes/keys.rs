@@ -5,14 +5,13 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    Form,
-    extract::{FromRequestParts, Path, State, rejection::FormRejection},
+    extract::{FromRequestParts, Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 
-use super::pages::Layout;
+use super::{extract::AppForm, pages::Layout};
 use crate::{
     AppState,
     auth::{Visitor, api_key},
@@ -138,9 +137,8 @@ pub async fn create_key(
     State(state): State<AppState>,
     member: Member,
     headers: HeaderMap,
-    form: Result<Form<KeyForm>, FormRejection>,
+    AppForm(form): AppForm<KeyForm>,
 ) -> Result<Response, AppError> {
-    let Form(form) = form?;
     let name = match validate_name(&form.name) {
         Ok(name) => name.to_string(),
         Err(message) => {

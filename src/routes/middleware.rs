@@ -12,7 +12,7 @@ use axum::{
     Json,
     body::Body,
     extract::{ConnectInfo, Request, State},
-    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, header},
     middleware::Next,
     response::{Html, IntoResponse, Response},
 };
@@ -130,10 +130,9 @@ pub async fn read_body(State(state): State<AppState>, request: Request, next: Ne
             return AppError::TooLarge(too_large()).into_response();
         }
         Ok(Err(_)) => {
-            return AppError::Malformed {
-                status: StatusCode::BAD_REQUEST,
-                message: "The request body could not be read: send it again.".into(),
-            }
+            return AppError::BadRequest(
+                "The request body could not be read: send it again.".into(),
+            )
             .into_response();
         }
         Err(_) => {
@@ -150,11 +149,8 @@ pub async fn read_body(State(state): State<AppState>, request: Request, next: Ne
         }
     };
     if is_form(&parts.headers) && !is_utf8_form(&bytes) {
-        return AppError::Malformed {
-            status: StatusCode::BAD_REQUEST,
-            message: "The form is not valid UTF-8 text: send it as UTF-8.".into(),
-        }
-        .into_response();
+        return AppError::BadRequest("The form is not valid UTF-8 text: send it as UTF-8.".into())
+            .into_response();
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await

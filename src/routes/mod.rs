@@ -6,6 +6,7 @@ mod api;
 mod assets;
 mod bodies;
 mod docs;
+mod extract;
 mod health;
 mod keys;
 pub mod metrics;

@@ -14,7 +14,7 @@ use async_openai::types::chat::{
 };
 use axum::{
     Extension, Json,
-    extract::{State, rejection::JsonRejection},
+    extract::State,
     response::{IntoResponse, Response},
 };
 use serde_json::Value;
@@ -23,7 +23,10 @@ use self::{
     relay::{Collected, Ledger, Relay},
     request::{Role, Stop, TextMessage},
 };
-use super::bodies::{ChatCompletion, ModelList, OpenAiError};
+use super::{
+    bodies::{ChatCompletion, ModelList, OpenAiError},
+    extract::AppJson,
+};
 use crate::{
     AppState,
     auth::{ClientIp, Owner, api_key::ApiCaller, network_label},
@@ -84,9 +87,8 @@ pub async fn create_chat_completion(
     State(state): State<AppState>,
     caller: ApiCaller,
     Extension(ClientIp(ip)): Extension<ClientIp>,
-    body: Result<Json<Value>, JsonRejection>,
+    AppJson(body): AppJson<Value>,
 ) -> Result<Response, AppError> {
-    let Json(body) = body?;
     let (request, messages) = request::parse(body)?;
     let Some((exposed, upstream)) = models(&state)
         .into_iter()

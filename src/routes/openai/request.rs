@@ -180,10 +180,7 @@ fn text_message(index: usize, message: &RequestMessage) -> Result<TextMessage, A
 }
 
 fn invalid(message: &str) -> AppError {
-    AppError::Malformed {
-        status: axum::http::StatusCode::BAD_REQUEST,
-        message: message.to_string(),
-    }
+    AppError::BadRequest(message.to_string())
 }
 
 #[cfg(test)]
