@@ -4,6 +4,7 @@
 
 mod relay;
 mod request;
+mod sse;
 
 use std::time::Instant;
 
