@@ -16,7 +16,7 @@ use axum::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// The thing asked for does not exist (or is not the caller's).
+    /// The thing asked for does not exist (or is not the visitor's).
     #[error("This {0} does not exist: check the link, or start again from the home page.")]
     NotFound(&'static str),
     /// The request is well-formed but its content is not acceptable.
@@ -28,7 +28,7 @@ pub enum AppError {
     /// The client took longer than allowed to send its request (408).
     #[error("{0}")]
     TimedOut(String),
-    /// The caller may not do this (not an admin, a cross-site request).
+    /// The visitor may not do this (not an admin, a cross-site request).
     #[error("{0}")]
     Forbidden(String),
     /// A user's or guest's daily allowance is spent, or a request rate exceeded (429).

@@ -243,7 +243,7 @@ struct ErrorNotice {
     message: String,
 }
 
-/// Turns an [`ErrorReport`] into the body its caller understands: JSON for the API, a
+/// Turns an [`ErrorReport`] into the body its visitor understands: JSON for the API, a
 /// small fragment for htmx (shown in the page's notice area), a full page otherwise.
 pub async fn render_errors(
     State(state): State<AppState>,

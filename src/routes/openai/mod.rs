@@ -30,7 +30,7 @@ use super::{
 };
 use crate::{
     AppState,
-    auth::{ClientIp, Owner, api_key::ApiCaller, network_label},
+    auth::{ClientIp, Owner, api_key::ApiVisitor, network_label},
     budget::{self, Estimate},
     error::AppError,
 };
@@ -62,7 +62,7 @@ pub(super) fn models(state: &AppState) -> Vec<(String, String)> {
         (status = 401, body = OpenAiError),
     ),
     security(("api_key" = [])))]
-pub async fn list_models(State(state): State<AppState>, _caller: ApiCaller) -> Json<ModelList> {
+pub async fn list_models(State(state): State<AppState>, _visitor: ApiVisitor) -> Json<ModelList> {
     Json(ModelList::new(models(&state).into_iter().map(|(id, _)| id)))
 }
 
@@ -86,7 +86,7 @@ pub async fn list_models(State(state): State<AppState>, _caller: ApiCaller) -> J
     security(("api_key" = [])))]
 pub async fn create_chat_completion(
     State(state): State<AppState>,
-    caller: ApiCaller,
+    visitor: ApiVisitor,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     AppJson(body): AppJson<Value>,
 ) -> Result<Response, AppError> {
@@ -114,13 +114,13 @@ pub async fn create_chat_completion(
         )));
     }
 
-    let owner = Owner::User(caller.user.id);
+    let owner = Owner::User(visitor.user.id);
     let reserved = state.meter.reserve(
         &state.config.budgets,
         &state.site,
         &state.clock,
         &owner,
-        caller.user.daily_token_budget,
+        visitor.user.daily_token_budget,
         &network_label(ip),
         &Estimate {
             model: &upstream,
