@@ -7,14 +7,16 @@
 use std::time::Duration;
 
 use axum::{
-    extract::rejection::{FormRejection, JsonRejection},
+    extract::rejection::{
+        BytesRejection, FailedToBufferBody, FormRejection, JsonRejection, QueryRejection,
+    },
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// The thing asked for does not exist (or is not the caller's).
+    /// The thing asked for does not exist (or is not the visitor's).
     #[error("This {0} does not exist: check the link, or start again from the home page.")]
     NotFound(&'static str),
     /// The request is well-formed but its content is not acceptable.
@@ -26,7 +28,7 @@ pub enum AppError {
     /// The client took longer than allowed to send its request (408).
     #[error("{0}")]
     TimedOut(String),
-    /// The caller may not do this (not an admin, a cross-site request).
+    /// The visitor may not do this (not an admin, a cross-site request).
     #[error("{0}")]
     Forbidden(String),
     /// A user's or guest's daily allowance is spent, or a request rate exceeded (429).
@@ -64,9 +66,13 @@ pub enum AppError {
     /// The request clashes with work in progress, e.g. an answer is still being written.
     #[error("{0}")]
     Conflict(String),
-    /// A body that could not be parsed; axum's message says what to fix.
-    #[error("{message}")]
-    Malformed { status: StatusCode, message: String },
+    /// A body, form or query that could not be read or parsed, or a `/v1` request
+    /// outside what the deployment accepts (400); the message says what to fix.
+    #[error("{0}")]
+    BadRequest(String),
+    /// A body sent without the content type its route reads (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -102,7 +108,8 @@ impl AppError {
                 | crate::llm::UpstreamError::RateLimited => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::BAD_GATEWAY,
             },
-            AppError::Malformed { status, .. } => *status,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -137,21 +144,52 @@ impl IntoResponse for AppError {
     }
 }
 
+// Extractor rejections (`routes::extract`), each kind mapped to the variant whose status
+// axum gives it, with axum's message, which says what to fix.
+
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> Self {
-        from_rejection(rejection.status(), rejection.body_text())
+        let message = rejection.body_text();
+        match rejection {
+            JsonRejection::JsonSyntaxError(_) => AppError::BadRequest(message),
+            // Valid JSON of the wrong shape: a missing field, an unknown one, a wrong type.
+            JsonRejection::JsonDataError(_) => AppError::Invalid(message),
+            JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType(message),
+            JsonRejection::BytesRejection(rejection) => unread_body(rejection),
+            // A kind a later axum adds.
+            _ => AppError::BadRequest(message),
+        }
     }
 }
 
 impl From<FormRejection> for AppError {
     fn from(rejection: FormRejection) -> Self {
-        from_rejection(rejection.status(), rejection.body_text())
+        let message = rejection.body_text();
+        match rejection {
+            // A form body with a field missing or of the wrong type.
+            FormRejection::FailedToDeserializeFormBody(_) => AppError::Invalid(message),
+            // The same in a query string (a form sent with GET).
+            FormRejection::FailedToDeserializeForm(_) => AppError::BadRequest(message),
+            FormRejection::InvalidFormContentType(_) => AppError::UnsupportedMediaType(message),
+            FormRejection::BytesRejection(rejection) => unread_body(rejection),
+            // A kind a later axum adds.
+            _ => AppError::BadRequest(message),
+        }
     }
 }
 
-fn from_rejection(status: StatusCode, message: String) -> AppError {
-    if status == StatusCode::PAYLOAD_TOO_LARGE {
-        return AppError::TooLarge(crate::routes::middleware::too_large());
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        AppError::BadRequest(rejection.body_text())
     }
-    AppError::Malformed { status, message }
+}
+
+/// A body that could not be read: over the size limit, or cut off.
+fn unread_body(rejection: BytesRejection) -> AppError {
+    match rejection {
+        BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
+            AppError::TooLarge(crate::routes::middleware::too_large())
+        }
+        rejection => AppError::BadRequest(rejection.body_text()),
+    }
 }

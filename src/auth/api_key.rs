@@ -53,7 +53,7 @@ pub fn hash(key: &str) -> String {
 /// disabling a user, empties it (`forget_all`); a change made around the app (straight
 /// in the database) shows within [`KEY_CACHE_TTL`].
 #[derive(Clone, Debug)]
-pub struct KeyCache(moka::sync::Cache<String, ApiCaller>);
+pub struct KeyCache(moka::sync::Cache<String, ApiVisitor>);
 
 /// How long a proven key is trusted without looking at the database again; also how
 /// often its `last_used_at` is written.
@@ -86,14 +86,14 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// A request authenticated with `Authorization: Bearer <key>`.
+/// A visitor who came with an API key (`Authorization: Bearer <key>`).
 #[derive(Clone, Debug)]
-pub struct ApiCaller {
+pub struct ApiVisitor {
     pub user: User,
     pub key_id: i64,
 }
 
-impl FromRequestParts<AppState> for ApiCaller {
+impl FromRequestParts<AppState> for ApiVisitor {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
@@ -105,8 +105,8 @@ impl FromRequestParts<AppState> for ApiCaller {
             .map(|(prefix, _)| prefix)
             .ok_or_else(invalid)?;
         let key_hash = hash(token);
-        if let Some(caller) = state.api_keys.0.get(&key_hash) {
-            return Ok(caller);
+        if let Some(visitor) = state.api_keys.0.get(&key_hash) {
+            return Ok(visitor);
         }
         let stored = find_live_api_key(&state.db, prefix)
             .await?
@@ -127,12 +127,12 @@ impl FromRequestParts<AppState> for ApiCaller {
                 tracing::warn!(%error, key = stored.id, "could not note an API key's use");
             }
         });
-        let caller = Self {
+        let visitor = Self {
             user,
             key_id: stored.id,
         };
-        state.api_keys.0.insert(key_hash, caller.clone());
-        Ok(caller)
+        state.api_keys.0.insert(key_hash, visitor.clone());
+        Ok(visitor)
     }
 }
 

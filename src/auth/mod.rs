@@ -10,7 +10,11 @@ mod throttle;
 
 use std::{net::IpAddr, time::Duration};
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::FromRequestParts,
+    http::request::Parts,
+    response::{IntoResponse, Redirect, Response},
+};
 use axum_login::{AuthUser, AuthnBackend, UserId};
 use sqlx::SqlitePool;
 use tower_sessions::{
@@ -21,7 +25,7 @@ use tower_sessions_moka_store::MokaStore;
 use tower_sessions_sqlx_store::SqliteStore;
 
 pub use address::{ClientIp, client_ip, network, network_label};
-use api_key::ApiCaller;
+use api_key::ApiVisitor;
 pub use device::{
     DEVICE_TRUST_DAYS, DEVICES_PER_USER, device_cookie, device_token, new_device_token,
 };
@@ -249,9 +253,9 @@ impl FromRequestParts<AppState> for Visitor {
         // A request that brings a key is that key's user, or nobody: it never falls back
         // to a session cookie, so a forged cross-site request cannot ride on one.
         if api_key::bearer(&parts.headers).is_some() {
-            let caller = ApiCaller::from_request_parts(parts, state).await?;
+            let api_visitor = ApiVisitor::from_request_parts(parts, state).await?;
             return Ok(Self {
-                user: Some(caller.user),
+                user: Some(api_visitor.user),
                 session: auth.session,
                 ip,
                 guest_id: None,
@@ -304,6 +308,27 @@ impl FromRequestParts<AppState> for Admin {
             None => Err(AppError::Forbidden(
                 "This page is for admins only: log in with an admin account.".into(),
             )),
+        }
+    }
+}
+
+/// A visitor with a user, for pages of one's own; a guest is sent to the login page
+/// instead.
+pub struct SignedIn {
+    pub visitor: Visitor,
+    pub user: User,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let visitor = Visitor::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match visitor.user.clone() {
+            Some(user) => Ok(Self { visitor, user }),
+            None => Err(Redirect::to("/login").into_response()),
         }
     }
 }

@@ -5,14 +5,13 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    Form,
-    extract::{State, rejection::FormRejection},
+    extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header::SET_COOKIE},
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 
-use super::pages::Layout;
+use super::{extract::AppForm, pages::Layout};
 use crate::{
     AppState,
     auth::{
@@ -89,9 +88,8 @@ pub async fn log_in(
     mut auth: AuthSession,
     visitor: Visitor,
     headers: HeaderMap,
-    form: Result<Form<LoginForm>, FormRejection>,
+    AppForm(form): AppForm<LoginForm>,
 ) -> Result<Response, AppError> {
-    let Form(form) = form?;
     let https = state.config.serves_https();
     // Looked up whatever the email, so that a cookie tells nothing about which emails
     // have accounts; a device of another account is no device here.
@@ -194,9 +192,8 @@ pub async fn sign_up(
     State(state): State<AppState>,
     mut auth: AuthSession,
     visitor: Visitor,
-    form: Result<Form<SignupForm>, FormRejection>,
+    AppForm(form): AppForm<SignupForm>,
 ) -> Result<Response, AppError> {
-    let Form(form) = form?;
     let email = form.email.trim().to_lowercase();
     let refuse = |message: String| async {
         let mut response = page(&state, &visitor, "signup", email.clone(), Some(message))

@@ -8,8 +8,7 @@ use std::{cmp::Reverse, collections::HashMap};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    Form,
-    extract::{FromRequestParts, Path, State, rejection::FormRejection},
+    extract::{FromRequestParts, Path, State},
     http::request::Parts,
     response::Redirect,
 };
@@ -17,6 +16,7 @@ use serde::Deserialize;
 
 use super::{
     account::signup_mode,
+    extract::AppForm,
     keys::{KeyId, KeyView},
     pages::Layout,
 };
@@ -211,9 +211,8 @@ pub async fn change_budget(
     State(state): State<AppState>,
     Admin(admin): Admin,
     UserId(id): UserId,
-    form: Result<Form<BudgetForm>, FormRejection>,
+    AppForm(form): AppForm<BudgetForm>,
 ) -> Result<Redirect, AppError> {
-    let Form(form) = form?;
     let budget = parse_budget(&form.daily_token_budget)?;
     user_found(update_user_budget(&state.db, id, budget).await?)?;
     user_changed(&state, id);
@@ -246,9 +245,8 @@ pub struct PauseForm {
 pub async fn set_paused(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    form: Result<Form<PauseForm>, FormRejection>,
+    AppForm(form): AppForm<PauseForm>,
 ) -> Result<Redirect, AppError> {
-    let Form(form) = form?;
     let paused = match form.paused.as_str() {
         "1" => true,
         "0" => false,
@@ -277,9 +275,8 @@ pub struct SignupModeForm {
 pub async fn set_signup_mode(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    form: Result<Form<SignupModeForm>, FormRejection>,
+    AppForm(form): AppForm<SignupModeForm>,
 ) -> Result<Redirect, AppError> {
-    let Form(form) = form?;
     let mode: SignupMode = form
         .mode
         .parse()

@@ -7,10 +7,7 @@ use std::convert::Infallible;
 
 use axum::{
     Json,
-    extract::{
-        Path, Query, State,
-        rejection::{JsonRejection, QueryRejection},
-    },
+    extract::{Path, State},
     http::{HeaderMap, StatusCode, header},
     response::{
         IntoResponse, Response,
@@ -18,17 +15,19 @@ use axum::{
     },
 };
 use futures_util::{Stream, StreamExt, stream};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::docs::ApiError;
+use super::{
+    bodies::{ApiError, ConversationPage, ConversationWithMessages, Delta, Done, Exchange},
+    extract::{AppJson, AppQuery},
+};
 use crate::{
     AppState,
     auth::Visitor,
     budget::Spender,
     chat::{self, Ask, Turn, TurnEvent},
-    db::{Conversation, Message, conversations, messages::list_messages},
+    db::{Conversation, conversations, messages::list_messages},
     error::AppError,
 };
 
@@ -46,13 +45,6 @@ pub struct PageQuery {
     offset: Option<i64>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct ConversationPage {
-    data: Vec<Conversation>,
-    /// Whether more conversations follow this page.
-    has_more: bool,
-}
-
 /// List your conversations, most recently active first.
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", params(PageQuery),
     responses(
@@ -64,19 +56,14 @@ pub struct ConversationPage {
 pub async fn list_conversations(
     State(state): State<AppState>,
     visitor: Visitor,
-    page: Result<Query<PageQuery>, QueryRejection>,
+    AppQuery(page): AppQuery<PageQuery>,
 ) -> Result<Json<ConversationPage>, AppError> {
-    let Query(page) = page.map_err(|e| AppError::Malformed {
-        status: StatusCode::BAD_REQUEST,
-        message: e.body_text(),
-    })?;
     let limit = page.limit.unwrap_or(20);
     let offset = page.offset.unwrap_or(0);
     if !(1..=MAX_PAGE).contains(&limit) || offset < 0 {
-        return Err(AppError::Malformed {
-            status: StatusCode::BAD_REQUEST,
-            message: format!("`limit` must be 1 to {MAX_PAGE} and `offset` 0 or more."),
-        });
+        return Err(AppError::BadRequest(format!(
+            "`limit` must be 1 to {MAX_PAGE} and `offset` 0 or more."
+        )));
     }
     let Some(owner) = visitor.owner() else {
         return Ok(Json(ConversationPage {
@@ -115,9 +102,8 @@ pub struct NewConversation {
 pub async fn create_conversation(
     State(state): State<AppState>,
     mut visitor: Visitor,
-    body: Result<Json<NewConversation>, JsonRejection>,
+    AppJson(body): AppJson<NewConversation>,
 ) -> Result<(StatusCode, Json<Conversation>), AppError> {
-    let Json(body) = body?;
     let title = match &body.title {
         Some(title) => super::validate_title(title)?,
         None => "New conversation",
@@ -128,14 +114,6 @@ pub async fn create_conversation(
     let conversation = conversations::insert_conversation(&mut tx, &owner, title).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(conversation)))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ConversationWithMessages {
-    #[serde(flatten)]
-    conversation: Conversation,
-    /// Oldest first.
-    messages: Vec<Message>,
 }
 
 /// A conversation with its messages.
@@ -187,9 +165,8 @@ pub async fn rename_conversation(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(id): Path<String>,
-    body: Result<Json<Rename>, JsonRejection>,
+    AppJson(body): AppJson<Rename>,
 ) -> Result<Json<Conversation>, AppError> {
-    let Json(body) = body?;
     let title = super::validate_title(&body.title)?;
     let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
     if !conversations::update_conversation_title(&state.db, &owner, &id, title).await? {
@@ -232,14 +209,6 @@ pub struct NewMessage {
     content: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Exchange {
-    /// The saved question.
-    question: Option<Message>,
-    /// The answer as saved: its `status` and `error` say how it ended.
-    answer: Message,
-}
-
 /// Send a message and get the model's answer: as server-sent events (`start`, `delta`
 /// with `{"content"}`, `done` with the saved answer) when `Accept: text/event-stream`,
 /// otherwise as JSON once the answer has ended.
@@ -264,9 +233,8 @@ pub async fn send_message(
     visitor: Visitor,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Result<Json<NewMessage>, JsonRejection>,
+    AppJson(body): AppJson<NewMessage>,
 ) -> Result<Response, AppError> {
-    let Json(body) = body?;
     // An existing conversation has its owner already.
     let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
     let spender = Spender::of(&visitor, owner);
@@ -310,19 +278,23 @@ pub async fn stop_answer(
 /// `{"content": …}`, and `done` with the answer as saved (its `status` and `error` say
 /// how it ended).
 fn api_events(turn: Turn) -> impl Stream<Item = Result<Event, Infallible>> {
-    let start = json!({ "question": turn.question, "answer": turn.answer });
-    let first =
-        stream::once(async move { Event::default().event("start").data(start.to_string()) });
+    let start = Exchange {
+        question: turn.question,
+        answer: turn.answer,
+    };
+    let first = stream::once(async move { event("start", &start) });
     let rest = stream::unfold(turn.events, |mut events| async move {
         let event = match events.recv().await? {
-            TurnEvent::Delta(content) => Event::default()
-                .event("delta")
-                .data(json!({ "content": content }).to_string()),
-            TurnEvent::Done(answer) => Event::default()
-                .event("done")
-                .data(json!({ "answer": answer }).to_string()),
+            TurnEvent::Delta(content) => event("delta", &Delta { content }),
+            TurnEvent::Done(answer) => event("done", &Done { answer }),
         };
         Some((event, events))
     });
     first.chain(rest).map(Ok)
+}
+
+/// An event named `name` whose data is `body` as JSON.
+fn event(name: &'static str, body: &impl serde::Serialize) -> Event {
+    let data = serde_json::to_string(body).expect("an event body serializes");
+    Event::default().event(name).data(data)
 }

@@ -7,44 +7,16 @@ use axum::{
     http::{HeaderValue, header},
     response::{Html, IntoResponse, Response},
 };
-use serde::Serialize;
 use utoipa::{
-    Modify, OpenApi, ToSchema,
+    Modify, OpenApi,
     openapi::security::{Http, HttpAuthScheme, SecurityScheme},
 };
 
-use super::{api, openai};
-
-/// The error body of `/api/v1`.
-#[derive(Serialize, ToSchema)]
-pub struct ApiError {
-    error: ApiErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ApiErrorDetail {
-    status: u16,
-    /// What went wrong and what to do about it.
-    message: String,
-    /// Quote it when reporting a server error.
-    request_id: Option<String>,
-}
-
-/// The error body of `/v1`, in OpenAI's shape.
-#[derive(Serialize, ToSchema)]
-pub struct OpenAiError {
-    error: OpenAiErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct OpenAiErrorDetail {
-    message: String,
-    /// e.g. `invalid_request_error`, `rate_limit_error`, `server_error`.
-    r#type: String,
-    param: Option<String>,
-    /// e.g. `invalid_api_key`, `model_not_found`, `rate_limit_exceeded`.
-    code: Option<String>,
-}
+use super::{
+    api,
+    bodies::{ApiError, OpenAiError},
+    openai,
+};
 
 #[derive(OpenApi)]
 #[openapi(

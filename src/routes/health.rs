@@ -1,24 +1,36 @@
 //! Probes for orchestrators and uptime checks.
 
 use axum::{Json, extract::State, http::StatusCode};
-use serde_json::{Value, json};
 
+use super::bodies::Health;
 use crate::AppState;
 
 /// The process is up and serving HTTP.
-pub async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        reason: None,
+    })
 }
 
 /// The process can do its work: the database answers.
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     match sqlx::query("SELECT 1").execute(&state.db).await {
-        Ok(_) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
+        Ok(_) => (
+            StatusCode::OK,
+            Json(Health {
+                status: "ready",
+                reason: None,
+            }),
+        ),
         Err(error) => {
             tracing::error!(%error, "readiness check failed: database unreachable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "reason": "database" })),
+                Json(Health {
+                    status: "unavailable",
+                    reason: Some("database"),
+                }),
             )
         }
     }

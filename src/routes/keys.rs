@@ -5,21 +5,17 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    Form,
-    extract::{FromRequestParts, Path, State, rejection::FormRejection},
+    extract::{FromRequestParts, Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 
-use super::pages::Layout;
+use super::{extract::AppForm, pages::Layout};
 use crate::{
     AppState,
-    auth::{Visitor, api_key},
-    db::{
-        api_keys::{ApiKey, insert_api_key, list_api_keys, update_api_key_revoked},
-        users::User,
-    },
+    auth::{SignedIn, api_key},
+    db::api_keys::{ApiKey, insert_api_key, list_api_keys, update_api_key_revoked},
     error::AppError,
 };
 
@@ -66,26 +62,6 @@ impl KeyView {
     }
 }
 
-/// A logged-in visitor; a guest is sent to the login page instead.
-pub struct Member {
-    visitor: Visitor,
-    user: User,
-}
-
-impl FromRequestParts<AppState> for Member {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let visitor = Visitor::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        match visitor.user.clone() {
-            Some(user) => Ok(Self { visitor, user }),
-            None => Err(Redirect::to("/login").into_response()),
-        }
-    }
-}
-
 /// The `{id}` of a key route; anything but a number is a key that does not exist.
 pub struct KeyId(pub i64);
 
@@ -102,15 +78,15 @@ impl<S: Send + Sync> FromRequestParts<S> for KeyId {
 
 async fn page(
     state: &AppState,
-    member: &Member,
+    signed_in: &SignedIn,
     headers: &HeaderMap,
     name: String,
     error: Option<String>,
     new_key: Option<String>,
 ) -> Result<KeysPage, AppError> {
-    let keys = list_api_keys(&state.db, member.user.id).await?;
+    let keys = list_api_keys(&state.db, signed_in.user.id).await?;
     Ok(KeysPage {
-        layout: Layout::load(state, &member.visitor, None).await?,
+        layout: Layout::load(state, &signed_in.visitor, None).await?,
         keys: keys.iter().map(KeyView::new).collect(),
         name,
         error,
@@ -122,10 +98,10 @@ async fn page(
 
 pub async fn show_keys(
     State(state): State<AppState>,
-    member: Member,
+    signed_in: SignedIn,
     headers: HeaderMap,
 ) -> Result<KeysPage, AppError> {
-    page(&state, &member, &headers, String::new(), None, None).await
+    page(&state, &signed_in, &headers, String::new(), None, None).await
 }
 
 #[derive(Deserialize)]
@@ -136,25 +112,24 @@ pub struct KeyForm {
 
 pub async fn create_key(
     State(state): State<AppState>,
-    member: Member,
+    signed_in: SignedIn,
     headers: HeaderMap,
-    form: Result<Form<KeyForm>, FormRejection>,
+    AppForm(form): AppForm<KeyForm>,
 ) -> Result<Response, AppError> {
-    let Form(form) = form?;
     let name = match validate_name(&form.name) {
         Ok(name) => name.to_string(),
         Err(message) => {
-            let page = page(&state, &member, &headers, form.name, Some(message), None).await?;
+            let page = page(&state, &signed_in, &headers, form.name, Some(message), None).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
     let new = api_key::generate();
-    let key = insert_api_key(&state.db, member.user.id, &name, &new.prefix, &new.hash).await?;
+    let key = insert_api_key(&state.db, signed_in.user.id, &name, &new.prefix, &new.hash).await?;
     // The id only: the key itself must never reach a log.
-    tracing::info!(user = member.user.id, key = key.id, "API key created");
+    tracing::info!(user = signed_in.user.id, key = key.id, "API key created");
     let page = page(
         &state,
-        &member,
+        &signed_in,
         &headers,
         String::new(),
         None,
@@ -171,15 +146,15 @@ pub async fn create_key(
 
 pub async fn revoke_key(
     State(state): State<AppState>,
-    member: Member,
+    signed_in: SignedIn,
     KeyId(id): KeyId,
 ) -> Result<Redirect, AppError> {
     // Someone else's key is as unknown as a key that never existed.
-    if !update_api_key_revoked(&state.db, id, Some(member.user.id)).await? {
+    if !update_api_key_revoked(&state.db, id, Some(signed_in.user.id)).await? {
         return Err(AppError::NotFound("API key"));
     }
     state.api_keys.forget_all();
-    tracing::info!(user = member.user.id, key = id, "API key revoked");
+    tracing::info!(user = signed_in.user.id, key = id, "API key revoked");
     Ok(Redirect::to("/settings/keys"))
 }
 

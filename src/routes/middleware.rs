@@ -12,14 +12,17 @@ use axum::{
     Json,
     body::Body,
     extract::{ConnectInfo, Request, State},
-    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, header},
     middleware::Next,
     response::{Html, IntoResponse, Response},
 };
 use http_body_util::BodyExt;
-use serde_json::json;
 
-use super::{REQUEST_ID, pages};
+use super::{
+    REQUEST_ID,
+    bodies::{ApiError, OpenAiError},
+    pages,
+};
 use crate::{
     AppState,
     auth::{AuthSession, ClientIp, api_key, client_ip},
@@ -127,10 +130,9 @@ pub async fn read_body(State(state): State<AppState>, request: Request, next: Ne
             return AppError::TooLarge(too_large()).into_response();
         }
         Ok(Err(_)) => {
-            return AppError::Malformed {
-                status: StatusCode::BAD_REQUEST,
-                message: "The request body could not be read: send it again.".into(),
-            }
+            return AppError::BadRequest(
+                "The request body could not be read: send it again.".into(),
+            )
             .into_response();
         }
         Err(_) => {
@@ -147,11 +149,8 @@ pub async fn read_body(State(state): State<AppState>, request: Request, next: Ne
         }
     };
     if is_form(&parts.headers) && !is_utf8_form(&bytes) {
-        return AppError::Malformed {
-            status: StatusCode::BAD_REQUEST,
-            message: "The form is not valid UTF-8 text: send it as UTF-8.".into(),
-        }
-        .into_response();
+        return AppError::BadRequest("The form is not valid UTF-8 text: send it as UTF-8.".into())
+            .into_response();
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
@@ -244,7 +243,7 @@ struct ErrorNotice {
     message: String,
 }
 
-/// Turns an [`ErrorReport`] into the body its caller understands: JSON for the API, a
+/// Turns an [`ErrorReport`] into the body its visitor understands: JSON for the API, a
 /// small fragment for htmx (shown in the page's notice area), a full page otherwise.
 pub async fn render_errors(
     State(state): State<AppState>,
@@ -271,12 +270,9 @@ pub async fn render_errors(
     let kept_headers = response.headers().clone();
     let shown_id = request_id.clone().filter(|_| status.is_server_error());
     let mut response = if is_openai {
-        Json(openai_error(status, &message)).into_response()
+        Json(OpenAiError::new(status, message)).into_response()
     } else if is_api {
-        Json(json!({
-            "error": { "status": status.as_u16(), "message": message, "request_id": request_id }
-        }))
-        .into_response()
+        Json(ApiError::new(status, message, request_id)).into_response()
     } else if is_htmx {
         let notice = ErrorNotice { message };
         let mut response = match notice.render() {
@@ -315,19 +311,4 @@ pub async fn render_errors(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-/// OpenAI's error shape, whose `type` and `code` the official SDKs read.
-fn openai_error(status: StatusCode, message: &str) -> serde_json::Value {
-    let (kind, code) = match status.as_u16() {
-        401 => ("invalid_request_error", Some("invalid_api_key")),
-        404 => ("invalid_request_error", Some("model_not_found")),
-        413 => ("invalid_request_error", Some("request_too_large")),
-        429 => ("rate_limit_error", Some("rate_limit_exceeded")),
-        502 => ("server_error", Some("upstream_error")),
-        503 => ("server_error", Some("service_unavailable")),
-        500..=599 => ("server_error", None),
-        _ => ("invalid_request_error", None),
-    };
-    json!({ "error": { "message": message, "type": kind, "param": null, "code": code } })
 }

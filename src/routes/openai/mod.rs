@@ -4,6 +4,7 @@
 
 mod relay;
 mod request;
+mod sse;
 
 use std::time::Instant;
 
@@ -14,19 +15,22 @@ use async_openai::types::chat::{
 };
 use axum::{
     Extension, Json,
-    extract::{State, rejection::JsonRejection},
+    extract::State,
     response::{IntoResponse, Response},
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use self::{
     relay::{Collected, Ledger, Relay},
     request::{Role, Stop, TextMessage},
 };
-use super::docs::OpenAiError;
+use super::{
+    bodies::{ChatCompletion, ModelList, OpenAiError},
+    extract::AppJson,
+};
 use crate::{
     AppState,
-    auth::{ClientIp, api_key::ApiCaller},
+    auth::{ClientIp, api_key::ApiVisitor},
     budget::{self, Estimate, Spender},
     error::AppError,
 };
@@ -51,60 +55,6 @@ pub(super) fn models(state: &AppState) -> Vec<(String, String)> {
     models
 }
 
-/// `GET /v1/models`'s body.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct ModelList {
-    object: String,
-    data: Vec<ModelEntry>,
-}
-
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct ModelEntry {
-    id: String,
-    object: String,
-    created: i64,
-    owned_by: String,
-}
-
-/// A non-streamed `chat.completion` (a stream sends `chat.completion.chunk` events and
-/// `[DONE]`, as OpenAI does).
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct ChatCompletion {
-    id: String,
-    object: String,
-    created: i64,
-    model: String,
-    choices: Vec<ChatCompletionChoice>,
-    usage: Option<ChatCompletionUsage>,
-}
-
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct ChatCompletionChoice {
-    index: u32,
-    message: ChatCompletionMessage,
-    finish_reason: String,
-    logprobs: Option<String>,
-}
-
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct ChatCompletionMessage {
-    role: String,
-    content: String,
-}
-
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct ChatCompletionUsage {
-    prompt_tokens: u32,
-    completion_tokens: u32,
-    total_tokens: u32,
-}
-
 /// The models this deployment offers.
 #[utoipa::path(get, path = "/v1/models", tag = "openai",
     responses(
@@ -112,12 +62,8 @@ pub struct ChatCompletionUsage {
         (status = 401, body = OpenAiError),
     ),
     security(("api_key" = [])))]
-pub async fn list_models(State(state): State<AppState>, _caller: ApiCaller) -> Json<Value> {
-    let data: Vec<Value> = models(&state)
-        .into_iter()
-        .map(|(id, _)| json!({ "id": id, "object": "model", "created": 0, "owned_by": "promptship" }))
-        .collect();
-    Json(json!({ "object": "list", "data": data }))
+pub async fn list_models(State(state): State<AppState>, _visitor: ApiVisitor) -> Json<ModelList> {
+    Json(ModelList::new(models(&state).into_iter().map(|(id, _)| id)))
 }
 
 /// Create a chat completion, streamed (`"stream": true`) or not. The key owner's budgets
@@ -140,11 +86,10 @@ pub async fn list_models(State(state): State<AppState>, _caller: ApiCaller) -> J
     security(("api_key" = [])))]
 pub async fn create_chat_completion(
     State(state): State<AppState>,
-    caller: ApiCaller,
+    visitor: ApiVisitor,
     Extension(ClientIp(ip)): Extension<ClientIp>,
-    body: Result<Json<Value>, JsonRejection>,
+    AppJson(body): AppJson<Value>,
 ) -> Result<Response, AppError> {
-    let Json(body) = body?;
     let (request, messages) = request::parse(body)?;
     let Some((exposed, upstream)) = models(&state)
         .into_iter()
@@ -170,7 +115,7 @@ pub async fn create_chat_completion(
     }
 
     let reservation = state.meter.reserve(
-        &Spender::user(&caller.user, ip),
+        &Spender::user(&visitor.user, ip),
         &Estimate {
             model: &upstream,
             prompt_tokens: prompt_tokens as i64,

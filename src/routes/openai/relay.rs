@@ -1,27 +1,29 @@
-//! A `/v1` call from the upstream's answer to the client: the ledger row it settles
-//! however it ends, the streamed relay (the upstream's own events, checked and passed
-//! on, not decoded) and the collected, non-streamed answer (decoded by async-openai).
+//! A `/v1` call from the upstream's answer to the client: the ledger entry it settles
+//! however it ends, the streamed relay (the upstream's own events, checked by the `sse`
+//! scanner and passed on, not decoded) and the collected, non-streamed answer (decoded
+//! by async-openai).
 
 use std::{
     convert::Infallible,
     future::Future,
     pin::Pin,
-    sync::LazyLock,
     time::{Duration, Instant},
 };
 
 use async_openai::types::chat::FinishReason;
 use axum::{
     body::Body,
-    http::header,
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::stream;
-use memchr::memmem::Finder;
-use serde_json::{Value, json};
 use tokio::time::Sleep;
 
+use super::{
+    super::bodies::{ChatCompletion, ChatCompletionUsage, OpenAiError},
+    sse::{Keys, rename_model},
+};
 use crate::{
     budget::{Meter, Reservation, count_tokens},
     domain::EntryStatus,
@@ -161,7 +163,7 @@ impl Collected {
     }
 
     /// The whole answer as one `chat.completion` object.
-    pub(super) async fn collect(mut self) -> Result<Value, AppError> {
+    pub(super) async fn collect(mut self) -> Result<ChatCompletion, AppError> {
         let mut id = String::new();
         let mut created = 0;
         let mut finish: Option<FinishReason> = None;
@@ -186,22 +188,19 @@ impl Collected {
             }
         }
         self.ledger.settle(EntryStatus::Complete).await;
+        // The provider's figures, as async-openai read them (`u32`), come back whole.
+        let tokens = |count: i64| u32::try_from(count).unwrap_or(u32::MAX);
         let usage = self.ledger.usage.map(|(prompt, completion)| {
-            json!({ "prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion })
+            ChatCompletionUsage::new(tokens(prompt), tokens(completion))
         });
-        Ok(json!({
-            "id": id,
-            "object": "chat.completion",
-            "created": created,
-            "model": self.exposed,
-            "choices": [{
-                "index": 0,
-                "message": { "role": "assistant", "content": self.ledger.text },
-                "finish_reason": finish.unwrap_or(FinishReason::Stop),
-                "logprobs": null,
-            }],
-            "usage": usage,
-        }))
+        Ok(ChatCompletion::new(
+            id,
+            i64::from(created),
+            self.exposed,
+            std::mem::take(&mut self.ledger.text),
+            finish.unwrap_or(FinishReason::Stop),
+            usage,
+        ))
     }
 }
 
@@ -360,146 +359,46 @@ impl Relay {
 
     async fn fail(&mut self, mut out: BytesMut, message: &str) -> (Bytes, bool) {
         self.ledger.settle(EntryStatus::Interrupted).await;
-        let body = json!({ "error": {
-            "message": message, "type": "server_error", "code": "upstream_error"
-        }});
-        out.extend_from_slice(format!("data: {body}\n\n").as_bytes());
+        error_event(message, &mut out);
         (out.freeze(), false)
     }
 }
 
-/// What an event says that the relay needs. (Inside a JSON string a `"` is escaped, so
-/// `"key":` can only match a key itself.)
-struct Keys {
-    /// `usage` is there and not `null`.
-    usage: bool,
-    /// Some `content` is a non-empty string, not `null` or `""`.
-    content: bool,
-    /// Some `finish_reason` is a string.
-    finish_reason: bool,
-    /// Where the first `model`'s value starts.
-    model: Option<usize>,
-}
-
-impl Keys {
-    fn find(data: &[u8]) -> Self {
-        Self {
-            usage: values(data, &USAGE).any(|value| !value.starts_with(b"null")),
-            content: values(data, &CONTENT)
-                .any(|value| value.starts_with(b"\"") && !value.starts_with(b"\"\"")),
-            finish_reason: values(data, &FINISH_REASON).any(|value| value.starts_with(b"\"")),
-            model: values(data, &MODEL)
-                .next()
-                .map(|value| data.len() - value.len()),
-        }
-    }
-}
-
-// The keys an event is searched for, each compiled once. A SIMD search per key costs
-// less than one pass for all four, whether by byte, by `memchr` from colon to colon
-// (about one every 15 bytes) or by aho-corasick: all measured with callgrind.
-static USAGE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"usage\""));
-static CONTENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"content\""));
-static FINISH_REASON: LazyLock<Finder<'static>> =
-    LazyLock::new(|| Finder::new(b"\"finish_reason\""));
-static MODEL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"model\""));
-
-/// The values of `key` in `data`, each from its first byte to the end of `data`. (A
-/// string followed by a colon is a key.) `Finder::find` from where the last one ended:
-/// its `find_iter` copies the whole searcher each time.
-fn values<'a>(data: &'a [u8], key: &'a Finder<'_>) -> impl Iterator<Item = &'a [u8]> {
-    let mut from = 0;
-    std::iter::from_fn(move || {
-        loop {
-            from += key.find(&data[from..])? + key.needle().len();
-            if let Some(value) = data[from..].trim_ascii_start().strip_prefix(b":") {
-                return Some(value.trim_ascii_start());
-            }
-        }
-    })
-}
-
-/// Writes `data` with its `model` (whose value starts at `model`) reported as the name
-/// the client asked for (`exposed`, as a JSON string): a byte replacement when the
-/// value is a string, else decoded and encoded again. An event without a `model` key is
-/// passed on as it is, not decoded to look for one.
-fn rename_model(data: &[u8], model: Option<usize>, exposed: &str, out: &mut BytesMut) {
-    let Some(value) = model else {
-        out.extend_from_slice(data);
-        return;
-    };
-    if let Some(end) = string_end(data, value) {
-        out.extend_from_slice(&data[..value]);
-        out.extend_from_slice(exposed.as_bytes());
-        out.extend_from_slice(&data[end..]);
-        return;
-    }
-    match serde_json::from_slice::<Value>(data) {
-        Ok(mut value) => {
-            value["model"] = serde_json::from_str(exposed).unwrap_or_default();
-            out.extend_from_slice(value.to_string().as_bytes());
-        }
-        Err(_) => out.extend_from_slice(data),
-    }
-}
-
-/// The index just past the JSON string starting at `start`, if one starts there.
-fn string_end(data: &[u8], start: usize) -> Option<usize> {
-    if data.get(start) != Some(&b'"') {
-        return None;
-    }
-    let mut escaped = false;
-    for (i, &byte) in data.iter().enumerate().skip(start + 1) {
-        match byte {
-            _ if escaped => escaped = false,
-            b'\\' => escaped = true,
-            b'"' => return Some(i + 1),
-            _ => {}
-        }
-    }
-    None
+/// Writes the event that ends a failed stream: OpenAI's error body, as the model server
+/// failing would have it (502's).
+fn error_event(message: &str, out: &mut BytesMut) {
+    let body = OpenAiError::new(StatusCode::BAD_GATEWAY, message);
+    out.extend_from_slice(b"data: ");
+    serde_json::to_writer((&mut *out).writer(), &body).expect("an error body serializes");
+    out.extend_from_slice(b"\n\n");
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+
     use super::*;
 
-    fn renamed(data: &str) -> String {
+    #[test]
+    fn a_failed_stream_ends_with_an_event_holding_the_v1_error_body() {
         let mut out = BytesMut::new();
-        let model = Keys::find(data.as_bytes()).model;
-        rename_model(data.as_bytes(), model, "\"house-model\"", &mut out);
-        String::from_utf8(out.to_vec()).unwrap()
-    }
-
-    #[test]
-    fn the_model_is_reported_under_the_name_the_client_asked_for() {
+        error_event("The model server failed.", &mut out);
+        let event = std::str::from_utf8(&out).unwrap();
+        let data = event
+            .strip_prefix("data: ")
+            .and_then(|rest| rest.strip_suffix("\n\n"))
+            .unwrap();
+        let expected = OpenAiError::new(StatusCode::BAD_GATEWAY, "The model server failed.");
+        assert_eq!(data, serde_json::to_string(&expected).unwrap());
+        let body: Value = serde_json::from_str(data).unwrap();
         assert_eq!(
-            renamed(r#"{"id":"c","model":"gpt-4o-mini-2024-07-18","choices":[]}"#),
-            r#"{"id":"c","model":"house-model","choices":[]}"#
+            body,
+            json!({ "error": {
+                "message": "The model server failed.",
+                "type": "server_error",
+                "param": null,
+                "code": "upstream_error",
+            } })
         );
-        assert_eq!(
-            renamed(
-                r#"{"model": "odd \" name","choices":[{"delta":{"content":"\"model\":\"x\""}}]}"#
-            ),
-            r#"{"model": "house-model","choices":[{"delta":{"content":"\"model\":\"x\""}}]}"#
-        );
-        let spaced: Value = serde_json::from_str(&renamed(r#"{"model" : "m", "n": 1}"#)).unwrap();
-        assert_eq!(spaced, json!({ "model": "house-model", "n": 1 }));
-        assert_eq!(renamed(r#"{"n":1}"#), r#"{"n":1}"#);
-    }
-
-    #[test]
-    fn content_finish_reasons_and_usage_are_seen_only_when_set() {
-        let keys = |data: &str| Keys::find(data.as_bytes());
-        assert!(keys(r#"{"delta":{"content":"hi"}}"#).content);
-        assert!(!keys(r#"{"delta":{"role":"assistant","content":""}}"#).content);
-        assert!(!keys(r#"{"delta":{"content":null}}"#).content);
-        assert!(!keys(r#"{"delta":{"content":""},"x":"\"content\":\"y\""}"#).content);
-        assert!(keys(r#"{"delta":{"content":"a"},"finish_reason" : "stop"}"#).finish_reason);
-        assert!(!keys(r#"{"finish_reason":null}"#).finish_reason);
-        assert!(keys(r#"{"choices":[],"usage":{"prompt_tokens":1}}"#).usage);
-        assert!(!keys(r#"{"choices":[],"usage":null}"#).usage);
-        assert!(!keys(r#"{"delta":{"content":"\"usage\":{}"}}"#).usage);
-        assert!(!keys(r#"{"note":"usage","x":1}"#).usage);
     }
 }

@@ -49,8 +49,8 @@ pub struct ChatRequest {
     pub frequency_penalty: Option<f32>,
     pub seed: Option<i64>,
     /// Accepted for compatibility and not forwarded: the deployment knows its users.
-    #[allow(dead_code)]
-    pub user: Option<String>,
+    #[serde(rename = "user")]
+    pub _user: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -59,9 +59,8 @@ pub struct StreamOptions {
     #[serde(default)]
     pub include_usage: bool,
     /// Accepted and ignored: the relay never adds obfuscation.
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub include_obfuscation: Option<bool>,
+    #[serde(default, rename = "include_obfuscation")]
+    pub _include_obfuscation: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -79,9 +78,8 @@ pub struct RequestMessage {
     #[schema(value_type = String)]
     pub content: Value,
     /// Accepted and not forwarded.
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub name: Option<String>,
+    #[serde(default, rename = "name")]
+    pub _name: Option<String>,
 }
 
 /// A message reduced to what is sent on: a role and its text.
@@ -182,10 +180,7 @@ fn text_message(index: usize, message: &RequestMessage) -> Result<TextMessage, A
 }
 
 fn invalid(message: &str) -> AppError {
-    AppError::Malformed {
-        status: axum::http::StatusCode::BAD_REQUEST,
-        message: message.to_string(),
-    }
+    AppError::BadRequest(message.to_string())
 }
 
 #[cfg(test)]

@@ -7,8 +7,7 @@ use std::sync::Arc;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    Form,
-    extract::{Path, State, rejection::FormRejection},
+    extract::{Path, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
@@ -18,7 +17,7 @@ use sqlx::SqliteConnection;
 mod stream;
 
 use self::stream::respond;
-
+use super::extract::AppForm;
 use crate::{
     AppState,
     auth::Visitor,
@@ -232,9 +231,8 @@ pub async fn start_conversation(
     State(state): State<AppState>,
     mut visitor: Visitor,
     headers: HeaderMap,
-    form: Result<Form<MessageForm>, FormRejection>,
+    AppForm(form): AppForm<MessageForm>,
 ) -> Result<Response, AppError> {
-    let Form(form) = form?;
     // Checked before a guest is made: a refused message leaves nothing behind.
     chat::validate_message(&form.content, state.config.max_message_chars)?;
     let owner = visitor.owner_or_new_guest(&state).await?;
@@ -253,9 +251,8 @@ pub async fn send_message(
     visitor: Visitor,
     Path(id): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<MessageForm>, FormRejection>,
+    AppForm(form): AppForm<MessageForm>,
 ) -> Result<Response, AppError> {
-    let Form(form) = form?;
     // An existing conversation has its owner already.
     let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
     let turn = chat::start_turn(
@@ -316,9 +313,8 @@ pub async fn rename_conversation(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(id): Path<String>,
-    form: Result<Form<RenameForm>, FormRejection>,
+    AppForm(form): AppForm<RenameForm>,
 ) -> Result<Redirect, AppError> {
-    let Form(form) = form?;
     let title = super::validate_title(&form.title)?;
     let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
     if !conversations::update_conversation_title(&state.db, &owner, &id, title).await? {

@@ -45,7 +45,7 @@ fn unknown_parameters_tools_images_and_n_above_one_are_refused_by_name() {
 
 // Property tests (RELIABILITY.md checks 19 and 21): no body makes `parse` panic, every
 // body it accepts keeps to the documented allowlist, and every refusal is the
-// caller's error (4xx), never a server error.
+// visitor's error (4xx), never a server error.
 
 const ROLES: [&str; 4] = ["system", "developer", "user", "assistant"];
 
@@ -442,7 +442,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn any_json_is_parsed_or_refused_as_the_callers_error(body in any_json()) {
+    fn any_json_is_parsed_or_refused_as_the_visitors_error(body in any_json()) {
         check_outcome(&body)?;
     }
 
