@@ -1,6 +1,6 @@
-//! SQL for the admin page: sums over the `usage` ledger by day, user and guest address,
-//! and the users with what they used today. Days are `YYYY-MM-DD` strings, so a range of
-//! days is a string comparison.
+//! SQL for the admin page: sums over the ledger (the `usage` table) by day, user and guest
+//! address, and the users with what they spent today. Days are `YYYY-MM-DD` strings, so a
+//! range of days is a string comparison.
 
 use sqlx::SqlitePool;
 
@@ -8,7 +8,7 @@ use super::users::UserRole;
 
 /// Requests, tokens, cost and errors over a range of days.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct UsageTotals {
+pub struct SpendingTotals {
     pub requests: i64,
     pub tokens: i64,
     pub cost_microusd: i64,
@@ -18,7 +18,7 @@ pub struct UsageTotals {
 
 /// The same sums for one day, one user or one guest address.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UsageGroup {
+pub struct SpendingGroup {
     /// The day, the user's email or the guest's address.
     pub name: String,
     pub requests: i64,
@@ -39,13 +39,13 @@ pub struct UserSummary {
     pub tokens_counted: i64,
 }
 
-pub async fn sum_usage(
+pub async fn sum_spending(
     db: &SqlitePool,
     first_day: &str,
     last_day: &str,
-) -> sqlx::Result<UsageTotals> {
+) -> sqlx::Result<SpendingTotals> {
     sqlx::query_as!(
-        UsageTotals,
+        SpendingTotals,
         r#"SELECT count(*) AS "requests!: i64",
                   coalesce(sum(prompt_tokens + completion_tokens), 0) AS "tokens!: i64",
                   coalesce(sum(cost_microusd), 0) AS "cost_microusd!: i64",
@@ -59,13 +59,13 @@ pub async fn sum_usage(
 }
 
 /// Days with any usage, newest first.
-pub async fn list_usage_by_day(
+pub async fn list_spending_by_day(
     db: &SqlitePool,
     first_day: &str,
     last_day: &str,
-) -> sqlx::Result<Vec<UsageGroup>> {
+) -> sqlx::Result<Vec<SpendingGroup>> {
     sqlx::query_as!(
-        UsageGroup,
+        SpendingGroup,
         r#"SELECT day AS "name!",
                   count(*) AS "requests!: i64",
                   coalesce(sum(prompt_tokens + completion_tokens), 0) AS "tokens!: i64",
@@ -81,14 +81,14 @@ pub async fn list_usage_by_day(
 }
 
 /// The `limit` users who spent most, by cost then tokens.
-pub async fn list_usage_by_user(
+pub async fn list_spending_by_user(
     db: &SqlitePool,
     first_day: &str,
     last_day: &str,
     limit: i64,
-) -> sqlx::Result<Vec<UsageGroup>> {
+) -> sqlx::Result<Vec<SpendingGroup>> {
     sqlx::query_as!(
-        UsageGroup,
+        SpendingGroup,
         r#"SELECT users.email AS "name!",
                   count(*) AS "requests!: i64",
                   coalesce(sum(usage.prompt_tokens + usage.completion_tokens), 0) AS "tokens!: i64",
@@ -109,14 +109,14 @@ pub async fn list_usage_by_user(
 
 /// The `limit` guest addresses that spent most, by cost then tokens. Calls of users are
 /// not counted here, whatever their address.
-pub async fn list_usage_by_guest_ip(
+pub async fn list_spending_by_guest_ip(
     db: &SqlitePool,
     first_day: &str,
     last_day: &str,
     limit: i64,
-) -> sqlx::Result<Vec<UsageGroup>> {
+) -> sqlx::Result<Vec<SpendingGroup>> {
     sqlx::query_as!(
-        UsageGroup,
+        SpendingGroup,
         r#"SELECT ip AS "name!",
                   count(*) AS "requests!: i64",
                   coalesce(sum(prompt_tokens + completion_tokens), 0) AS "tokens!: i64",
@@ -136,7 +136,10 @@ pub async fn list_usage_by_guest_ip(
 }
 
 /// Every user, oldest first, with the tokens counted against their budget on `day`.
-pub async fn list_users_with_usage(db: &SqlitePool, day: &str) -> sqlx::Result<Vec<UserSummary>> {
+pub async fn list_users_with_spending(
+    db: &SqlitePool,
+    day: &str,
+) -> sqlx::Result<Vec<UserSummary>> {
     sqlx::query_as!(
         UserSummary,
         r#"SELECT users.id, users.email, users.role AS "role: UserRole",

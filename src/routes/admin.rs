@@ -26,8 +26,9 @@ use crate::{
     config::SignupMode,
     db::{
         admin::{
-            UsageGroup, UsageTotals, UserSummary, list_usage_by_day, list_usage_by_guest_ip,
-            list_usage_by_user, list_users_with_usage, sum_usage,
+            SpendingGroup, SpendingTotals, UserSummary, list_spending_by_day,
+            list_spending_by_guest_ip, list_spending_by_user, list_users_with_spending,
+            sum_spending,
         },
         api_keys::{list_live_api_keys, update_api_key_revoked},
         ledger::update_entries_uncounted,
@@ -57,11 +58,11 @@ pub struct AdminPage {
     admin_id: i64,
     today: String,
     first_day: String,
-    today_totals: UsageTotals,
-    window_totals: UsageTotals,
-    days: Vec<UsageGroup>,
-    users_today: Vec<UsageGroup>,
-    guests_today: Vec<UsageGroup>,
+    today_totals: SpendingTotals,
+    window_totals: SpendingTotals,
+    days: Vec<SpendingGroup>,
+    users_today: Vec<SpendingGroup>,
+    guests_today: Vec<SpendingGroup>,
     top_spenders: Vec<TopSpender>,
     users: Vec<UserSummary>,
     /// `USER_DAILY_TOKENS`, for users without a budget of their own.
@@ -82,7 +83,7 @@ pub struct OwnedKey {
 pub struct TopSpender {
     /// `user` or `guest`.
     kind: &'static str,
-    usage: UsageGroup,
+    usage: SpendingGroup,
 }
 
 pub async fn show_admin(
@@ -93,8 +94,8 @@ pub async fn show_admin(
     let db = &state.db;
     let today = state.clock.today();
     let first_day = state.clock.day_before(WINDOW_DAYS - 1);
-    let top_users = list_usage_by_user(db, &first_day, &today, TOP_SPENDERS as i64).await?;
-    let top_guests = list_usage_by_guest_ip(db, &first_day, &today, TOP_SPENDERS as i64).await?;
+    let top_users = list_spending_by_user(db, &first_day, &today, TOP_SPENDERS as i64).await?;
+    let top_guests = list_spending_by_guest_ip(db, &first_day, &today, TOP_SPENDERS as i64).await?;
     let mut top_spenders: Vec<TopSpender> = top_users
         .into_iter()
         .map(|usage| TopSpender {
@@ -108,7 +109,7 @@ pub async fn show_admin(
         .collect();
     top_spenders.sort_by_key(|s| Reverse((s.usage.cost_microusd, s.usage.tokens)));
     top_spenders.truncate(TOP_SPENDERS);
-    let users = list_users_with_usage(db, &today).await?;
+    let users = list_users_with_spending(db, &today).await?;
     let emails: HashMap<i64, &str> = users.iter().map(|u| (u.id, u.email.as_str())).collect();
     let live_keys = list_live_api_keys(db)
         .await?
@@ -121,11 +122,11 @@ pub async fn show_admin(
     Ok(AdminPage {
         layout: Layout::load(&state, &visitor, None).await?,
         admin_id: admin.id,
-        today_totals: sum_usage(db, &today, &today).await?,
-        window_totals: sum_usage(db, &first_day, &today).await?,
-        days: list_usage_by_day(db, &first_day, &today).await?,
-        users_today: list_usage_by_user(db, &today, &today, TODAY_ROWS).await?,
-        guests_today: list_usage_by_guest_ip(db, &today, &today, TODAY_ROWS).await?,
+        today_totals: sum_spending(db, &today, &today).await?,
+        window_totals: sum_spending(db, &first_day, &today).await?,
+        days: list_spending_by_day(db, &first_day, &today).await?,
+        users_today: list_spending_by_user(db, &today, &today, TODAY_ROWS).await?,
+        guests_today: list_spending_by_guest_ip(db, &today, &today, TODAY_ROWS).await?,
         top_spenders,
         users,
         default_budget: state.config.budgets.user_daily_tokens,
