@@ -19,6 +19,8 @@
 //!   (`Meter`), the reservation every model call needs, and the ledger writer.
 //! - [`drain`] — the open answers a shutdown waits for, then cuts off.
 //! - [`markdown`] — model output to sanitized HTML.
+//! - [`apps`] — prompt apps: `apps/*.prompt` files (dotprompt) parsed, checked and
+//!   compiled at start, rendered into chat messages as the reference does.
 //! - [`llm`] — the model client (async-openai) and the built-in demo model.
 //! - [`db`] — SQLite pool, migrations, backups, and the SQL of each table.
 //! - [`domain`] — the types the layers share: owners, roles, statuses, the clock.
@@ -37,6 +39,7 @@
 //! are relayed to the browser as server-sent events → the answer is saved when it ends,
 //! however it ends, and its reservation settled by the ledger writer.
 
+pub mod apps;
 pub mod auth;
 pub mod budget;
 pub mod chat;

@@ -23,6 +23,8 @@ const LAYERS: &[(&str, May)] = &[
     ("llm", May::Only(&["domain"])),
     // The SQL knows rows, not who logs in, what a budget is, or which page asked.
     ("db", May::Only(&["domain", "config"])),
+    // A prompt app is a file and its rendering: no table, no visitor, no page, no call.
+    ("apps", May::Only(&["domain", "config"])),
     // Who is asking is answered below the routes, which use it.
     ("auth", May::Not(&["routes", "chat"])),
 ];

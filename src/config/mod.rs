@@ -31,6 +31,9 @@ pub struct Config {
     pub provider: Provider,
     /// Path of the site file (`PROMPTSHIP_SITE`); `None` means the default `promptship.toml`.
     pub site_path: Option<PathBuf>,
+    /// The folder of the prompt apps' `.prompt` files (`APPS_DIR`); `None` means `apps`
+    /// in the working directory, where no folder means no apps.
+    pub apps_dir: Option<PathBuf>,
     /// The public https URL of the deployment, for links and cookies (`PUBLIC_URL`).
     pub public_url: Option<String>,
     /// Bearer token that opens `/metrics` on the main port (`METRICS_TOKEN`); without it
@@ -370,6 +373,7 @@ impl Config {
             }
         }
         let site_path = read.string("PROMPTSHIP_SITE").map(PathBuf::from);
+        let apps_dir = read.string("APPS_DIR").map(PathBuf::from);
         let backups = read.string("BACKUP_DIR").map(|dir| {
             let hours: u64 = read.parse("BACKUP_INTERVAL_HOURS", 24, "a whole number of hours");
             if hours == 0 {
@@ -394,6 +398,7 @@ impl Config {
             database_url,
             provider,
             site_path,
+            apps_dir,
             public_url,
             metrics_token,
             metrics_addr,

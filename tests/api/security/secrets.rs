@@ -114,7 +114,8 @@ async fn model_calls_carry_no_tools_and_only_chat_roles_whatever_the_prompt_asks
                 ["system", "user", "assistant"].contains(&role),
                 "call {i} has a {role} message"
             );
-            let fields: Vec<&String> = message.as_object().unwrap().keys().collect();
+            let mut fields: Vec<&String> = message.as_object().unwrap().keys().collect();
+            fields.sort();
             assert_eq!(fields, ["content", "role"], "call {i}: {message}");
             assert!(message["content"].is_string(), "call {i}: {message}");
             // The injected text is only ever the user's words, never a system instruction.
