@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use promptship::{
     AppState,
+    apps::{self, Apps},
     config::{Config, ConfigError, Site},
     db, telemetry,
 };
@@ -39,6 +40,33 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Prompt apps (the `.prompt` files in APPS_DIR, `apps` by default).
+    Apps {
+        #[command(subcommand)]
+        command: AppsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppsCommand {
+    /// Load and lint every app: one line per app, `NAME  ok` or its problems. Exits 1 on
+    /// any problem.
+    Check,
+    /// Print the messages app NAME sends upstream, as one line of JSON:
+    /// {"messages":[{"role":"system"|"user"|"assistant","content":"..."}]}.
+    Render {
+        /// The app's name.
+        name: String,
+        /// The input, a JSON object; without it, the app's `promptship.sample`.
+        #[arg(long)]
+        input: Option<String>,
+    },
+    /// Write a commented starter app, NAME.prompt, into the apps folder (never over an
+    /// existing file).
+    New {
+        /// The new app's name: lowercase letters, digits and `-`.
+        name: String,
+    },
 }
 
 // jemalloc for every allocation, SQLite's included, in release builds (the `jemalloc`
@@ -58,6 +86,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // No logs, runtime or database: their output is for people and scripts.
+    if let Some(Command::Apps { command }) = &cli.command {
+        return apps_command(command, &config, &site);
+    }
     // Writes out the last log lines when main returns.
     let _logs = match telemetry::init(config.log_format) {
         Ok(guard) => guard,
@@ -81,6 +113,7 @@ fn main() -> ExitCode {
             Command::Healthcheck => healthcheck(&config).await,
             Command::Backup { file } => backup(&config, &file).await,
             Command::Doctor => doctor(config, site).await,
+            Command::Apps { .. } => unreachable!("handled before the runtime starts"),
         }
     });
     match result {
@@ -198,4 +231,89 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
     db::close(&pool).await;
     println!("migrations applied to {}", config.database_url);
     Ok(())
+}
+
+fn apps_command(command: &AppsCommand, config: &Config, site: &Site) -> ExitCode {
+    let failed = |message: &dyn std::fmt::Display| {
+        eprintln!("{message}");
+        ExitCode::FAILURE
+    };
+    match command {
+        AppsCommand::Check => {
+            let checked = match Apps::check(config, site) {
+                Ok(checked) => checked,
+                Err(error) => return failed(&error),
+            };
+            if checked.is_empty() {
+                println!("no apps in {}", apps::dir(config).display());
+            }
+            let mut ok = true;
+            for app in &checked {
+                if app.problems.is_empty() {
+                    println!("{}  ok", app.name);
+                }
+                for problem in &app.problems {
+                    ok = false;
+                    println!("{problem}");
+                }
+            }
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        AppsCommand::Render { name, input } => {
+            let apps = match Apps::from_config(config, site) {
+                Ok(apps) => apps,
+                Err(error) => return failed(&error),
+            };
+            let Some(app) = apps.get(name) else {
+                let names: Vec<&str> = apps.iter().map(|a| a.name.as_str()).collect();
+                return failed(&format!(
+                    "no app is named `{name}` (apps: {})",
+                    if names.is_empty() {
+                        "none".into()
+                    } else {
+                        names.join(", ")
+                    }
+                ));
+            };
+            let input = match input {
+                Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+                    Ok(serde_json::Value::Object(input)) => input,
+                    _ => {
+                        return failed(
+                            &"--input must be a JSON object, e.g. '{\"text\": \"...\"}'",
+                        );
+                    }
+                },
+                None => match &app.sample {
+                    Some(sample) => sample.clone(),
+                    None => {
+                        return failed(&format!(
+                            "`{name}` has no promptship.sample: pass --input '{{...}}' or add a sample"
+                        ));
+                    }
+                },
+            };
+            match apps.render(name, &input) {
+                Ok(messages) => {
+                    println!("{}", serde_json::json!({ "messages": messages }));
+                    ExitCode::SUCCESS
+                }
+                Err(error) => failed(&error),
+            }
+        }
+        AppsCommand::New { name } => match apps::write_starter(&apps::dir(config), name) {
+            Ok(path) => {
+                println!(
+                    "wrote {}: edit it, then run `promptship apps check`",
+                    path.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(error) => failed(&error),
+        },
+    }
 }

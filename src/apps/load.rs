@@ -199,7 +199,7 @@ pub fn load(file: &Path, site: &Site) -> Result<(App, Template), Vec<AppFileErro
         for problem in variables::check(compiled, input_schema.as_ref()) {
             problems.push(error(
                 Some(template_line + problem.line - 1),
-                format!("template: {}", problem.problem),
+                problem.problem,
                 &problem.fix,
             ));
         }

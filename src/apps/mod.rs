@@ -10,6 +10,7 @@
 //! - `variables.rs` — the template's variables checked against the input schema.
 //! - `messages.rs` — rendered text to chat messages at the role markers.
 //! - `strict.rs` — the output schema linted for OpenAI's strict structured outputs.
+//! - `starter.rs` — the commented starter file `promptship apps new` writes.
 //! - `js.rs` — JavaScript's printing, `JSON.stringify`, truthiness and key order.
 
 mod document;
@@ -17,6 +18,7 @@ mod js;
 mod load;
 mod messages;
 pub mod picoschema;
+mod starter;
 pub mod strict;
 mod template;
 mod variables;
@@ -33,13 +35,12 @@ use serde_json::{Map, Value};
 
 use crate::config::{Config, Site};
 
+pub use load::valid_name;
 pub use messages::{PromptMessage, PromptRole};
+pub use starter::{STARTER, write_starter};
 
 /// The folder apps are read from when `APPS_DIR` is not set.
 pub const DEFAULT_DIR: &str = "apps";
-
-/// A starter app, written by `promptship apps new` (`NAME` replaced).
-pub const STARTER: &str = include_str!("starter.prompt");
 
 /// Every app of the site, checked and compiled, sorted by name.
 pub struct Apps {
@@ -326,9 +327,17 @@ fn holds_marker(key: &str, value: &Value) -> bool {
 }
 
 /// The apps folder: `APPS_DIR`, or `apps` in the working directory.
+pub fn dir(config: &Config) -> PathBuf {
+    config
+        .apps_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DIR))
+}
+
+/// The apps folder, which must exist when `APPS_DIR` names it.
 fn folder(config: &Config) -> Result<PathBuf, AppsError> {
     match &config.apps_dir {
-        None => Ok(PathBuf::from(DEFAULT_DIR)),
+        None => Ok(dir(config)),
         Some(dir) if dir.is_dir() => Ok(dir.clone()),
         Some(dir) => Err(AppsError(vec![AppFileError {
             file: dir.display().to_string(),

@@ -46,7 +46,7 @@ fn pairs(messages: &[PromptMessage]) -> Vec<(PromptRole, &str)> {
 
 #[test]
 fn the_starter_app_loads_and_renders_its_sample() {
-    let apps = load_one("my-app", &STARTER.replace("NAME", "my-app")).unwrap();
+    let apps = load_one("my-app", &starter::STARTER.replace("NAME", "my-app")).unwrap();
     let app = apps.get("my-app").unwrap();
     assert_eq!(app.title, "my-app");
     assert_eq!(app.output_format, OutputFormat::Text);

@@ -13,6 +13,7 @@ use tower_sessions::ExpiredDeletion;
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::{
+    apps::Apps,
     auth::{self, Hasher, LoginThrottle, UserCache, api_key::KeyCache},
     budget::{Clock, Meter},
     chat::Turns,
@@ -45,6 +46,8 @@ pub struct Shared {
     pub config: Arc<Config>,
     /// What this service is: name, texts, system prompt, model and limits.
     pub site: Arc<Site>,
+    /// The prompt apps (`APPS_DIR`), checked and compiled at start.
+    pub apps: Arc<Apps>,
     /// The SQLite pool.
     pub db: SqlitePool,
     /// The model client (pointed at the demo model when no provider is configured).
@@ -74,9 +77,12 @@ pub struct Shared {
 }
 
 impl AppState {
-    /// Opens and migrates the database, marks answers left over from a crash as
-    /// interrupted, starts the demo model if needed and builds the model client.
+    /// Loads the prompt apps (a broken app file stops the start), opens and migrates the
+    /// database, marks answers left over from a crash as interrupted, starts the demo
+    /// model if needed and builds the model client.
     pub async fn build(config: Config, site: Site) -> anyhow::Result<Self> {
+        let apps = Arc::new(Apps::from_config(&config, &site)?);
+        tracing::info!(apps = apps.len(), "prompt apps loaded");
         let db = db::connect(&config.database_url).await?;
         db::migrate(&db).await?;
         let recovered = db::messages::interrupt_streaming_messages(&db).await?;
@@ -128,6 +134,7 @@ impl AppState {
         Ok(Self(Arc::new(Shared {
             config: Arc::new(config),
             site,
+            apps,
             db,
             llm,
             turns,

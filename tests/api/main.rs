@@ -3,6 +3,7 @@
 
 mod accounts;
 mod admin;
+mod apps;
 mod budgets;
 mod chat;
 mod crash;
