@@ -445,3 +445,20 @@ fn an_absent_or_empty_folder_is_no_apps_but_a_missing_apps_dir_is_an_error() {
         "{err}"
     );
 }
+
+#[test]
+fn the_example_in_docs_apps_md_loads() {
+    let docs = include_str!("../../docs/apps.md");
+    let start = docs.find("```yaml\n").unwrap() + "```yaml\n".len();
+    let example = &docs[start..start + docs[start..].find("```").unwrap()];
+    let apps = load_one("summarize", example).unwrap();
+    let app = apps.get("summarize").unwrap();
+    assert_eq!(app.output_format, OutputFormat::Json);
+    let messages = apps
+        .render("summarize", app.sample.as_ref().unwrap())
+        .unwrap();
+    assert_eq!(
+        messages[0].content,
+        "\nYou summarize study material. Keep it short.\n"
+    );
+}
