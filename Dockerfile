@@ -5,7 +5,8 @@
 #
 # The site file (promptship.toml) is compiled in; to use your own without rebuilding,
 # mount it and name it: -v ./promptship.toml:/app/promptship.toml:ro
-# -e PROMPTSHIP_SITE=/app/promptship.toml. docs/deploy.md has the whole deployment.
+# -e PROMPTSHIP_SITE=/app/promptship.toml. The prompt apps are copied to /app/apps:
+# -v ./apps:/app/apps:ro serves yours. docs/deploy.md has the whole deployment.
 
 # The toolchain is this image's Rust 1.95 (.dockerignore leaves rust-toolchain.toml out,
 # so rustup downloads nothing): bump both together.
@@ -41,6 +42,8 @@ RUN cargo build --release --locked --features jemalloc --bin promptship \
 FROM gcr.io/distroless/cc-debian12:nonroot
 WORKDIR /app
 COPY --from=builder /app/target/release/promptship /app/promptship
+# The prompt apps, read at start from /app/apps (APPS_DIR); mount yours over it.
+COPY --from=builder /app/apps /app/apps
 COPY --from=builder --chown=65532:65532 /data /data
 ENV BIND_ADDR=0.0.0.0:3000 \
     DATABASE_URL=sqlite:///data/promptship.db \

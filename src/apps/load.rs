@@ -174,7 +174,7 @@ pub fn load(file: &Path, site: &Site) -> Result<(App, Template), Vec<AppFileErro
             ),
         ));
     }
-    for problem in config_problems(&front.config, site) {
+    for problem in config_problems(&front.config, output_format, site) {
         problems.push(error(
             key_line("config"),
             format!("config: {problem}"),
@@ -315,7 +315,11 @@ fn required(schema: Option<&Value>) -> impl Iterator<Item = &str> {
         .filter_map(Value::as_str)
 }
 
-fn config_problems(config: &super::ModelConfig, site: &Site) -> Vec<String> {
+fn config_problems(
+    config: &super::ModelConfig,
+    format: super::OutputFormat,
+    site: &Site,
+) -> Vec<String> {
     let mut problems = Vec::new();
     let mut range = |name: &str, value: Option<f64>, low: f64, high: f64| {
         if let Some(value) = value
@@ -338,7 +342,30 @@ fn config_problems(config: &super::ModelConfig, site: &Site) -> Vec<String> {
             site.max_output_tokens
         ));
     }
+    if let Some(size) = &config.size {
+        if format != super::OutputFormat::Image {
+            problems.push(format!(
+                "size is {size}; only an image app (`output.format: image`) has a size"
+            ));
+        } else if !valid_size(size) {
+            problems.push(format!(
+                "size is {size}; it must be `auto` or WIDTHxHEIGHT, each from 256 to 4096, e.g. 1024x1024"
+            ));
+        }
+    }
     problems
+}
+
+/// `auto`, or `WIDTHxHEIGHT` with each side from 256 to 4096 pixels (the Images API's
+/// models take a few fixed sizes within that; the model server names them).
+fn valid_size(size: &str) -> bool {
+    size == "auto"
+        || size.split_once('x').is_some_and(|(width, height)| {
+            [width, height].iter().all(|side| {
+                side.parse::<u32>()
+                    .is_ok_and(|px| (256..=4096).contains(&px))
+            })
+        })
 }
 
 /// Lowercase letters, digits and `-`, not starting with `-`, at most 64 characters.

@@ -97,6 +97,8 @@ pub struct ModelConfig {
     pub presence_penalty: Option<f64>,
     pub frequency_penalty: Option<f64>,
     pub seed: Option<i64>,
+    /// An image app's picture size for the Images API: `WIDTHxHEIGHT` or `auto`.
+    pub size: Option<String>,
 }
 
 /// `output.format`.

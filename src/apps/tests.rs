@@ -327,6 +327,14 @@ fn front_matter_mistakes_are_named() {
             "the site allows 1 to 1024",
         ),
         ("---\nconfig:\n  topK: 3\n---\nx", "unknown field `topK`"),
+        (
+            "---\nconfig:\n  size: 1024x1024\n---\nx",
+            "only an image app (`output.format: image`) has a size",
+        ),
+        (
+            "---\noutput:\n  format: image\nconfig:\n  size: 1024x99999\n---\nx",
+            "it must be `auto` or WIDTHxHEIGHT",
+        ),
         ("---\noutput:\n  format: json\n---\nx", "no output.schema"),
         (
             "---\noutput:\n  format: xml\n---\nx",
