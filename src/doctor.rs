@@ -1,17 +1,19 @@
 //! `promptship doctor`: checks a deployment's settings against the world — the database
-//! is writable and migrated, the model server answers — and says what to fix.
+//! is writable and migrated, the prompt apps load, the model server answers — and says
+//! what to fix.
 
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
 
 use crate::{
-    config::{Config, Provider},
+    apps::{self, Apps},
+    config::{Config, Provider, Site},
     db,
 };
 
 /// Each check as (passed, what was found and what to do).
-pub async fn check(config: &Config) -> Vec<(bool, String)> {
+pub async fn check(config: &Config, site: &Site) -> Vec<(bool, String)> {
     let mut results = Vec::new();
     match db::connect(&config.database_url).await {
         Err(error) => results.push((
@@ -27,8 +29,27 @@ pub async fn check(config: &Config) -> Vec<(bool, String)> {
     if let Some(backups) = &config.backups {
         results.push(backup_dir(&backups.dir));
     }
+    results.push(prompt_apps(config, site));
     results.push(model_server(config).await);
     results
+}
+
+/// Every prompt app loads, as the server's start needs them to.
+fn prompt_apps(config: &Config, site: &Site) -> (bool, String) {
+    let dir = apps::dir(config);
+    match Apps::from_config(config, site) {
+        Ok(apps) if apps.iter().next().is_none() => {
+            (true, format!("apps: none in {}", dir.display()))
+        }
+        Ok(apps) => {
+            let names: Vec<&str> = apps.iter().map(|app| app.name.as_str()).collect();
+            (
+                true,
+                format!("apps: {} in {} load", names.join(", "), dir.display()),
+            )
+        }
+        Err(error) => (false, format!("APPS_DIR ({}): {error}", dir.display())),
+    }
 }
 
 /// The scheduled backups' folder exists (or can be made) and takes a file.

@@ -215,7 +215,7 @@ async fn doctor(config: Config, site: Site) -> anyhow::Result<()> {
         "site: {} (model {}, max_output_tokens {})",
         site.name, site.model, site.max_output_tokens
     );
-    let problems = promptship::doctor::check(&config).await;
+    let problems = promptship::doctor::check(&config, &site).await;
     for (ok, line) in &problems {
         println!("{} {line}", if *ok { "ok  " } else { "FAIL" });
     }

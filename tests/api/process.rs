@@ -179,6 +179,10 @@ async fn doctor_passes_a_good_deployment_and_redacts_the_key() {
         "the key is never printed"
     );
     assert!(stdout.contains("migrations: all"), "{stdout}");
+    assert!(
+        stdout.contains("ok   apps: extract, image, interview, summarize, translate in apps load"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -186,6 +190,13 @@ fn doctor_fails_with_the_variable_and_the_fix_for_each_kind_of_problem() {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}/app.db", dir.path().display());
     let closed = format!("http://127.0.0.1:{}/v1", free_port());
+    let apps = dir.path().join("apps");
+    std::fs::create_dir(&apps).unwrap();
+    std::fs::write(
+        apps.join("broken.prompt"),
+        "---\nconfig:\n  temperature: 9\n---\nHi",
+    )
+    .unwrap();
     let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
         (vec![("LOG_FORMAT", "xml".into())], "LOG_FORMAT"),
         (
@@ -213,6 +224,13 @@ fn doctor_fails_with_the_variable_and_the_fix_for_each_kind_of_problem() {
                 ("BACKUP_DIR", "/proc/no/such/dir".into()),
             ],
             "BACKUP_DIR",
+        ),
+        (
+            vec![
+                ("DATABASE_URL", database.clone()),
+                ("APPS_DIR", apps.display().to_string()),
+            ],
+            "broken.prompt:2: config: temperature is 9",
         ),
     ];
     for (vars, expected) in cases {
