@@ -33,14 +33,16 @@ impl Owner {
 #[serde(rename_all = "lowercase")]
 #[sqlx(rename_all = "lowercase")]
 pub enum Role {
+    /// A prompt app's instructions, kept with the run that used them.
+    System,
     User,
     Assistant,
 }
 
 /// Where an answer stands. A user message is always `complete`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[sqlx(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
+#[sqlx(rename_all = "snake_case")]
 pub enum MessageStatus {
     /// The model finished its answer.
     Complete,
@@ -51,6 +53,9 @@ pub enum MessageStatus {
     Interrupted,
     /// The model server refused or failed before or while answering.
     Failed,
+    /// A structured answer that does not follow its app's output schema: kept, never
+    /// shown as a result.
+    InvalidOutput,
 }
 
 impl MessageStatus {
@@ -60,6 +65,7 @@ impl MessageStatus {
             MessageStatus::Streaming => "streaming",
             MessageStatus::Interrupted => "interrupted",
             MessageStatus::Failed => "failed",
+            MessageStatus::InvalidOutput => "invalid_output",
         }
     }
 }
@@ -84,7 +90,9 @@ impl From<MessageStatus> for EntryStatus {
     /// `streaming`; were it, its call did not finish.
     fn from(status: MessageStatus) -> Self {
         match status {
-            MessageStatus::Complete => EntryStatus::Complete,
+            // The model answered in full (and was paid for) even when the answer broke
+            // its schema.
+            MessageStatus::Complete | MessageStatus::InvalidOutput => EntryStatus::Complete,
             MessageStatus::Streaming | MessageStatus::Interrupted => EntryStatus::Interrupted,
             MessageStatus::Failed => EntryStatus::Failed,
         }

@@ -22,6 +22,9 @@ pub enum AppError {
     /// The request is well-formed but its content is not acceptable.
     #[error("{0}")]
     Invalid(String),
+    /// An app's input that breaks its schema: every field's problem at once (422).
+    #[error("{}", describe_fields(.0))]
+    InvalidFields(Vec<FieldProblem>),
     /// A message or body over the configured size.
     #[error("{0}")]
     TooLarge(String),
@@ -79,6 +82,32 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+/// What is wrong with one field of an input.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    /// The field's name; empty for the input as a whole.
+    pub field: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// "The input has 2 problems: `notes` is required; `tone` must be one of: …"
+fn describe_fields(fields: &[FieldProblem]) -> String {
+    let problems: Vec<String> = fields
+        .iter()
+        .map(|p| match p.field.as_str() {
+            "" => p.message.clone(),
+            field => format!("`{field}` {}", p.message),
+        })
+        .collect();
+    format!(
+        "The input has {} problem{}: {}.",
+        fields.len(),
+        if fields.len() == 1 { "" } else { "s" },
+        problems.join("; ")
+    )
+}
+
 /// What a client is told about a failure, left in the response extensions for the
 /// error-rendering middleware.
 #[derive(Clone, Debug)]
@@ -86,13 +115,15 @@ pub struct ErrorReport {
     pub status: StatusCode,
     /// Safe to show: says what to fix for a 4xx, a generic sentence for a 5xx.
     pub message: String,
+    /// Each field's problem, for an input that breaks its schema.
+    pub fields: Vec<FieldProblem>,
 }
 
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid(_) | AppError::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
@@ -137,9 +168,15 @@ impl IntoResponse for AppError {
                 HeaderValue::from(retry_after.as_secs().max(1)),
             );
         }
-        response
-            .extensions_mut()
-            .insert(ErrorReport { status, message });
+        let fields = match self {
+            AppError::InvalidFields(fields) => fields,
+            _ => Vec::new(),
+        };
+        response.extensions_mut().insert(ErrorReport {
+            status,
+            message,
+            fields,
+        });
         response
     }
 }

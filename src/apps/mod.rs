@@ -3,6 +3,7 @@
 //! checked and compiled once, at start ([`Apps::load`]); a run only renders
 //! ([`Apps::render`]), into the same messages the reference implementation produces.
 //!
+//! - `catalog.rs` — the apps being served, reloaded on change in debug builds.
 //! - `document.rs` — the file taken apart, and the typed front matter.
 //! - `picoschema.rs` — Picoschema to JSON Schema.
 //! - `load.rs` — from a file to a checked [`App`].
@@ -13,6 +14,7 @@
 //! - `starter.rs` — the commented starter file `promptship apps new` writes.
 //! - `js.rs` — JavaScript's printing, `JSON.stringify`, truthiness and key order.
 
+mod catalog;
 mod document;
 mod js;
 mod load;
@@ -35,6 +37,7 @@ use serde_json::{Map, Value};
 
 use crate::config::{Config, Site};
 
+pub use catalog::Catalog;
 pub use load::valid_name;
 pub use messages::{PromptMessage, PromptRole};
 pub use starter::{STARTER, write_starter};
@@ -112,6 +115,16 @@ pub enum OutputFormat {
     Json,
     /// An image generated from the rendered prompt.
     Image,
+}
+
+impl OutputFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputFormat::Text => "text",
+            OutputFormat::Json => "json",
+            OutputFormat::Image => "image",
+        }
+    }
 }
 
 /// `promptship.fields`: how the form shows a text field.

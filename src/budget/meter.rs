@@ -268,6 +268,7 @@ impl Meter {
                 status: EntryStatus::Reserved,
                 duration_ms: None,
                 created_at: clock.now_ms(),
+                app: estimate.app.map(str::to_string),
             },
         };
         totals.count(&reservation.entry, 1, tokens, cost);

@@ -30,6 +30,11 @@ use crate::{
 /// Tokens a message costs beyond its text (role and separators), as OpenAI counts them.
 const TOKENS_PER_MESSAGE: usize = 4;
 
+/// What a picture counts for in the token budgets when the image server does not say:
+/// OpenAI's GPT image models report 1,056 output tokens for a 1024×1024 picture at
+/// medium quality.
+pub const IMAGE_TOKENS: i64 = 1_056;
+
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// The time budgets are counted in. Tests move it forward to cross a day boundary.
@@ -137,6 +142,8 @@ impl Spender {
 /// What a call may cost at most: its prompt plus the full output cap.
 pub struct Estimate<'a> {
     pub model: &'a str,
+    /// The prompt app the call runs, for the ledger.
+    pub app: Option<&'a str>,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
 }

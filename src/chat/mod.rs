@@ -10,13 +10,18 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use async_openai::types::chat::CreateChatCompletionRequest;
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 mod checkpoint;
+mod image;
 mod relay;
+mod runs;
+
+pub use runs::{provider_model, start_run};
 
 use self::checkpoint::Checkpoints;
 
@@ -190,7 +195,8 @@ pub async fn start_turn(
             };
             check_room(&mut tx, state, &spender.owner).await?;
             (
-                insert_conversation(&mut tx, &spender.owner, &title_from(content)).await?,
+                insert_conversation(&mut tx, &spender.owner, &title_from(content), None)
+                    .await?,
                 true,
             )
         }
@@ -240,19 +246,32 @@ pub async fn start_turn(
         _ => AppError::Database(error),
     })?;
     update_conversation_activity(&mut tx, &conversation.id).await?;
-    let history: Vec<(Role, String)> = list_messages(&mut tx, &conversation.id)
-        .await?
-        .into_iter()
-        .filter(|m| m.id != answer.id && m.status != MessageStatus::Failed && !m.content.is_empty())
-        .map(|m| (m.role, m.content))
-        .collect();
-    let (history, prompt_tokens) = budget::trim_history(
-        &state.site.system_prompt,
-        history,
-        state.config.max_context_tokens,
-    );
+    let mut system = Vec::new();
+    let mut history = Vec::new();
+    for message in list_messages(&mut tx, &conversation.id).await? {
+        if message.id == answer.id
+            || message.status != MessageStatus::Complete && message.status != MessageStatus::Interrupted
+            || message.content.is_empty()
+        {
+            continue;
+        }
+        match message.role {
+            // An app's run keeps its own instructions: its follow-ups go on under them
+            // rather than under the site's.
+            Role::System => system.push(message.content),
+            role => history.push((role, message.content)),
+        }
+    }
+    let system_prompt = if system.is_empty() {
+        state.site.system_prompt.clone()
+    } else {
+        system.join("\n\n")
+    };
+    let (history, prompt_tokens) =
+        budget::trim_history(&system_prompt, history, state.config.max_context_tokens);
     let estimate = budget::Estimate {
         model: state.llm.model(),
+        app: None,
         prompt_tokens: prompt_tokens as i64,
         completion_tokens: i64::from(state.site.max_output_tokens),
     };
@@ -268,21 +287,49 @@ pub async fn start_turn(
         state.meter.release(&reservation);
         return Err(error.into());
     }
+    let history: Vec<(Role, &str)> = history.iter().map(|(r, c)| (*r, c.as_str())).collect();
+    let request = state.llm.chat_request(&system_prompt, &history);
+    Ok(spawn_turn(
+        state,
+        Turn {
+            conversation,
+            created,
+            question,
+            answer,
+            events: mpsc::channel(1).1,
+        },
+        reservation,
+        request,
+        state.llm.max_output_tokens(),
+        None,
+    ))
+}
 
+/// Starts the task that writes `turn.answer` (saved, with its reservation, by the
+/// caller's committed transaction) and returns the turn with its live events.
+fn spawn_turn(
+    state: &AppState,
+    mut turn: Turn,
+    reservation: budget::Reservation,
+    request: CreateChatCompletionRequest,
+    max_output_tokens: u32,
+    check: Option<relay::OutputCheck>,
+) -> Turn {
     let cancel = state.drain.child_token();
     state
         .turns
         .running
         .lock()
         .expect("turn registry poisoned")
-        .insert(conversation.id.clone(), cancel.clone());
+        .insert(turn.conversation.id.clone(), cancel.clone());
     let (events, receiver) = mpsc::channel(RELAY_BUFFER);
     let run = relay::RunningTurn {
         db: state.db.clone(),
         llm: state.llm.clone(),
-        system_prompt: state.site.system_prompt.clone(),
-        history,
-        answer: answer.clone(),
+        request,
+        max_output_tokens,
+        check,
+        answer: turn.answer.clone(),
         reservation,
         meter: state.meter.clone(),
         timeout: state.config.upstream_timeout,
@@ -292,15 +339,10 @@ pub async fn start_turn(
         turns: state.turns.clone(),
     };
     // Created here, inside the request's span, so the turn's log lines carry its id.
-    let span = tracing::info_span!("turn", conversation = %conversation.id, answer = answer.id);
+    let span = tracing::info_span!("turn", conversation = %turn.conversation.id, answer = turn.answer.id);
     state.drain.spawn(run.run().instrument(span));
-    Ok(Turn {
-        conversation,
-        created,
-        question,
-        answer,
-        events: receiver,
-    })
+    turn.events = receiver;
+    turn
 }
 
 /// Stops the answer being written in one of the owner's conversations; returns whether

@@ -1,7 +1,12 @@
 //! The task that writes one answer: it calls the model, forwards each chunk to the
 //! request that started the turn, and saves the answer however it ends.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use async_openai::types::chat::CreateChatCompletionRequest;
 
 use sqlx::SqlitePool;
 use tokio::sync::mpsc;
@@ -14,7 +19,7 @@ use crate::{
         Message,
         messages::{Outcome, update_message_outcome},
     },
-    domain::{MessageStatus, Role, now_ms},
+    domain::{MessageStatus, now_ms},
     drain::Drain,
     llm::{LlmClient, UpstreamError},
 };
@@ -31,14 +36,20 @@ enum Ending {
     Upstream(UpstreamError),
 }
 
+/// Checks a whole answer; the error says what does not match.
+pub(super) type OutputCheck = Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
 pub(super) struct RunningTurn {
     /// The ledger entry reserved for this call, settled when it ends.
     pub(super) reservation: Reservation,
     pub(super) meter: Meter,
     pub(super) db: SqlitePool,
     pub(super) llm: LlmClient,
-    pub(super) system_prompt: String,
-    pub(super) history: Vec<(Role, String)>,
+    /// The call: a chat's history, or an app's rendered prompt and settings.
+    pub(super) request: CreateChatCompletionRequest,
+    pub(super) max_output_tokens: u32,
+    /// A structured app's check of the whole answer against its output schema.
+    pub(super) check: Option<OutputCheck>,
     pub(super) answer: Message,
     pub(super) timeout: Duration,
     /// Cancelled by `stop` or at the end of a shutdown's grace period.
@@ -49,7 +60,7 @@ pub(super) struct RunningTurn {
 }
 
 impl RunningTurn {
-    pub(super) async fn run(self) {
+    pub(super) async fn run(mut self) {
         let started = Instant::now();
         metrics::gauge!("model_streams_open").increment(1.0);
         let mut text = String::new();
@@ -62,9 +73,8 @@ impl RunningTurn {
         let mut accepted = false;
 
         let ending = 'turn: {
-            let history: Vec<(Role, &str)> =
-                self.history.iter().map(|(r, c)| (*r, c.as_str())).collect();
-            let call = self.llm.stream_chat(&self.system_prompt, &history);
+            let request = std::mem::take(&mut self.request);
+            let call = self.llm.stream(request, self.max_output_tokens);
             let mut stream = tokio::select! {
                 biased;
                 _ = self.cancel.cancelled() => break 'turn self.cancelled(),
@@ -134,7 +144,15 @@ impl RunningTurn {
             }
         };
 
+        let invalid = match (&ending, &self.check) {
+            (Ending::Complete, Some(check)) => check(&text).err(),
+            _ => None,
+        };
         let (status, error) = match &ending {
+            Ending::Complete if invalid.is_some() => {
+                tracing::warn!(problem = invalid.as_deref(), "the answer broke the app's output schema");
+                (MessageStatus::InvalidOutput, invalid.as_deref())
+            }
             Ending::Complete => (MessageStatus::Complete, None),
             Ending::Stopped => (MessageStatus::Interrupted, Some("Stopped.")),
             Ending::ReaderLeft => (
@@ -158,6 +176,7 @@ impl RunningTurn {
             completion_tokens: usage.as_ref().map(|u| i64::from(u.completion_tokens)),
             first_token_ms,
             duration_ms: started.elapsed().as_millis() as i64,
+            image: None,
         };
         // No checkpoint may land after the final save (nor, SQLite reusing ids, on a
         // regenerated answer's row).

@@ -27,32 +27,52 @@ pub struct Site {
     pub suggestions: Vec<String>,
     /// The model name sent to the provider (ignored by the demo model).
     pub model: String,
+    /// The provider's model for image apps that name none (`output.format: image`).
+    #[serde(default = "default_image_model")]
+    pub image_model: String,
     /// The most tokens one answer may use; the server sends it on every call.
     pub max_output_tokens: u32,
     /// Model names offered on `/v1`, each mapped to the provider's model. Empty: the
     /// site's `model` under its own name.
     #[serde(default)]
     pub models: HashMap<String, String>,
+    /// An app (the name of a file in the apps folder) to show as the home page instead of
+    /// the chat, for a single-purpose service; the chat stays at `/chat`.
+    #[serde(default)]
+    pub home_app: Option<String>,
     /// Dollars per million tokens, by model name, for cost reports and the money budget.
     #[serde(default)]
     pub prices: HashMap<String, Price>,
 }
 
-/// A model's price in dollars per million tokens.
+fn default_image_model() -> String {
+    "gpt-image-1".into()
+}
+
+/// A model's price in dollars per million tokens, and per picture for an image model.
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Price {
+    #[serde(default)]
     pub input: f64,
+    #[serde(default)]
     pub output: f64,
+    /// Dollars per picture: every call to a model with this price makes one.
+    #[serde(default)]
+    pub image: f64,
 }
 
 impl Site {
     /// What a call costs, in millionths of a dollar (0 for a model without a price).
     pub fn cost_microusd(&self, model: &str, prompt_tokens: i64, completion_tokens: i64) -> i64 {
         let price = self.prices.get(model).copied().unwrap_or_default();
+        // An image model's call made a picture when it has output (a failed one has none).
+        let pictures = if completion_tokens > 0 { 1.0 } else { 0.0 };
         // dollars per million tokens = micro-dollars per token
-        (prompt_tokens as f64 * price.input + completion_tokens as f64 * price.output).round()
-            as i64
+        (prompt_tokens as f64 * price.input
+            + completion_tokens as f64 * price.output
+            + pictures * price.image * 1_000_000.0)
+            .round() as i64
     }
 }
 

@@ -15,27 +15,49 @@ pub struct Conversation {
     pub created_at: i64,
     /// Unix milliseconds of the last message.
     pub updated_at: i64,
+    /// The prompt app that started it; `None` for a chat.
+    pub app: Option<String>,
+    /// The SHA-256 of the app file it ran.
+    pub app_version: Option<String>,
 }
 
+/// The app a conversation is a run of: which one, which version, with what input.
+pub struct RunOf<'a> {
+    pub app: &'a str,
+    pub version: &'a str,
+    /// The run's input, as JSON.
+    pub input: &'a str,
+}
+
+/// A new conversation: a chat, or the run of an app.
 pub async fn insert_conversation(
     conn: &mut SqliteConnection,
     owner: &Owner,
     title: &str,
+    run: Option<RunOf<'_>>,
 ) -> sqlx::Result<Conversation> {
     let id = uuid::Uuid::new_v4().to_string();
     let now = now_ms();
     let (user_id, guest_id) = (owner.user_id(), owner.guest_id());
+    let (app, app_version, app_input) = match &run {
+        Some(run) => (Some(run.app), Some(run.version), Some(run.input)),
+        None => (None, None, None),
+    };
     sqlx::query_as!(
         Conversation,
-        r#"INSERT INTO conversations (id, title, created_at, updated_at, user_id, guest_id)
-           VALUES (?, ?, ?, ?, ?, ?)
-           RETURNING id AS "id!", title, created_at, updated_at"#,
+        r#"INSERT INTO conversations (id, title, created_at, updated_at, user_id, guest_id,
+                                      app, app_version, app_input)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           RETURNING id AS "id!", title, created_at, updated_at, app, app_version"#,
         id,
         title,
         now,
         now,
         user_id,
-        guest_id
+        guest_id,
+        app,
+        app_version,
+        app_input
     )
     .fetch_one(conn)
     .await
@@ -49,7 +71,7 @@ pub async fn find_conversation(
     let (user_id, guest_id) = (owner.user_id(), owner.guest_id());
     sqlx::query_as!(
         Conversation,
-        r#"SELECT id AS "id!", title, created_at, updated_at FROM conversations
+        r#"SELECT id AS "id!", title, created_at, updated_at, app, app_version FROM conversations
            WHERE id = ? AND user_id IS ? AND guest_id IS ?"#,
         id,
         user_id,
@@ -70,7 +92,7 @@ pub async fn list_conversations(
     let (user_id, guest_id) = (owner.user_id(), owner.guest_id());
     sqlx::query_as!(
         Conversation,
-        r#"SELECT id AS "id!", title, created_at, updated_at FROM conversations
+        r#"SELECT id AS "id!", title, created_at, updated_at, app, app_version FROM conversations
            WHERE user_id IS ? AND guest_id IS ?
            ORDER BY updated_at DESC, id LIMIT ? OFFSET ?"#,
         user_id,
@@ -80,6 +102,25 @@ pub async fn list_conversations(
     )
     .fetch_all(db)
     .await
+}
+
+/// The input an app run was made with (JSON), for the owner; `None` for a chat or
+/// anyone else's conversation.
+pub async fn find_run_input(
+    conn: &mut SqliteConnection,
+    owner: &Owner,
+    id: &str,
+) -> sqlx::Result<Option<String>> {
+    let (user_id, guest_id) = (owner.user_id(), owner.guest_id());
+    Ok(sqlx::query_scalar!(
+        "SELECT app_input FROM conversations WHERE id = ? AND user_id IS ? AND guest_id IS ?",
+        id,
+        user_id,
+        guest_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .flatten())
 }
 
 /// How many conversations the owner has.

@@ -24,14 +24,16 @@ pub struct Entry {
     pub status: EntryStatus,
     pub duration_ms: Option<i64>,
     pub created_at: i64,
+    /// The prompt app the call ran; `None` for chat and `/v1`.
+    pub app: Option<String>,
 }
 
 /// Writes a reservation in the caller's transaction (a turn's, with its messages).
 pub async fn insert_entry(conn: &mut SqliteConnection, r: &Entry) -> sqlx::Result<()> {
     sqlx::query!(
         r#"INSERT INTO usage (id, day, user_id, guest_id, ip, message_id, model, prompt_tokens,
-                              completion_tokens, cost_microusd, status, duration_ms, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+                              completion_tokens, cost_microusd, status, duration_ms, created_at, app)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
         r.id,
         r.day,
         r.user_id,
@@ -44,7 +46,8 @@ pub async fn insert_entry(conn: &mut SqliteConnection, r: &Entry) -> sqlx::Resul
         r.cost_microusd,
         r.status,
         r.duration_ms,
-        r.created_at
+        r.created_at,
+        r.app
     )
     .execute(conn)
     .await?;
@@ -65,7 +68,7 @@ pub async fn upsert_entries(
 ) -> sqlx::Result<()> {
     let mut query = QueryBuilder::<Sqlite>::new(
         "INSERT INTO usage (id, day, user_id, guest_id, ip, message_id, model, prompt_tokens, \
-         completion_tokens, cost_microusd, status, duration_ms, created_at) ",
+         completion_tokens, cost_microusd, status, duration_ms, created_at, app) ",
     );
     query.push_values(entries, |mut values, r| {
         values
@@ -81,7 +84,8 @@ pub async fn upsert_entries(
             .push_bind(r.cost_microusd)
             .push_bind(r.status)
             .push_bind(r.duration_ms)
-            .push_bind(r.created_at);
+            .push_bind(r.created_at)
+            .push_bind(&r.app);
     });
     query.push(
         " ON CONFLICT (id) DO UPDATE SET prompt_tokens = excluded.prompt_tokens, \

@@ -23,6 +23,8 @@ pub struct Message {
     pub duration_ms: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// An image app's answer: the SHA-256 of its picture, served at `/images/{hash}`.
+    pub image: Option<String>,
 }
 
 /// How an answer ended, as saved on its row.
@@ -35,6 +37,8 @@ pub struct Outcome {
     pub completion_tokens: Option<i64>,
     pub first_token_ms: Option<i64>,
     pub duration_ms: i64,
+    /// An image app's picture (its hash), stored with [`insert_image`](super::images::insert_image).
+    pub image: Option<String>,
 }
 
 pub async fn insert_message(
@@ -52,7 +56,7 @@ pub async fn insert_message(
            VALUES (?, ?, ?, ?, ?, ?, ?)
            RETURNING id, conversation_id, role AS "role: Role", content,
                      status AS "status: MessageStatus", error, model, prompt_tokens,
-                     completion_tokens, first_token_ms, duration_ms, created_at, updated_at"#,
+                     completion_tokens, first_token_ms, duration_ms, created_at, updated_at, image"#,
         conversation_id,
         role,
         content,
@@ -74,7 +78,7 @@ pub async fn list_messages(
         Message,
         r#"SELECT id, conversation_id, role AS "role: Role", content,
                   status AS "status: MessageStatus", error, model, prompt_tokens,
-                  completion_tokens, first_token_ms, duration_ms, created_at, updated_at
+                  completion_tokens, first_token_ms, duration_ms, created_at, updated_at, image
            FROM messages WHERE conversation_id = ? ORDER BY id"#,
         conversation_id
     )
@@ -87,7 +91,7 @@ pub async fn find_message(db: &SqlitePool, id: i64) -> sqlx::Result<Option<Messa
         Message,
         r#"SELECT id, conversation_id, role AS "role: Role", content,
                   status AS "status: MessageStatus", error, model, prompt_tokens,
-                  completion_tokens, first_token_ms, duration_ms, created_at, updated_at
+                  completion_tokens, first_token_ms, duration_ms, created_at, updated_at, image
            FROM messages WHERE id = ?"#,
         id
     )
@@ -97,7 +101,7 @@ pub async fn find_message(db: &SqlitePool, id: i64) -> sqlx::Result<Option<Messa
 
 /// Saves how an answer ended.
 pub async fn update_message_outcome(
-    db: &SqlitePool,
+    db: impl sqlx::SqliteExecutor<'_>,
     id: i64,
     outcome: &Outcome,
 ) -> sqlx::Result<()> {
@@ -105,7 +109,7 @@ pub async fn update_message_outcome(
     sqlx::query!(
         "UPDATE messages
          SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,
-             first_token_ms = ?, duration_ms = ?, updated_at = ?
+             first_token_ms = ?, duration_ms = ?, updated_at = ?, image = ?
          WHERE id = ?",
         outcome.content,
         outcome.status,
@@ -115,6 +119,7 @@ pub async fn update_message_outcome(
         outcome.first_token_ms,
         outcome.duration_ms,
         now,
+        outcome.image,
         id
     )
     .execute(db)

@@ -7,6 +7,7 @@ pub mod backup;
 pub mod conversations;
 pub mod devices;
 pub mod guests;
+pub mod images;
 pub mod ledger;
 pub mod messages;
 pub mod settings;

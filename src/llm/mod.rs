@@ -104,28 +104,34 @@ impl LlmClient {
         &self.model
     }
 
-    /// Starts a streamed answer to `history` under `system_prompt`. Returns once the
-    /// server has answered with a success status, so HTTP errors arrive here, before any
-    /// byte was relayed.
-    pub async fn stream_chat(
+    /// The site's default cap on an answer's tokens.
+    pub fn max_output_tokens(&self) -> u32 {
+        self.max_output_tokens
+    }
+
+    /// A chat request for `history` under `system_prompt`, to the site's model; callers
+    /// may set more (an app's temperature, its response format) before streaming it.
+    pub fn chat_request(
         &self,
         system_prompt: &str,
         history: &[(Role, &str)],
-    ) -> Result<Chunks, UpstreamError> {
+    ) -> CreateChatCompletionRequest {
         let mut messages: Vec<ChatCompletionRequestMessage> = Vec::with_capacity(history.len() + 1);
-        messages.push(ChatCompletionRequestSystemMessage::from(system_prompt).into());
+        if !system_prompt.is_empty() {
+            messages.push(ChatCompletionRequestSystemMessage::from(system_prompt).into());
+        }
         for &(role, content) in history {
             messages.push(match role {
+                Role::System => ChatCompletionRequestSystemMessage::from(content).into(),
                 Role::User => ChatCompletionRequestUserMessage::from(content).into(),
                 Role::Assistant => ChatCompletionRequestAssistantMessage::from(content).into(),
             });
         }
-        let request = CreateChatCompletionRequest {
+        CreateChatCompletionRequest {
             model: self.model.clone(),
             messages,
             ..Default::default()
-        };
-        self.stream(request, self.max_output_tokens).await
+        }
     }
 
     /// Streaming with usage in the last chunk, and the output cap under the name the

@@ -111,7 +111,7 @@ pub async fn create_conversation(
     let owner = visitor.owner_or_new_guest(&state).await?;
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
     chat::check_room(&mut tx, &state, &owner).await?;
-    let conversation = conversations::insert_conversation(&mut tx, &owner, title).await?;
+    let conversation = conversations::insert_conversation(&mut tx, &owner, title, None).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(conversation)))
 }

@@ -6,7 +6,11 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::{Conversation, Message};
+use crate::{
+    db::{Conversation, Message},
+    domain::MessageStatus,
+    error::FieldProblem,
+};
 
 /// The error body of `/api/v1`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -21,6 +25,9 @@ pub struct ApiErrorDetail {
     message: String,
     /// Quote it when reporting a server error.
     request_id: Option<String>,
+    /// For an input that breaks its app's schema (422): each field's problem.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fields: Vec<FieldProblem>,
 }
 
 impl ApiError {
@@ -30,8 +37,14 @@ impl ApiError {
                 status: status.as_u16(),
                 message,
                 request_id,
+                fields: Vec::new(),
             },
         }
+    }
+
+    pub fn with_fields(mut self, fields: Vec<FieldProblem>) -> Self {
+        self.error.fields = fields;
+        self
     }
 }
 
@@ -307,4 +320,77 @@ mod tests {
         };
         assert_eq!(serde_json::to_string(&ok).unwrap(), r#"{"status":"ok"}"#);
     }
+}
+
+/// `GET /api/v1/apps`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppList {
+    pub data: Vec<AppSummary>,
+}
+
+/// A prompt app, as clients see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppSummary {
+    /// Its name in URLs: `/apps/{name}`, `/api/v1/apps/{name}/runs`.
+    pub name: String,
+    pub title: String,
+    /// The title in Korean, when the app gives one.
+    pub title_ko: Option<String>,
+    pub description: Option<String>,
+    /// `text`, `json` or `image`.
+    pub output_format: &'static str,
+    /// The JSON Schema of a run's body.
+    #[schema(value_type = Object)]
+    pub input_schema: serde_json::Value,
+    /// The JSON Schema of a JSON app's `output`; null for text and image apps.
+    #[schema(value_type = Option<Object>)]
+    pub output_schema: Option<serde_json::Value>,
+    /// The SHA-256 of the app's file: the prompt version runs are tagged with.
+    pub version: String,
+}
+
+impl AppSummary {
+    pub fn of(app: &crate::apps::App) -> Self {
+        Self {
+            name: app.name.clone(),
+            title: app.title.clone(),
+            title_ko: app.title_ko.clone(),
+            description: app.description.clone(),
+            output_format: app.output_format.as_str(),
+            input_schema: app.input_schema.clone().unwrap_or_else(
+                || serde_json::json!({"type": "object", "properties": {}, "additionalProperties": false}),
+            ),
+            output_schema: app.output_schema.clone(),
+            version: app.version.to_string(),
+        }
+    }
+}
+
+/// The end of an app run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunResult {
+    /// The run's conversation: `GET /api/v1/conversations/{run_id}`, or go on in chat at
+    /// `/conversations/{run_id}`.
+    pub run_id: String,
+    /// `complete`; otherwise the run failed and `error` says why.
+    pub status: MessageStatus,
+    /// The answer: text for a text app, a value following `output_schema` for a JSON app,
+    /// the picture's path on this server for an image app; null unless `complete`.
+    #[schema(value_type = Object)]
+    pub output: serde_json::Value,
+    pub error: Option<String>,
+    pub usage: RunUsage,
+}
+
+/// The `start` event of a streamed run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunStarted {
+    pub run_id: String,
+}
+
+/// Tokens a run used, as the model server reported them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunUsage {
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
 }

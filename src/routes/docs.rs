@@ -12,11 +12,14 @@ use utoipa::{
     openapi::security::{Http, HttpAuthScheme, SecurityScheme},
 };
 
+use axum::extract::State;
+
 use super::{
-    api,
-    bodies::{ApiError, OpenAiError},
+    api, apps,
+    bodies::{ApiError, OpenAiError, RunUsage},
     openai,
 };
+use crate::{AppState, domain::MessageStatus};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,14 +35,17 @@ use super::{
         api::delete_conversation,
         api::send_message,
         api::stop_answer,
+        apps::api::list_apps,
+        apps::api::create_run,
         openai::create_chat_completion,
         openai::list_models,
     ),
-    components(schemas(ApiError, OpenAiError)),
+    components(schemas(ApiError, OpenAiError, MessageStatus, RunUsage)),
     modifiers(&BearerKeys),
     tags(
         (name = "conversations", description = "Your conversations"),
         (name = "messages", description = "Messages and the model's answers"),
+        (name = "apps", description = "The site's prompt apps: each runs with its own input and output schemas"),
         (name = "openai", description = "The OpenAI-compatible API"),
     )
 )]
@@ -57,19 +63,20 @@ impl Modify for BearerKeys {
     }
 }
 
-static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    ApiDoc::openapi()
-        .to_json()
-        .expect("the OpenAPI document serializes")
+/// What utoipa generates from the handlers; each app's typed path is added per request,
+/// from the apps being served (they change on reload in debug builds).
+static DOCUMENT: LazyLock<serde_json::Value> = LazyLock::new(|| {
+    serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes")
 });
 
-pub async fn openapi_json() -> Response {
+pub async fn openapi_json(State(state): State<AppState>) -> Response {
+    let document = apps::openapi::with_apps(DOCUMENT.clone(), &state.apps.current());
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        DOCUMENT.as_str(),
+        document.to_string(),
     )
         .into_response()
 }

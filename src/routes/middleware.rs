@@ -263,7 +263,11 @@ pub async fn render_errors(
         .get::<AuthSession>()
         .and_then(|auth| auth.user.clone());
     let mut response = next.run(request).await;
-    let Some(ErrorReport { status, message }) = response.extensions_mut().remove::<ErrorReport>()
+    let Some(ErrorReport {
+        status,
+        message,
+        fields,
+    }) = response.extensions_mut().remove::<ErrorReport>()
     else {
         return response;
     };
@@ -272,7 +276,7 @@ pub async fn render_errors(
     let mut response = if is_openai {
         Json(OpenAiError::new(status, message)).into_response()
     } else if is_api {
-        Json(ApiError::new(status, message, request_id)).into_response()
+        Json(ApiError::new(status, message, request_id).with_fields(fields)).into_response()
     } else if is_htmx {
         let notice = ErrorNotice { message };
         let mut response = match notice.render() {

@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod api;
+mod apps;
 mod assets;
 mod bodies;
 mod docs;
@@ -62,7 +63,17 @@ pub fn router(state: AppState) -> Router {
             "/conversations",
             post(pages::start_conversation).layer(messages.clone()),
         )
+        .route("/chat", get(pages::show_chat))
         .route("/conversations/{id}", get(pages::show_conversation))
+        // Prompt apps
+        .route("/apps", get(apps::show_gallery))
+        .route("/apps/{name}", get(apps::show_app))
+        .route(
+            "/apps/{name}/runs",
+            post(apps::run_app).layer(messages.clone()),
+        )
+        .route("/apps/{name}/runs/{id}", get(apps::show_run))
+        .route("/images/{hash}", get(apps::show_image))
         .route(
             "/conversations/{id}/messages",
             post(pages::send_message).layer(messages.clone()),
@@ -124,6 +135,11 @@ pub fn router(state: AppState) -> Router {
             post(api::send_message).layer(messages.clone()),
         )
         .route("/api/v1/conversations/{id}/stop", post(api::stop_answer))
+        .route("/api/v1/apps", get(apps::api::list_apps))
+        .route(
+            "/api/v1/apps/{name}/runs",
+            post(apps::api::create_run).layer(messages.clone()),
+        )
         .route("/api/openapi.json", get(docs::openapi_json))
         .route("/api/docs", get(docs::show_docs))
         // Operations

@@ -13,7 +13,7 @@ use tower_sessions::ExpiredDeletion;
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::{
-    apps::Apps,
+    apps::{Apps, Catalog},
     auth::{self, Hasher, LoginThrottle, UserCache, api_key::KeyCache},
     budget::{Clock, Meter},
     chat::Turns,
@@ -46,8 +46,9 @@ pub struct Shared {
     pub config: Arc<Config>,
     /// What this service is: name, texts, system prompt, model and limits.
     pub site: Arc<Site>,
-    /// The prompt apps (`APPS_DIR`), checked and compiled at start.
-    pub apps: Arc<Apps>,
+    /// The prompt apps (`APPS_DIR`), checked and compiled at start (and, in debug
+    /// builds, again when a file changes).
+    pub apps: Arc<Catalog>,
     /// The SQLite pool.
     pub db: SqlitePool,
     /// The model client (pointed at the demo model when no provider is configured).
@@ -81,8 +82,19 @@ impl AppState {
     /// database, marks answers left over from a crash as interrupted, starts the demo
     /// model if needed and builds the model client.
     pub async fn build(config: Config, site: Site) -> anyhow::Result<Self> {
-        let apps = Arc::new(Apps::from_config(&config, &site)?);
+        let apps = Apps::from_config(&config, &site)?;
         tracing::info!(apps = apps.len(), "prompt apps loaded");
+        if let Some(home) = &site.home_app
+            && apps.get(home).is_none()
+        {
+            let names: Vec<&str> = apps.iter().map(|a| a.name.as_str()).collect();
+            anyhow::bail!(
+                "promptship.toml: home_app = {home:?} names no app in {} (apps: {}); fix: name one of them, or remove home_app",
+                crate::apps::dir(&config).display(),
+                if names.is_empty() { "none".to_string() } else { names.join(", ") }
+            );
+        }
+        let apps = Arc::new(Catalog::new(apps));
         let db = db::connect(&config.database_url).await?;
         db::migrate(&db).await?;
         let recovered = db::messages::interrupt_streaming_messages(&db).await?;
@@ -171,6 +183,14 @@ pub async fn serve(
             .continuously_delete_expired(auth::EXPIRED_SESSION_SWEEP),
     );
     let housekeeping = tokio::spawn(keep_house(state.clone(), stopping.child_token()));
+    // Edit and see: a debug build serves an app file's new version as soon as it is saved.
+    if cfg!(debug_assertions) {
+        tokio::spawn(state.apps.clone().watch(
+            crate::apps::dir(&state.config),
+            state.site.clone(),
+            stopping.child_token(),
+        ));
+    }
     let mut server = tokio::spawn(accept::run(
         listener,
         routes::router(state.clone()),

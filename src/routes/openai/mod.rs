@@ -118,6 +118,7 @@ pub async fn create_chat_completion(
         &Spender::user(&visitor.user, ip),
         &Estimate {
             model: &upstream,
+            app: None,
             prompt_tokens: prompt_tokens as i64,
             completion_tokens: i64::from(max_tokens),
         },

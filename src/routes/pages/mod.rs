@@ -105,11 +105,15 @@ pub struct MessageView {
     pub error: Option<String>,
     /// Model, tokens and timing, for the curious.
     pub meta: String,
+    /// An image app's picture, by the hash it is served under.
+    pub image: Option<String>,
 }
 
 impl MessageView {
     pub(super) fn new(message: &Message, rendered: &RenderCache) -> Self {
         let (role, html) = match message.role {
+            // Not listed (see `list`); were one shown, as text.
+            Role::System => ("system", Arc::from("")),
             Role::User => ("user", Arc::from("")),
             // An answer still being written changes with every token.
             Role::Assistant if message.status == MessageStatus::Streaming => {
@@ -139,11 +143,17 @@ impl MessageView {
             html,
             error: message.error.clone(),
             meta: meta.join(" · "),
+            image: message.image.clone(),
         }
     }
 
+    /// The messages a conversation shows: an app's instructions stay out of the page.
     pub(super) fn list(messages: &[Message], rendered: &RenderCache) -> Vec<Self> {
-        messages.iter().map(|m| Self::new(m, rendered)).collect()
+        messages
+            .iter()
+            .filter(|m| m.role != Role::System)
+            .map(|m| Self::new(m, rendered))
+            .collect()
     }
 }
 
@@ -193,7 +203,24 @@ impl ChatPage {
     }
 }
 
+/// The home page: the chat's landing page, or the app the site file names as its home
+/// (`home_app`, for a single-purpose service).
 pub async fn show_home(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, AppError> {
+    if let Some(name) = &state.site.home_app
+        && state.apps.current().get(name).is_some()
+    {
+        return Ok(super::apps::app_page(&state, &visitor, name, false)
+            .await?
+            .into_response());
+    }
+    Ok(show_chat(State(state), visitor).await?.into_response())
+}
+
+/// The chat's landing page: a new conversation.
+pub async fn show_chat(
     State(state): State<AppState>,
     visitor: Visitor,
 ) -> Result<ChatPage, AppError> {
@@ -336,6 +363,6 @@ pub async fn delete_conversation(
     Ok(Redirect::to("/"))
 }
 
-pub(super) fn is_htmx(headers: &HeaderMap) -> bool {
+pub(crate) fn is_htmx(headers: &HeaderMap) -> bool {
     headers.contains_key("hx-request")
 }
