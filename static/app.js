@@ -1,4 +1,5 @@
-// promptship's only script: keyboard sending, and the live text of a streaming answer.
+// promptship's only script: keyboard sending, the live text of a streaming answer, and
+// copying an app's JSON result.
 // Everything else is htmx; every form also works with JavaScript off.
 (() => {
   "use strict";
@@ -63,6 +64,34 @@
       regenerate.setAttribute("formaction", url + "/regenerate");
       regenerate.hidden = false;
     }
+  });
+
+  // An app's run has started: give the page the run's URL (its result page), and clear
+  // the previous notice.
+  document.addEventListener("run", (event) => {
+    history.replaceState(null, "", event.detail.data);
+    const notice = document.getElementById("notice");
+    if (notice) notice.textContent = "";
+  });
+
+  // "Copy JSON" on a structured result: shown only where it can work.
+  const showCopyButtons = () => {
+    if (!navigator.clipboard) return;
+    for (const button of document.querySelectorAll("button[data-copy][hidden]")) {
+      button.hidden = false;
+    }
+  };
+  document.addEventListener("DOMContentLoaded", showCopyButtons);
+  document.addEventListener("htmx:after:swap", showCopyButtons);
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-copy]");
+    if (!button) return;
+    const source = document.getElementById(button.dataset.copy);
+    if (!source) return;
+    await navigator.clipboard.writeText(source.textContent);
+    const label = button.textContent;
+    button.textContent = "Copied";
+    setTimeout(() => { button.textContent = label; }, 1500);
   });
 
   document.addEventListener("reload", () => location.reload());

@@ -19,4 +19,5 @@ mod mock_upstream;
 mod openai;
 mod operations;
 mod process;
+mod runs;
 mod security;

@@ -38,6 +38,8 @@ const STATE_CHANGING: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/conversations/{id}"),
     ("POST", "/api/v1/conversations/{id}/messages"),
     ("POST", "/api/v1/conversations/{id}/stop"),
+    ("POST", "/apps/{name}/runs"),
+    ("POST", "/api/v1/apps/{name}/runs"),
     ("POST", "/v1/chat/completions"),
 ];
 
@@ -131,7 +133,8 @@ impl Targets {
         } else {
             self.conversation.clone()
         };
-        template.replace("{id}", &id)
+        // A shipped app: a run of it would call the model.
+        template.replace("{id}", &id).replace("{name}", "translate")
     }
 }
 
@@ -146,6 +149,8 @@ fn working_body(path: &str) -> (&'static str, String) {
     if path.starts_with("/api/") {
         let body = if path.ends_with("/messages") {
             json!({ "content": "pwned" })
+        } else if path.ends_with("/runs") {
+            json!({ "text": "pwned" })
         } else if path.ends_with("/stop") {
             json!({})
         } else {
@@ -160,6 +165,7 @@ fn working_body(path: &str) -> (&'static str, String) {
     };
     let form = form_body(&[
         ("content", "pwned"),
+        ("text", "pwned"),
         ("title", "pwned"),
         ("name", "pwned"),
         ("email", email),
