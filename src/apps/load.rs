@@ -2,14 +2,14 @@
 //! schemas, the model and its settings, the template's variables and helpers, the
 //! output schema's strictness, and the sample (which must render).
 
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
 use handlebars::Template;
 use serde_json::Value;
 
 use super::{
-    App, AppFileError, OutputFormat, Version, document::Document, picoschema, strict, template,
-    variables,
+    App, AppFileError, OutputFormat, Version, document::Document, explain, explain::ProblemKind,
+    form, picoschema, strict, template, validate, variables,
 };
 use crate::config::Site;
 
@@ -91,7 +91,37 @@ pub fn load(file: &Path, site: &Site) -> Result<(App, Template), Vec<AppFileErro
             "list the form's fields, e.g. `text: string, the text to summarize`",
         ));
     }
+    let input_validator = input_schema
+        .as_ref()
+        .and_then(|schema| match explain::compile(schema) {
+            Ok(validator) => Some(Arc::new(validator)),
+            Err(problem) => {
+                problems.push(error(
+                    key_line("input"),
+                    format!("input.schema: {problem}"),
+                    "correct the schema (docs/apps.md)",
+                ));
+                None
+            }
+        });
     let input_defaults = front.input.default.unwrap_or_default();
+    if let Some(validator) = &input_validator {
+        // Each default must be a valid value; missing and undeclared fields are the
+        // business of the input and of the check below.
+        for problem in explain::problems(validator, &Value::Object(input_defaults.clone())) {
+            if problem.kind == ProblemKind::Value {
+                problems.push(error(
+                    key_line("input"),
+                    format!(
+                        "input.default: `{}` {}",
+                        explain::path_text(&problem.path),
+                        problem.message
+                    ),
+                    "give the field a default its schema allows",
+                ));
+            }
+        }
+    }
     for field in input_defaults
         .keys()
         .filter(|f| !declares(input_schema.as_ref(), f))
@@ -111,6 +141,15 @@ pub fn load(file: &Path, site: &Site) -> Result<(App, Template), Vec<AppFileErro
             key_line("promptship.fields"),
             format!("promptship.fields names `{field}`, which input.schema does not declare"),
             "use the name of an input field",
+        ));
+    }
+
+    let (form, hint_problems) = form::build(input_schema.as_ref(), &input_defaults, &front.fields);
+    for problem in hint_problems {
+        problems.push(error(
+            key_line("promptship.fields"),
+            problem,
+            "remove the hint: only text fields take `line` or `textarea`",
         ));
     }
 
@@ -156,6 +195,20 @@ pub fn load(file: &Path, site: &Site) -> Result<(App, Template), Vec<AppFileErro
         }
         _ => {}
     }
+    let output_validator = match (output_format, &output_schema) {
+        (OutputFormat::Json, Some(schema)) => match explain::compile(schema) {
+            Ok(validator) => Some(Arc::new(validator)),
+            Err(problem) => {
+                problems.push(error(
+                    output_line,
+                    format!("output.schema: {problem}"),
+                    "correct the schema (docs/apps.md)",
+                ));
+                None
+            }
+        },
+        _ => None,
+    };
 
     if let Some(model) = &front.model
         && output_format != OutputFormat::Image
@@ -221,6 +274,9 @@ pub fn load(file: &Path, site: &Site) -> Result<(App, Template), Vec<AppFileErro
         output_schema,
         sample: front.sample,
         fields: front.fields,
+        form,
+        input_validator,
+        output_validator,
     };
     let compiled = match compiled {
         Some(compiled) if problems.is_empty() => template::for_rendering(compiled),
@@ -252,6 +308,22 @@ pub fn load(file: &Path, site: &Site) -> Result<(App, Template), Vec<AppFileErro
                 format!("promptship.sample sets `{field}`, which input.schema does not declare"),
                 "remove it from the sample or declare it",
             ));
+        }
+        if problems.is_empty()
+            && let Err(errors) = validate::validate_input(&app, &Value::Object(sample.clone()))
+        {
+            for e in errors {
+                let at = if e.field.is_empty() {
+                    String::new()
+                } else {
+                    format!(" `{}`", e.field)
+                };
+                problems.push(error(
+                    sample_line,
+                    format!("promptship.sample:{at} {}", e.message),
+                    "give the sample a value its schema allows",
+                ));
+            }
         }
         if problems.is_empty() {
             let mut registry = template::registry();

@@ -11,11 +11,18 @@
 //! - `variables.rs` — the template's variables checked against the input schema.
 //! - `messages.rs` — rendered text to chat messages at the role markers.
 //! - `strict.rs` — the output schema linted for OpenAI's strict structured outputs.
+//! - `form.rs` — the page's form, built from the input schema.
+//! - `validate.rs` — a run's input (a form or JSON) and a model's answer against the schemas.
+//! - `explain.rs` — the schema validator's errors in plain English.
+//! - `html.rs` — a structured answer as escaped, readable HTML.
 //! - `starter.rs` — the commented starter file `promptship apps new` writes.
 //! - `js.rs` — JavaScript's printing, `JSON.stringify`, truthiness and key order.
 
 mod catalog;
 mod document;
+mod explain;
+mod form;
+mod html;
 mod js;
 mod load;
 mod messages;
@@ -23,12 +30,14 @@ pub mod picoschema;
 mod starter;
 pub mod strict;
 mod template;
+mod validate;
 mod variables;
 
 use std::{
     collections::BTreeMap,
     fmt,
     path::{Path, PathBuf},
+    sync::Arc,
 };
 
 use handlebars::Handlebars;
@@ -38,9 +47,12 @@ use serde_json::{Map, Value};
 use crate::config::{Config, Site};
 
 pub use catalog::Catalog;
+pub use form::{Field, FieldKind, Form};
+pub use html::output_html;
 pub use load::valid_name;
 pub use messages::{PromptMessage, PromptRole};
 pub use starter::{STARTER, write_starter};
+pub use validate::{FieldError, input_from_form, validate_input, validate_output};
 
 /// The folder apps are read from when `APPS_DIR` is not set.
 pub const DEFAULT_DIR: &str = "apps";
@@ -87,6 +99,12 @@ pub struct App {
     pub sample: Option<Map<String, Value>>,
     /// `promptship.fields`: how the form shows an input field (by field name).
     pub fields: BTreeMap<String, FieldHint>,
+    /// The page's form, built from `input_schema`, or why the app is API-only.
+    pub form: Form,
+    /// `input_schema` compiled once, to check every run's input.
+    input_validator: Option<Arc<jsonschema::Validator>>,
+    /// `output_schema` compiled once, to check every JSON answer.
+    output_validator: Option<Arc<jsonschema::Validator>>,
 }
 
 /// `config:` in dotprompt's names; the keys an OpenAI-compatible API takes.

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::*;
 
-fn site() -> Site {
+pub(super) fn site() -> Site {
     Site::parse(
         "site.toml",
         "name='t'\ntagline=''\nlanding=''\nsystem_prompt=''\nmodel='gpt-4o-mini'\n\
@@ -21,14 +21,14 @@ fn write(dir: &Path, name: &str, text: &str) {
 }
 
 /// Loads the one file `text` as `apps/<name>.prompt`.
-fn load_one(name: &str, text: &str) -> Result<Apps, AppsError> {
+pub(super) fn load_one(name: &str, text: &str) -> Result<Apps, AppsError> {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), &format!("{name}.prompt"), text);
     Apps::load(dir.path(), &site())
 }
 
 /// The problems of a file that must not load, as text.
-fn problems(text: &str) -> Vec<String> {
+pub(super) fn problems(text: &str) -> Vec<String> {
     let err = load_one("app", text).expect_err("the file should be refused");
     err.0.iter().map(ToString::to_string).collect()
 }
