@@ -207,6 +207,7 @@ mod tests {
             status: EntryStatus::Reserved,
             duration_ms: None,
             created_at: id,
+            app: None,
         }
     }
 

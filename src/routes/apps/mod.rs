@@ -400,7 +400,6 @@ pub async fn run_app(
 #[derive(Template)]
 #[template(path = "partials/app_result.html")]
 struct ResultFragment {
-    name: String,
     result: ResultView,
 }
 
@@ -412,7 +411,6 @@ fn result_events(app: App, turn: Turn) -> impl Stream<Item = Result<Event, Infal
     let app_name = app.name.clone();
     let render = move |answer: &Message| {
         let fragment = ResultFragment {
-            name: app.name.clone(),
             result: ResultView::new(&app, &run_id, answer),
         };
         match fragment.render() {

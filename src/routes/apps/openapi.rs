@@ -56,14 +56,14 @@ fn path_of(app: &App) -> Value {
             },
             "responses": {
                 "200": {
-                    "description": "The run's output",
+                    "description": "The run as it ended: its output, or why it has none (`error`)",
                     "content": {"application/json": {"schema": {
                         "type": "object",
                         "required": ["run_id", "status", "output", "usage"],
                         "properties": {
                             "run_id": {"type": "string"},
                             "status": {"$ref": "#/components/schemas/MessageStatus"},
-                            "output": output,
+                            "output": {"anyOf": [output, {"type": "null"}], "description": "The answer when `status` is `complete`; null otherwise"},
                             "error": {"type": ["string", "null"]},
                             "usage": {"$ref": "#/components/schemas/RunUsage"}
                         }
@@ -77,7 +77,6 @@ fn path_of(app: &App) -> Value {
                 "415": error("The body is not sent as application/json"),
                 "422": error("The input breaks the app's schema: `fields` lists every problem"),
                 "429": error("A daily allowance or a rate is spent; see Retry-After"),
-                "502": error("The model failed, or its answer broke the app's output schema"),
                 "503": error("Model calls are paused; see Retry-After")
             },
             "security": [{}, {"api_key": []}]
