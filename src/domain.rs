@@ -99,6 +99,13 @@ impl From<MessageStatus> for EntryStatus {
     }
 }
 
+/// Whether `text` has a control character other than a tab or a line break: nothing a
+/// person types, and nothing a page should carry (messages, app inputs, titles, names).
+pub fn has_control_characters(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
 /// Milliseconds since the Unix epoch: the unit of every time column.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -8,6 +8,7 @@ mod form_text;
 use serde_json::{Map, Value};
 
 use self::form_text::typed;
+use crate::domain::has_control_characters;
 use super::{
     App,
     explain::{self, Problem, ProblemKind, Step},
@@ -279,11 +280,6 @@ fn holds_control(value: &Value) -> bool {
             .any(|(key, value)| has_control_characters(key) || holds_control(value)),
         _ => false,
     }
-}
-
-fn has_control_characters(text: &str) -> bool {
-    text.chars()
-        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
 
 #[cfg(test)]

@@ -144,12 +144,7 @@ pub fn validate_message(content: &str, max_chars: usize) -> Result<(), AppError>
     Ok(())
 }
 
-/// Whether `text` has a control character other than a tab or a line break: nothing a
-/// person types, and nothing a page should carry.
-pub fn has_control_characters(text: &str) -> bool {
-    text.chars()
-        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-}
+pub use crate::domain::has_control_characters;
 
 /// Refuses a new conversation to a guest who keeps `GUEST_MAX_CONVERSATIONS` already
 /// (an account has no cap). Run in the transaction that inserts it.

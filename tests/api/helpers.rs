@@ -103,7 +103,7 @@ impl TestApp {
         ]);
         env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = Config::from_lookup(|name| env.get(name).cloned()).unwrap();
-        let site = Site::load(None).unwrap();
+        let site = Site::load(config.site_path.as_deref()).unwrap();
         let state = AppState::build(config, site).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());

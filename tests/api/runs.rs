@@ -452,3 +452,82 @@ async fn the_openapi_document_types_each_app() {
     assert!(output["properties"]["fields"].is_object(), "{output}");
     assert!(document["paths"]["/api/v1/apps"]["get"].is_object());
 }
+
+#[tokio::test]
+async fn the_site_file_can_make_an_app_the_home_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = std::fs::read_to_string("promptship.toml")
+        .unwrap()
+        .replace(
+            "image_model = \"gpt-image-1\"",
+            "image_model = \"gpt-image-1\"\nhome_app = \"translate\"",
+        );
+    let path = dir.path().join("site.toml");
+    std::fs::write(&path, site).unwrap();
+    let app = TestApp::spawn_with(&[("PROMPTSHIP_SITE", path.to_str().unwrap())]).await;
+    let home = app.get("/").await.text().await.unwrap();
+    assert!(home.contains(r#"data-app="translate""#), "{home}");
+    // The chat is still there.
+    let chat = app.get("/chat").await.text().await.unwrap();
+    assert!(chat.contains(r#"id="composer""#));
+}
+
+/// Writes `apps/NAME.prompt` in `dir`: a text app titled `title`.
+fn write_app(dir: &std::path::Path, name: &str, title: &str, body: &str) {
+    std::fs::write(
+        dir.join(format!("{name}.prompt")),
+        format!(
+            "---\ninput:\n  schema:\n    text: string\npromptship.title: {title}\n---\n{body}\n"
+        ),
+    )
+    .unwrap();
+}
+
+async fn titles(app: &TestApp) -> Vec<String> {
+    let body: Value = app.get("/api/v1/apps").await.json().await.unwrap();
+    body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_debug_build_follows_edits_and_keeps_the_last_good_apps_on_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    write_app(dir.path(), "notes", "Notes", "Summarize: {{text}}");
+    let app = TestApp::spawn_with(&[("APPS_DIR", dir.path().to_str().unwrap())]).await;
+    assert_eq!(titles(&app).await, ["Notes"]);
+
+    // A good edit is served within a second or so.
+    write_app(dir.path(), "notes", "Study notes", "Summarize briefly: {{text}}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while titles(&app).await != ["Study notes"] {
+        assert!(std::time::Instant::now() < deadline, "the edit was not picked up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // A bad edit: the last good version keeps serving and the pages say what is wrong.
+    write_app(dir.path(), "notes", "Broken", "Summarize: {{txet}}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let html = app.get("/apps").await.text().await.unwrap();
+        if html.contains("app-problem") {
+            assert!(html.contains("notes.prompt"), "{html}");
+            assert!(html.contains("txet"), "{html}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the bad edit was not reported");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(titles(&app).await, ["Study notes"]);
+    app.mock.push(Scenario::answer("ok"));
+    let response = run(&app, "notes", json!({"text": "photosynthesis"})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let sent = app.mock.requests()[0]["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(sent, "Summarize briefly: photosynthesis");
+}

@@ -93,6 +93,17 @@ impl Layout {
     }
 }
 
+/// An answer that is a JSON object or list (a structured app's), parsed.
+fn structured(content: &str) -> Option<serde_json::Value> {
+    let trimmed = content.trim_start();
+    if !trimmed.starts_with('{') && !trimmed.starts_with('[') {
+        return None;
+    }
+    serde_json::from_str(content)
+        .ok()
+        .filter(|v: &serde_json::Value| v.is_object() || v.is_array())
+}
+
 /// A message as a page shows it.
 pub struct MessageView {
     pub id: i64,
@@ -118,6 +129,13 @@ impl MessageView {
             // An answer still being written changes with every token.
             Role::Assistant if message.status == MessageStatus::Streaming => {
                 ("assistant", markdown::to_safe_html(&message.content).into())
+            }
+            // A structured app's answer, followed in chat: as readable HTML, not as a
+            // paragraph of JSON.
+            Role::Assistant if message.status == MessageStatus::Complete
+                && let Some(value) = structured(&message.content) =>
+            {
+                ("assistant", crate::apps::output_html(&value).into())
             }
             Role::Assistant => (
                 "assistant",
@@ -170,6 +188,8 @@ pub struct ChatPage {
     tagline: String,
     landing_html: String,
     suggestions: Vec<String>,
+    /// The site's apps, offered on the landing page: (name, icon, title).
+    apps: Vec<(String, String, String)>,
     max_message_chars: usize,
     oob: bool,
 }
@@ -197,6 +217,15 @@ impl ChatPage {
             tagline: state.site.tagline.clone(),
             landing_html: markdown::to_safe_html(&state.site.landing),
             suggestions: state.site.suggestions.clone(),
+            apps: state
+                .apps
+                .current()
+                .iter()
+                .map(|app| {
+                    let icon = app.icon.clone().unwrap_or_else(|| "✦".into());
+                    (app.name.clone(), icon, app.title.clone())
+                })
+                .collect(),
             max_message_chars: state.config.max_message_chars,
             oob: false,
         }
