@@ -147,7 +147,7 @@ impl ImageTurn {
         outcome: &Outcome,
         image: Option<&(String, &'static str, bytes::Bytes)>,
     ) -> sqlx::Result<()> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
         if let Some((hash, mime, bytes)) = image {
             insert_image(&mut tx, hash, self.answer.id, mime, bytes).await?;
         }

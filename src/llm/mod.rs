@@ -310,20 +310,3 @@ impl From<OpenAIError> for UpstreamError {
     }
 }
 
-// TEMP STUB (removed when the images branch merges)
-#[derive(Clone, Debug)]
-pub struct GeneratedImage {
-    pub bytes: bytes::Bytes,
-    pub mime: &'static str,
-    pub usage: Option<(u32, u32)>,
-}
-impl LlmClient {
-    pub async fn generate_image(
-        &self,
-        _model: &str,
-        _prompt: &str,
-        _size: Option<&str>,
-    ) -> Result<GeneratedImage, UpstreamError> {
-        Err(UpstreamError::Malformed)
-    }
-}
