@@ -11,6 +11,7 @@ mod durability;
 mod faults;
 mod helpers;
 mod hostile;
+mod images;
 mod keys;
 mod limits;
 mod load;
