@@ -7,6 +7,7 @@ mod apps;
 mod budgets;
 mod chat;
 mod crash;
+mod demo;
 mod durability;
 mod faults;
 mod helpers;
