@@ -54,6 +54,9 @@ pub struct Config {
     /// How long to wait for a TCP/TLS connection to the model server
     /// (`UPSTREAM_CONNECT_TIMEOUT_SECS`).
     pub upstream_connect_timeout: Duration,
+    /// Longest a whole image generation may take, download included
+    /// (`UPSTREAM_IMAGE_TIMEOUT_SECS`): image models often think for a minute first.
+    pub upstream_image_timeout: Duration,
     /// Longest user message accepted, in characters (`MAX_MESSAGE_CHARS`).
     pub max_message_chars: usize,
     /// Daily allowances and the global budget.
@@ -321,6 +324,7 @@ impl Config {
         };
         let upstream_timeout = read.seconds("UPSTREAM_TIMEOUT_SECS", 60);
         let upstream_connect_timeout = read.seconds("UPSTREAM_CONNECT_TIMEOUT_SECS", 10);
+        let upstream_image_timeout = read.seconds("UPSTREAM_IMAGE_TIMEOUT_SECS", 120);
         let max_message_chars: usize =
             read.parse("MAX_MESSAGE_CHARS", 16_000, "a whole number of characters");
         if max_message_chars == 0 {
@@ -407,6 +411,7 @@ impl Config {
             log_format,
             upstream_timeout,
             upstream_connect_timeout,
+            upstream_image_timeout,
             max_message_chars,
             budgets,
             signup_mode,

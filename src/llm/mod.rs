@@ -4,6 +4,7 @@
 
 mod chunks;
 pub mod demo;
+mod images;
 mod in_band;
 mod raw;
 mod retry;
@@ -21,6 +22,7 @@ use async_openai::{
 use secrecy::{ExposeSecret, SecretString};
 
 pub use chunks::{Chunk, Chunks};
+pub use images::{GeneratedImage, MAX_IMAGE_BYTES};
 pub use raw::{Event, RawEvents};
 pub use retry::RetryPolicy;
 
@@ -36,6 +38,9 @@ pub struct LlmSettings {
     pub connect_timeout: Duration,
     /// Longest wait for the response headers and for each read of the body.
     pub read_timeout: Duration,
+    /// Longest a whole image generation may take, download included: image models
+    /// often need a minute before the first byte.
+    pub image_timeout: Duration,
     pub retry: RetryPolicy,
 }
 
@@ -54,6 +59,8 @@ pub struct LlmClient {
     /// OpenAI itself wants `max_completion_tokens` (reasoning models reject `max_tokens`);
     /// most other OpenAI-compatible servers only know `max_tokens`.
     uses_max_completion_tokens: bool,
+    /// The path to the Images API, with its own timeout.
+    images: images::Images,
 }
 
 impl LlmClient {
@@ -72,6 +79,7 @@ impl LlmClient {
             // streams the rest close instead of holding their buffers.
             .pool_max_idle_per_host(64)
             .build()?;
+        let images = images::Images::new(&settings)?;
         let retry = retry::RetryService {
             http,
             policy: settings.retry,
@@ -97,6 +105,7 @@ impl LlmClient {
             model: settings.model,
             max_output_tokens: settings.max_output_tokens,
             uses_max_completion_tokens: settings.base_url.starts_with("https://api.openai.com/"),
+            images,
         })
     }
 
@@ -228,6 +237,14 @@ pub enum UpstreamError {
     Malformed,
     #[error("the model server reported an error in the stream")]
     InBand,
+    #[error("the model server sent something that is not a PNG, JPEG or WebP image")]
+    NotAnImage,
+    #[error("the model server sent an image over the 8 MiB cap (MAX_IMAGE_BYTES)")]
+    ImageTooLarge,
+    #[error(
+        "the model server did not finish the image in time: raise UPSTREAM_IMAGE_TIMEOUT_SECS if the model is slow"
+    )]
+    ImageTimeout,
 }
 
 impl UpstreamError {
@@ -252,6 +269,13 @@ impl UpstreamError {
                 "The model sent something that could not be read, so the answer ended."
             }
             UpstreamError::InBand => "The model server reported an error, so the answer ended.",
+            UpstreamError::NotAnImage => {
+                "The model sent back something that is not a picture, so nothing is shown."
+            }
+            UpstreamError::ImageTooLarge => {
+                "The model sent back a picture larger than this site accepts (8 MiB)."
+            }
+            UpstreamError::ImageTimeout => "Making the picture took too long. Please try again.",
         }
     }
 
@@ -268,6 +292,9 @@ impl UpstreamError {
             UpstreamError::Broken => "broken",
             UpstreamError::Malformed => "malformed",
             UpstreamError::InBand => "in_band",
+            UpstreamError::NotAnImage => "not_an_image",
+            UpstreamError::ImageTooLarge => "image_too_large",
+            UpstreamError::ImageTimeout => "image_timeout",
         }
     }
 

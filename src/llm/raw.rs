@@ -25,21 +25,7 @@ impl LlmClient {
     ) -> Result<RawEvents, UpstreamError> {
         self.prepare(&mut request, max_output_tokens);
         let body = Bytes::from(serde_json::to_vec(&request).map_err(|_| UpstreamError::Malformed)?);
-        let http = self.retry.http.clone();
-        let url = self.completions_url.clone();
-        let authorization = self.authorization.clone();
-        // Rebuilt for each try, as async-openai's own requests are.
-        let factory = HttpRequestFactory::new(move || {
-            let mut request = http
-                .post(url.clone())
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.clone());
-            if let Some(authorization) = &authorization {
-                request = request.header(reqwest::header::AUTHORIZATION, authorization.clone());
-            }
-            let built = request.build().map_err(OpenAIError::Reqwest);
-            async move { built }
-        });
+        let factory = self.post_json(&self.retry.http, &self.completions_url, body);
         let response = self.retry.clone().oneshot(factory).await?;
         if !response.status().is_success() {
             return Err(refusal(response, &self.scrub).await);
@@ -49,11 +35,35 @@ impl LlmClient {
             self.scrub.clone(),
         ))
     }
+
+    /// A JSON POST with our credentials, rebuilt for each try as async-openai's own
+    /// requests are.
+    pub(super) fn post_json(
+        &self,
+        http: &reqwest::Client,
+        url: &reqwest::Url,
+        body: Bytes,
+    ) -> HttpRequestFactory {
+        let http = http.clone();
+        let url = url.clone();
+        let authorization = self.authorization.clone();
+        HttpRequestFactory::new(move || {
+            let mut request = http
+                .post(url.clone())
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+            if let Some(authorization) = &authorization {
+                request = request.header(reqwest::header::AUTHORIZATION, authorization.clone());
+            }
+            let built = request.build().map_err(OpenAIError::Reqwest);
+            async move { built }
+        })
+    }
 }
 
 /// A non-success response, read and classified the way async-openai's are. Its body is
 /// logged, without our key (some servers quote the key they were sent).
-async fn refusal(response: reqwest::Response, scrub: &Scrub) -> UpstreamError {
+pub(super) async fn refusal(response: reqwest::Response, scrub: &Scrub) -> UpstreamError {
     let status = response.status();
     let bytes = match response.bytes().await {
         Ok(bytes) => bytes,

@@ -125,6 +125,7 @@ impl AppState {
             max_output_tokens: site.max_output_tokens,
             connect_timeout: config.upstream_connect_timeout,
             read_timeout: config.upstream_timeout,
+            image_timeout: config.upstream_image_timeout,
             retry: RetryPolicy::default(),
         })?;
         telemetry::metrics();

@@ -1,6 +1,8 @@
 //! A mock OpenAI-compatible upstream that the tests control: it counts the POSTs it
-//! receives, records each request, notices when a client hangs up, and can fail in every
-//! way a real provider does.
+//! receives (chat completions and image generations alike), records each request,
+//! notices when a client hangs up, and can fail in every way a real provider does.
+
+mod images;
 
 use std::{
     collections::VecDeque,
@@ -21,6 +23,8 @@ use axum::{
 };
 use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
+
+pub use images::{IMAGE_INPUT_TOKENS, IMAGE_OUTPUT_TOKENS, png};
 
 /// What the mock does with one request.
 #[derive(Clone, Debug)]
@@ -55,6 +59,19 @@ pub enum Scenario {
     Flood { chunks: usize, bytes: usize },
     /// A whole answer written to the socket in pieces of `piece` bytes, splitting events.
     Fragmented { words: Vec<String>, piece: usize },
+    // The Images API (`/v1/images/generations`); `Status` and `HangBeforeHeaders` serve
+    // it too, and an empty queue answers `Scenario::image()`.
+    /// One image in base64, as GPT image models answer, with their usage: `png` holds
+    /// the image's bytes (a PNG, or any bytes a test sends as an image).
+    Image { png: Vec<u8> },
+    /// A URL on the mock, which then serves `body` as `image/png` whatever it is.
+    ImageUrl { body: Vec<u8> },
+    /// The base64 of an HTML page where the image should be.
+    NotAnImage,
+    /// An image of `bytes` bytes in base64, its body streamed without a length.
+    ImageTooLarge { bytes: usize },
+    /// `Scenario::image()` after this long.
+    ImageSlow(Duration),
 }
 
 impl Scenario {
@@ -63,6 +80,16 @@ impl Scenario {
             words: words(text),
             delay: Duration::from_millis(5),
         }
+    }
+
+    /// A structured answer: `value`'s JSON text, streamed.
+    pub fn json(value: &Value) -> Self {
+        Scenario::answer(&value.to_string())
+    }
+
+    /// A small PNG in base64.
+    pub fn image() -> Self {
+        Scenario::Image { png: png(8, 8) }
     }
 }
 
@@ -104,6 +131,8 @@ pub const IN_BAND_ERRORS: [(&str, &str); 6] = [
 
 #[derive(Default)]
 struct MockState {
+    /// `http://127.0.0.1:port`, for the URLs of images.
+    origin: String,
     scenarios: Mutex<VecDeque<Scenario>>,
     posts: AtomicUsize,
     requests: Mutex<Vec<Value>>,
@@ -111,6 +140,10 @@ struct MockState {
     hangups: Mutex<Vec<Instant>>,
     /// Bytes of response bodies handed to the connection so far.
     bytes_sent: AtomicUsize,
+    /// What `ImageUrl` serves, at `/files/{index}`.
+    files: Mutex<Vec<Vec<u8>>>,
+    /// The `Authorization` header of each download of a file.
+    downloads: Mutex<Vec<Option<String>>>,
 }
 
 #[derive(Clone)]
@@ -122,16 +155,21 @@ pub struct MockUpstream {
 
 impl MockUpstream {
     pub async fn start() -> Self {
-        let state = Arc::new(MockState::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(MockState {
+            origin: format!("http://{addr}"),
+            ..MockState::default()
+        });
         let app = Router::new()
             .route("/v1/chat/completions", post(chat_completions))
+            .route("/v1/images/generations", post(images::generate_image))
+            .route("/files/{index}", axum::routing::get(images::download))
             .route(
                 "/v1/models",
                 axum::routing::get(|| async { Json(json!({ "object": "list", "data": [] })) }),
             )
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Self {
             base_url: format!("http://{addr}/v1"),
@@ -157,6 +195,11 @@ impl MockUpstream {
     /// way keeps reading into memory.
     pub fn bytes_sent(&self) -> usize {
         self.state.bytes_sent.load(Ordering::SeqCst)
+    }
+
+    /// The `Authorization` header each download of an `ImageUrl` image came with.
+    pub fn downloads(&self) -> Vec<Option<String>> {
+        self.state.downloads.lock().unwrap().clone()
     }
 
     pub fn hangups(&self) -> Vec<Instant> {
@@ -198,20 +241,8 @@ async fn chat_completions(
             status,
             body,
             retry_after,
-        } => {
-            let mut response = (StatusCode::from_u16(status).unwrap(), body).into_response();
-            if let Some(value) = retry_after {
-                response
-                    .headers_mut()
-                    .insert("retry-after", value.parse().unwrap());
-            }
-            response
-        }
-        Scenario::HangBeforeHeaders => {
-            let _guard = guard;
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            StatusCode::OK.into_response()
-        }
+        } => status_response(status, body, retry_after),
+        Scenario::HangBeforeHeaders => hang(guard).await,
         Scenario::Answer { words, delay } => sse(stream_with_delay(
             complete_answer(&words),
             delay,
@@ -304,7 +335,32 @@ async fn chat_completions(
                 End::Clean,
             ))
         }
+        Scenario::Image { .. }
+        | Scenario::ImageUrl { .. }
+        | Scenario::NotAnImage
+        | Scenario::ImageTooLarge { .. }
+        | Scenario::ImageSlow(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "mock: an Images API scenario was queued for a chat completion",
+        )
+            .into_response(),
     }
+}
+
+fn status_response(status: u16, body: String, retry_after: Option<&'static str>) -> Response {
+    let mut response = (StatusCode::from_u16(status).unwrap(), body).into_response();
+    if let Some(value) = retry_after {
+        response
+            .headers_mut()
+            .insert("retry-after", value.parse().unwrap());
+    }
+    response
+}
+
+async fn hang(guard: HangupGuard) -> Response {
+    let _guard = guard;
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    StatusCode::OK.into_response()
 }
 
 /// Pieces of a byte string may split a UTF-8 character; the tests only split ASCII.

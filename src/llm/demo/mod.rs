@@ -1,6 +1,11 @@
 //! The demo model: an OpenAI-compatible endpoint inside this binary that streams a
 //! clearly labelled canned answer, so `cargo run` works with no key and demo mode goes
-//! through exactly the same client and HTTP path as a real provider.
+//! through exactly the same client and HTTP path as a real provider. Asked for JSON it
+//! answers a value valid against the schema given (`schema`); asked for an image, a
+//! picture made from the prompt (`picture`).
+
+mod picture;
+mod schema;
 
 use std::{convert::Infallible, time::Duration};
 
@@ -14,6 +19,7 @@ use axum::{
     routing::{get, post},
     serve::ListenerExt,
 };
+use base64::Engine;
 use futures_util::{StreamExt, stream};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -40,6 +46,7 @@ pub async fn spawn(word_delay: Duration) -> anyhow::Result<String> {
 pub fn router(word_delay: Duration) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/images/generations", post(generate_image))
         .route("/v1/models", get(list_models))
         .with_state(word_delay)
 }
@@ -51,6 +58,8 @@ struct ChatRequest {
     stream: bool,
     #[serde(default)]
     stream_options: Option<StreamOptions>,
+    #[serde(default)]
+    response_format: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -77,13 +86,20 @@ async fn chat_completions(
     State(word_delay): State<Duration>,
     Json(request): Json<ChatRequest>,
 ) -> Response {
-    let answer = answer(&request.messages);
+    let (answer, split_after): (String, &[char]) = match structured(&request) {
+        // JSON has few spaces: it streams in pieces ending at a comma too.
+        Some(json) => (json, &[' ', ',']),
+        None => (answer(&request.messages), &[' ']),
+    };
     let prompt_tokens = request
         .messages
         .iter()
         .map(|m| text_of(&m.content).len().div_ceil(4) + 4)
         .sum::<usize>();
-    let words: Vec<String> = answer.split_inclusive(' ').map(str::to_string).collect();
+    let words: Vec<String> = answer
+        .split_inclusive(split_after)
+        .map(str::to_string)
+        .collect();
     let usage = json!({
         "prompt_tokens": prompt_tokens,
         "completion_tokens": words.len(),
@@ -136,14 +152,77 @@ async fn chat_completions(
     Sse::new(body).into_response()
 }
 
-/// The canned answer: says it is a demo, echoes the question, explains the set-up.
-fn answer(messages: &[ChatMessage]) -> String {
-    let question = messages
+/// The JSON answer to a request for structured output: a value valid against its
+/// `json_schema`, or a small object for `json_object`; `None` for text.
+fn structured(request: &ChatRequest) -> Option<String> {
+    let format = request.response_format.as_ref()?;
+    let question = last_question(&request.messages);
+    let schema = match format.get("type").and_then(Value::as_str)? {
+        "json_schema" => format.pointer("/json_schema/schema"),
+        "json_object" => None,
+        _ => return None,
+    };
+    let value = match schema {
+        Some(schema) => schema::example(schema, &question),
+        None => json!({
+            "demo": true,
+            "answer": "This is the demo model: set OPENAI_API_KEY or OPENAI_BASE_URL for real answers.",
+            "you_asked": question.chars().take(200).collect::<String>(),
+        }),
+    };
+    Some(value.to_string())
+}
+
+/// The text of the last message from the user.
+fn last_question(messages: &[ChatMessage]) -> String {
+    messages
         .iter()
         .rev()
         .find(|m| m.role == "user")
         .map(|m| text_of(&m.content))
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+struct ImageRequest {
+    prompt: String,
+    #[serde(default)]
+    size: Option<String>,
+}
+
+/// One picture of the prompt, in base64 as OpenAI's GPT image models answer (whatever
+/// `response_format` asked), with usage in their shape.
+async fn generate_image(Json(request): Json<ImageRequest>) -> Response {
+    let (width, height) = picture::size(request.size.as_deref());
+    let prompt = request.prompt;
+    let input_tokens = prompt.len().div_ceil(4);
+    let drawn = tokio::task::spawn_blocking(move || picture::draw(&prompt, width, height)).await;
+    let Ok(Ok(png)) = drawn else {
+        tracing::error!("the demo model could not draw a picture");
+        return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let output_tokens = (width * height).div_ceil(4096) as usize;
+    Json(json!({
+        "created": 0,
+        "data": [{
+            "b64_json": base64::engine::general_purpose::STANDARD.encode(png),
+            "revised_prompt": null,
+        }],
+        "output_format": "png",
+        "size": format!("{width}x{height}"),
+        "usage": {
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "total_tokens": input_tokens + output_tokens,
+            "input_tokens_details": { "text_tokens": input_tokens, "image_tokens": 0 },
+        },
+    }))
+    .into_response()
+}
+
+/// The canned answer: says it is a demo, echoes the question, explains the set-up.
+fn answer(messages: &[ChatMessage]) -> String {
+    let question = last_question(messages);
     let quoted: String = question
         .lines()
         .take(12)
