@@ -55,6 +55,9 @@ pub enum Scenario {
     Flood { chunks: usize, bytes: usize },
     /// A whole answer written to the socket in pieces of `piece` bytes, splitting events.
     Fragmented { words: Vec<String>, piece: usize },
+    /// Streams these chunk objects as they are, each an event, then `[DONE]`: an answer
+    /// of any shape (tool calls, refusals) for the relay to pass on.
+    Chunks(Vec<Value>),
 }
 
 impl Scenario {
@@ -299,6 +302,19 @@ async fn chat_completions(
             let pieces: Vec<String> = bytes.chunks(piece).map(ascii).collect();
             sse(stream_with_delay(
                 pieces,
+                Duration::from_millis(2),
+                guard,
+                End::Clean,
+            ))
+        }
+        Scenario::Chunks(chunks) => {
+            let events = chunks
+                .iter()
+                .map(|chunk| format!("data: {chunk}\n\n"))
+                .chain(["data: [DONE]\n\n".to_string()])
+                .collect::<Vec<_>>();
+            sse(stream_with_delay(
+                events,
                 Duration::from_millis(2),
                 guard,
                 End::Clean,
