@@ -131,6 +131,11 @@ mod tests {
             r#"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"say \"error\""},"finish_reason":null}]}"#,
             r#"{"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"error":null}"#,
             r#"{"id":"c","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2}}"#,
+            // A call of the client's tool, even one named "error" with an error in its
+            // arguments, and the finish reason that ends a tool call.
+            r#"{"id":"c","choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"error","arguments":""}}]},"finish_reason":null}]}"#,
+            r#"{"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"error\":\"x\"}"}}]},"finish_reason":null}]}"#,
+            r#"{"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
         ] {
             assert_eq!(found(chunk), None, "{chunk}");
         }

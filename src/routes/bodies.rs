@@ -3,7 +3,7 @@
 
 use async_openai::types::chat::FinishReason;
 use axum::http::StatusCode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
@@ -148,7 +148,53 @@ pub struct ChatCompletionChoice {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChatCompletionMessage {
     role: &'static str,
-    content: String,
+    /// `null` when the answer only calls tools or refuses.
+    content: Option<String>,
+    /// The model's refusal (with structured output), else `null`.
+    refusal: Option<String>,
+    /// The tools the model calls, if any: the client runs them (this server runs none)
+    /// and sends their results back in `tool` messages.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_calls: Vec<ToolCall>,
+}
+
+impl ChatCompletionMessage {
+    pub fn assistant(
+        content: Option<String>,
+        refusal: Option<String>,
+        tool_calls: Vec<ToolCall>,
+    ) -> Self {
+        Self {
+            role: "assistant",
+            content,
+            refusal,
+            tool_calls,
+        }
+    }
+}
+
+/// A call of a client's tool, as an answer makes it and as the client sends it back in
+/// the assistant message of its next request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ToolCall {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: ToolType,
+    pub function: FunctionCall,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FunctionCall {
+    pub name: String,
+    /// The arguments as the model wrote them: a string of JSON, passed on unread.
+    pub arguments: String,
+}
+
+/// The kind of tool: only functions are relayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolType {
+    Function,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -164,7 +210,7 @@ impl ChatCompletion {
         id: String,
         created: i64,
         model: String,
-        content: String,
+        message: ChatCompletionMessage,
         finish_reason: FinishReason,
         usage: Option<ChatCompletionUsage>,
     ) -> Self {
@@ -175,10 +221,7 @@ impl ChatCompletion {
             model,
             choices: vec![ChatCompletionChoice {
                 index: 0,
-                message: ChatCompletionMessage {
-                    role: "assistant",
-                    content,
-                },
+                message,
                 finish_reason,
                 logprobs: None,
             }],
@@ -290,7 +333,7 @@ mod tests {
             "chatcmpl-1".into(),
             7,
             "house-model".into(),
-            "Hi".into(),
+            ChatCompletionMessage::assistant(Some("Hi".into()), None, Vec::new()),
             FinishReason::Length,
             Some(ChatCompletionUsage::new(3, 2)),
         );
@@ -303,11 +346,37 @@ mod tests {
                 "model": "house-model",
                 "choices": [{
                     "index": 0,
-                    "message": { "role": "assistant", "content": "Hi" },
+                    "message": { "role": "assistant", "content": "Hi", "refusal": null },
                     "finish_reason": "length",
                     "logprobs": null,
                 }],
                 "usage": { "prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5 },
+            })
+        );
+    }
+
+    #[test]
+    fn an_answer_that_calls_tools_has_null_content_and_its_calls_as_openai_sends_them() {
+        let call = ToolCall {
+            id: "call_1".into(),
+            kind: ToolType::Function,
+            function: FunctionCall {
+                name: "get_weather".into(),
+                arguments: r#"{"city":"Seoul"}"#.into(),
+            },
+        };
+        let message = ChatCompletionMessage::assistant(None, None, vec![call]);
+        assert_eq!(
+            serialized(&message),
+            json!({
+                "role": "assistant",
+                "content": null,
+                "refusal": null,
+                "tool_calls": [{
+                    "id": "call_1",
+                    "type": "function",
+                    "function": { "name": "get_weather", "arguments": "{\"city\":\"Seoul\"}" },
+                }],
             })
         );
     }

@@ -72,6 +72,9 @@ pub enum Scenario {
     ImageTooLarge { bytes: usize },
     /// `Scenario::image()` after this long.
     ImageSlow(Duration),
+    /// Streams these chunk objects as they are, each an event, then `[DONE]`: an answer
+    /// of any shape (tool calls, refusals) for the relay to pass on.
+    Chunks(Vec<Value>),
 }
 
 impl Scenario {
@@ -344,6 +347,19 @@ async fn chat_completions(
             "mock: an Images API scenario was queued for a chat completion",
         )
             .into_response(),
+        Scenario::Chunks(chunks) => {
+            let events = chunks
+                .iter()
+                .map(|chunk| format!("data: {chunk}\n\n"))
+                .chain(["data: [DONE]\n\n".to_string()])
+                .collect::<Vec<_>>();
+            sse(stream_with_delay(
+                events,
+                Duration::from_millis(2),
+                guard,
+                End::Clean,
+            ))
+        }
     }
 }
 

@@ -610,3 +610,235 @@ async fn a_client_that_leaves_before_the_first_byte_closes_the_upstream_within_a
         "each call is settled"
     );
 }
+
+/// Structured output, two tools, a forced choice and a finished tool round trip, as an
+/// agent framework sends them. The schema's properties are not in alphabetical order:
+/// the model writes them in the order given.
+fn agent_request() -> Value {
+    json!({
+        "model": MODEL,
+        "messages": [
+            { "role": "system", "content": "Use the tools." },
+            { "role": "user", "content": "Weather in Seoul?" },
+            { "role": "assistant", "content": null, "tool_calls": [
+                { "id": "call_1", "type": "function",
+                  "function": { "name": "get_weather", "arguments": "{\"city\":\"Seoul\"}" } },
+            ] },
+            { "role": "tool", "tool_call_id": "call_1", "content": "21 C, clear" },
+        ],
+        "response_format": { "type": "json_schema", "json_schema": {
+            "name": "weather_report", "strict": true,
+            "schema": { "type": "object",
+                        "properties": { "summary": { "type": "string" }, "celsius": { "type": "number" } },
+                        "required": ["summary", "celsius"], "additionalProperties": false } } },
+        "tools": [
+            { "type": "function", "function": {
+                "name": "get_weather", "description": "The weather in a city",
+                "parameters": { "type": "object", "properties": { "city": { "type": "string" } },
+                                "required": ["city"], "additionalProperties": false },
+                "strict": true } },
+            { "type": "function", "function": { "name": "get_time" } },
+        ],
+        "tool_choice": { "type": "function", "function": { "name": "get_weather" } },
+        "parallel_tool_calls": false,
+    })
+}
+
+#[tokio::test]
+async fn structured_output_tools_and_tool_messages_reach_the_upstream_as_sent() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("agent@example.com").await;
+    app.mock
+        .push(Scenario::answer(r#"{"summary": "clear", "celsius": 21}"#));
+    let sent = agent_request();
+    let response = app.complete(&key, sent.clone()).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["choices"][0]["message"]["content"],
+        r#"{"summary": "clear", "celsius": 21}"#
+    );
+
+    let upstream = &app.mock.requests()[0];
+    for field in [
+        "response_format",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+    ] {
+        assert_eq!(upstream[field], sent[field], "{field}");
+    }
+    let properties = upstream
+        .pointer("/response_format/json_schema/schema/properties")
+        .and_then(Value::as_object)
+        .unwrap();
+    assert_eq!(
+        properties.keys().collect::<Vec<_>>(),
+        ["summary", "celsius"],
+        "the schema's order is the answer's order"
+    );
+    let messages = upstream["messages"].as_array().unwrap();
+    assert_eq!(messages[3], sent["messages"][3], "the tool message");
+    assert_eq!(messages[2]["role"], "assistant");
+    assert_eq!(messages[2]["tool_calls"], sent["messages"][2]["tool_calls"]);
+    assert!(messages[2].get("content").is_none_or(Value::is_null));
+}
+
+/// An answer calling two tools in parallel, as OpenAI streams it: the first call's
+/// arguments in pieces, then the second call whole, the finish reason, and usage.
+fn tool_call_chunks(usage: bool) -> Vec<Value> {
+    let chunk = |delta: Value, finish: Value| {
+        json!({ "id": "chatcmpl-tools", "object": "chat.completion.chunk", "created": 7,
+                "model": "mock-model", "system_fingerprint": "fp_1",
+                "choices": [{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish }] })
+    };
+    let piece = |arguments: &str| json!({ "tool_calls": [{ "index": 0, "function": { "arguments": arguments } }] });
+    let mut chunks = vec![
+        chunk(
+            json!({ "role": "assistant", "content": null, "refusal": null, "tool_calls": [
+                { "index": 0, "id": "call_1", "type": "function",
+                  "function": { "name": "get_weather", "arguments": "" } }] }),
+            Value::Null,
+        ),
+        chunk(piece("{\"city\""), Value::Null),
+        chunk(piece(":\"Seoul\"}"), Value::Null),
+        chunk(
+            json!({ "tool_calls": [{ "index": 1, "id": "call_2", "type": "function",
+                                      "function": { "name": "get_time", "arguments": "{}" } }] }),
+            Value::Null,
+        ),
+        chunk(json!({}), json!("tool_calls")),
+    ];
+    if usage {
+        chunks.push(
+            json!({ "id": "chatcmpl-tools", "object": "chat.completion.chunk", "created": 7,
+            "model": "mock-model", "choices": [],
+            "usage": { "prompt_tokens": 60, "completion_tokens": 25, "total_tokens": 85 } }),
+        );
+    }
+    chunks
+}
+
+async fn ledger(app: &TestApp) -> Vec<(String, i64, i64)> {
+    sqlx::query_as("SELECT status, prompt_tokens, completion_tokens FROM usage ORDER BY id")
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_streamed_tool_call_is_relayed_unchanged_and_settled_in_the_ledger() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("streamed-tools@example.com").await;
+    app.mock.push(Scenario::Chunks(tool_call_chunks(true)));
+    let asked = hello(
+        json!({ "stream": true, "stream_options": { "include_usage": true },
+                              "tools": agent_request()["tools"] }),
+    );
+    let events = read_events(app.complete(&key, asked.clone()).await).await;
+    let relayed: Vec<&str> = events.iter().map(|e| e.data.as_str()).collect();
+    let mut expected: Vec<String> = tool_call_chunks(true)
+        .iter()
+        .map(|chunk| {
+            chunk
+                .to_string()
+                .replace(r#""model":"mock-model""#, &format!(r#""model":"{MODEL}""#))
+        })
+        .collect();
+    expected.push("[DONE]".into());
+    assert_eq!(relayed, expected, "every byte but the model's name");
+    assert_eq!(ledger(&app).await, [("complete".into(), 60, 25)]);
+
+    // Without usage from the server, each piece of a call counts as a token.
+    app.mock.push(Scenario::Chunks(tool_call_chunks(false)));
+    let events = read_events(app.complete(&key, asked).await).await;
+    assert_eq!(events.last().unwrap().data, "[DONE]");
+    let (status, _, completion) = ledger(&app).await.pop().unwrap();
+    assert_eq!((status.as_str(), completion), ("complete", 4));
+}
+
+#[tokio::test]
+async fn a_tool_call_not_streamed_comes_back_as_one_message_and_is_settled_in_the_ledger() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("collected-tools@example.com").await;
+    app.mock.push(Scenario::Chunks(tool_call_chunks(true)));
+    let asked = hello(json!({ "tools": agent_request()["tools"] }));
+    let response = app.complete(&key, asked.clone()).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["id"], "chatcmpl-tools");
+    assert_eq!(body["model"], MODEL);
+    assert_eq!(body["choices"][0]["finish_reason"], "tool_calls");
+    assert_eq!(
+        body["choices"][0]["message"],
+        json!({
+            "role": "assistant",
+            "content": null,
+            "refusal": null,
+            "tool_calls": [
+                { "id": "call_1", "type": "function",
+                  "function": { "name": "get_weather", "arguments": "{\"city\":\"Seoul\"}" } },
+                { "id": "call_2", "type": "function",
+                  "function": { "name": "get_time", "arguments": "{}" } },
+            ],
+        })
+    );
+    assert_eq!(body["usage"]["completion_tokens"], 25);
+    assert_eq!(ledger(&app).await, [("complete".into(), 60, 25)]);
+
+    // Without usage, the calls' names and arguments are the estimate.
+    app.mock.push(Scenario::Chunks(tool_call_chunks(false)));
+    let response = app.complete(&key, asked).await;
+    assert_eq!(response.status(), 200);
+    let (status, _, completion) = ledger(&app).await.pop().unwrap();
+    assert_eq!(status, "complete");
+    assert!(completion >= 8, "{completion} tokens for two calls");
+}
+
+#[tokio::test]
+async fn mistakes_in_tools_and_formats_get_a_400_naming_them_and_tools_count_toward_the_size() {
+    let app = TestApp::spawn_with(&[("MAX_CONTEXT_TOKENS", "200")]).await;
+    let key = app.api_key("tool-mistakes@example.com").await;
+    let tool = |i: usize| json!({ "type": "function", "function": { "name": format!("f{i}") } });
+    let cases = [
+        (
+            hello(json!({ "response_format": { "type": "xml" } })),
+            "`response_format.type` must be",
+        ),
+        (
+            hello(
+                json!({ "response_format": { "type": "json_schema", "json_schema": { "schema": {} } } }),
+            ),
+            "`response_format.json_schema.name`",
+        ),
+        (
+            hello(json!({ "tools": (0..129).map(tool).collect::<Vec<_>>() })),
+            "at most 128",
+        ),
+        (
+            hello(
+                json!({ "tools": [tool(0)], "tool_choice": { "type": "function", "function": { "name": "f9" } } }),
+            ),
+            "'f9', which is not in `tools`",
+        ),
+        (
+            json!({ "model": MODEL, "messages": [{ "role": "tool", "content": "x", "tool_call_id": "1" }] }),
+            "answers no tool call",
+        ),
+    ];
+    for (body, expected) in cases {
+        let message = assert_openai_error(app.complete(&key, body).await, 400, None).await;
+        assert!(message.contains(expected), "{message}");
+    }
+    let described = json!({ "type": "function", "function": {
+        "name": "lookup", "description": "word ".repeat(300) } });
+    let message = assert_openai_error(
+        app.complete(&key, hello(json!({ "tools": [described] })))
+            .await,
+        413,
+        Some("request_too_large"),
+    )
+    .await;
+    assert!(message.contains("at most 200"), "{message}");
+    assert_eq!(app.mock.posts(), 0);
+}

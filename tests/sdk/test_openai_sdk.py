@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import openai
+import pydantic
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,6 +122,81 @@ def test_a_chat_completion_returns_the_answer_and_usage(client):
     assert "demo model" in completion.choices[0].message.content
     assert completion.choices[0].finish_reason == "stop"
     assert completion.usage.total_tokens == completion.usage.prompt_tokens + completion.usage.completion_tokens
+
+
+class GetWeather(pydantic.BaseModel):
+    """The weather in a city."""
+
+    city: str
+
+
+# The model asked for the weather and the client ran its tool: this server runs none, it
+# relays the tools and the tool's result to the model.
+TOOL_ROUND_TRIP = [
+    {"role": "user", "content": "What is the weather in Seoul?"},
+    {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "GetWeather", "arguments": '{"city": "Seoul"}'},
+            }
+        ],
+    },
+    {"role": "tool", "tool_call_id": "call_1", "content": "21 C and clear"},
+]
+
+
+def test_tools_and_a_tool_result_round_trip_get_an_answer(client):
+    completion = client.chat.completions.create(
+        model=MODEL,
+        messages=TOOL_ROUND_TRIP,
+        tools=[openai.pydantic_function_tool(GetWeather)],
+        tool_choice="auto",
+        parallel_tool_calls=False,
+    )
+    message = completion.choices[0].message
+    assert "demo model" in message.content
+    assert message.tool_calls is None
+    assert completion.choices[0].finish_reason == "stop"
+
+    # Streamed, through the SDK's own accumulator of chunks and tool calls.
+    with client.chat.completions.stream(
+        model=MODEL, messages=TOOL_ROUND_TRIP, tools=[openai.pydantic_function_tool(GetWeather)]
+    ) as stream:
+        final = stream.get_final_completion()
+    assert "demo model" in final.choices[0].message.content
+    assert not final.choices[0].message.tool_calls
+
+
+def test_a_tool_message_answering_no_call_raises_bad_request(client):
+    with pytest.raises(openai.BadRequestError, match="tool_call_id"):
+        client.chat.completions.create(
+            model=MODEL,
+            messages=[TOOL_ROUND_TRIP[0], {"role": "tool", "tool_call_id": "call_9", "content": "x"}],
+            tools=[openai.pydantic_function_tool(GetWeather)],
+        )
+
+
+class StudyNotes(pydantic.BaseModel):
+    summary: str
+    key_points: list[str]
+    questions: list[str]
+
+
+def test_parse_with_a_pydantic_model_gets_an_instance_of_it(client):
+    # Needs the demo model to answer `response_format: json_schema` with JSON valid
+    # against the schema (issue 16, item 5).
+    completion = client.chat.completions.parse(
+        model=MODEL,
+        messages=[{"role": "user", "content": "Notes on photosynthesis, please."}],
+        response_format=StudyNotes,
+    )
+    message = completion.choices[0].message
+    assert message.refusal is None
+    assert isinstance(message.parsed, StudyNotes)
 
 
 def test_models_are_listed(client):

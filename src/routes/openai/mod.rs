@@ -2,6 +2,7 @@
 //! official SDKs and tools, authenticated with the project's own keys and spending the
 //! key owner's budgets like the pages do. Errors take OpenAI's shape (see `middleware`).
 
+mod collect;
 mod relay;
 mod request;
 mod sse;
@@ -9,20 +10,23 @@ mod sse;
 use std::time::Instant;
 
 use async_openai::types::chat::{
-    ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
-    ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
-    CreateChatCompletionRequest, StopConfiguration,
+    ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageContent,
+    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
+    ChatCompletionRequestToolMessage, ChatCompletionRequestToolMessageContent,
+    ChatCompletionRequestUserMessage, CreateChatCompletionRequest, StopConfiguration,
 };
 use axum::{
     Extension, Json,
     extract::State,
     response::{IntoResponse, Response},
 };
+use serde::Serialize;
 use serde_json::Value;
 
 use self::{
-    relay::{Collected, Ledger, Relay},
-    request::{Role, Stop, TextMessage},
+    collect::Collected,
+    relay::{Ledger, Relay},
+    request::{Message, Role, Stop},
 };
 use super::{
     bodies::{ChatCompletion, ModelList, OpenAiError},
@@ -67,7 +71,9 @@ pub async fn list_models(State(state): State<AppState>, _visitor: ApiVisitor) ->
 }
 
 /// Create a chat completion, streamed (`"stream": true`) or not. The key owner's budgets
-/// apply; parameters outside the documented list are refused.
+/// apply; parameters outside the documented list are refused. `response_format`,
+/// `tools` and tool messages are relayed as they are: the client runs its tools, this
+/// server runs none.
 #[utoipa::path(post, path = "/v1/chat/completions", tag = "openai",
     request_body = request::ChatRequest,
     responses(
@@ -103,16 +109,39 @@ pub async fn create_chat_completion(
         .or(request.max_tokens)
         .unwrap_or(cap)
         .clamp(1, cap);
-    let prompt_tokens: usize = messages
-        .iter()
-        .map(|m| budget::count_tokens(&m.text) + TOKENS_PER_MESSAGE)
-        .sum();
+    let stream = request.stream;
+    let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
+    let mut upstream_request = CreateChatCompletionRequest {
+        model: upstream.clone(),
+        temperature: request.temperature,
+        top_p: request.top_p,
+        stop: request.stop.map(|stop| match stop {
+            Stop::One(text) => StopConfiguration::String(text),
+            Stop::Many(list) => StopConfiguration::StringArray(list),
+        }),
+        presence_penalty: request.presence_penalty,
+        frequency_penalty: request.frequency_penalty,
+        response_format: request.response_format.map(Into::into),
+        tools: request
+            .tools
+            .map(|tools| tools.into_iter().map(Into::into).collect()),
+        tool_choice: request.tool_choice.map(Into::into),
+        parallel_tool_calls: request.parallel_tool_calls,
+        ..Default::default()
+    };
+    // Deprecated by OpenAI but still honoured by it and by most compatible servers.
+    #[allow(deprecated)]
+    {
+        upstream_request.seed = request.seed;
+    }
+    let prompt_tokens = prompt_tokens(&messages, &upstream_request);
     if prompt_tokens > state.config.max_context_tokens {
         return Err(AppError::TooLarge(format!(
-            "The messages are {prompt_tokens} tokens long; this deployment accepts at most {}.",
+            "The messages (with any tools and response format) are {prompt_tokens} tokens long; this deployment accepts at most {}.",
             state.config.max_context_tokens
         )));
     }
+    upstream_request.messages = messages.into_iter().map(to_upstream).collect();
 
     let reservation = state.meter.reserve(
         &Spender::user(&visitor.user, ip),
@@ -137,25 +166,7 @@ pub async fn create_chat_completion(
         settled: false,
     };
 
-    let mut upstream_request = CreateChatCompletionRequest {
-        model: upstream,
-        messages: messages.into_iter().map(to_upstream).collect(),
-        temperature: request.temperature,
-        top_p: request.top_p,
-        stop: request.stop.map(|stop| match stop {
-            Stop::One(text) => StopConfiguration::String(text),
-            Stop::Many(list) => StopConfiguration::StringArray(list),
-        }),
-        presence_penalty: request.presence_penalty,
-        frequency_penalty: request.frequency_penalty,
-        ..Default::default()
-    };
-    // Deprecated by OpenAI but still honoured by it and by most compatible servers.
-    #[allow(deprecated)]
-    {
-        upstream_request.seed = request.seed;
-    }
-    if request.stream {
+    if stream {
         let events = ledger
             .started(
                 &mut held,
@@ -166,7 +177,7 @@ pub async fn create_chat_completion(
             events,
             ledger,
             exposed: Value::from(exposed).to_string(),
-            include_usage: request.stream_options.is_some_and(|o| o.include_usage),
+            include_usage,
             timeout: state.config.upstream_timeout,
             idle: Box::pin(tokio::time::sleep(state.config.upstream_timeout)),
             held,
@@ -184,6 +195,7 @@ pub async fn create_chat_completion(
         ledger,
         exposed,
         timeout: state.config.upstream_timeout,
+        answer: Default::default(),
     };
     collected
         .collect()
@@ -191,10 +203,55 @@ pub async fn create_chat_completion(
         .map(|body| Json(body).into_response())
 }
 
-fn to_upstream(message: TextMessage) -> ChatCompletionRequestMessage {
+/// The prompt's tokens, from above: each message's text and tool calls, and the tools
+/// and response format as the JSON they are sent as.
+fn prompt_tokens(messages: &[Message], request: &CreateChatCompletionRequest) -> usize {
+    let messages: usize = messages
+        .iter()
+        .map(|m| {
+            let calls: usize = m
+                .tool_calls
+                .iter()
+                .map(|call| {
+                    budget::count_tokens(&call.id)
+                        + budget::count_tokens(&call.function.name)
+                        + budget::count_tokens(&call.function.arguments)
+                })
+                .sum();
+            m.text.as_deref().map_or(0, budget::count_tokens)
+                + m.tool_call_id.as_deref().map_or(0, budget::count_tokens)
+                + calls
+                + TOKENS_PER_MESSAGE
+        })
+        .sum();
+    messages
+        + request.tools.as_ref().map_or(0, json_tokens)
+        + request.response_format.as_ref().map_or(0, json_tokens)
+}
+
+fn json_tokens(value: &impl Serialize) -> usize {
+    serde_json::to_string(value).map_or(0, |json| budget::count_tokens(&json))
+}
+
+fn to_upstream(message: Message) -> ChatCompletionRequestMessage {
+    let text = message.text.unwrap_or_default();
     match message.role {
-        Role::System => ChatCompletionRequestSystemMessage::from(message.text).into(),
-        Role::User => ChatCompletionRequestUserMessage::from(message.text).into(),
-        Role::Assistant => ChatCompletionRequestAssistantMessage::from(message.text).into(),
+        Role::System => ChatCompletionRequestSystemMessage::from(text).into(),
+        Role::User => ChatCompletionRequestUserMessage::from(text).into(),
+        Role::Assistant if message.tool_calls.is_empty() => {
+            ChatCompletionRequestAssistantMessage::from(text).into()
+        }
+        Role::Assistant => ChatCompletionRequestAssistantMessage {
+            content: (!text.is_empty())
+                .then_some(ChatCompletionRequestAssistantMessageContent::Text(text)),
+            tool_calls: Some(message.tool_calls.into_iter().map(Into::into).collect()),
+            ..Default::default()
+        }
+        .into(),
+        Role::Tool => ChatCompletionRequestToolMessage {
+            content: ChatCompletionRequestToolMessageContent::Text(text),
+            tool_call_id: message.tool_call_id.unwrap_or_default(),
+        }
+        .into(),
     }
 }

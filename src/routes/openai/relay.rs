@@ -1,7 +1,6 @@
 //! A `/v1` call from the upstream's answer to the client: the ledger entry it settles
-//! however it ends, the streamed relay (the upstream's own events, checked by the `sse`
-//! scanner and passed on, not decoded) and the collected, non-streamed answer (decoded
-//! by async-openai).
+//! however it ends, and the streamed relay (the upstream's own events, checked by the
+//! `sse` scanner and passed on, not decoded). The non-streamed answer is `collect`'s.
 
 use std::{
     convert::Infallible,
@@ -10,7 +9,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use async_openai::types::chat::FinishReason;
 use axum::{
     body::Body,
     http::{StatusCode, header},
@@ -21,7 +19,7 @@ use futures_util::stream;
 use tokio::time::Sleep;
 
 use super::{
-    super::bodies::{ChatCompletion, ChatCompletionUsage, OpenAiError},
+    super::bodies::OpenAiError,
     sse::{Keys, rename_model},
 };
 use crate::{
@@ -29,7 +27,7 @@ use crate::{
     domain::EntryStatus,
     drain::Held,
     error::AppError,
-    llm::{Chunk, Chunks, Event, RawEvents, UpstreamError},
+    llm::{Event, RawEvents, UpstreamError},
 };
 
 /// The usage row of one call. It is settled when the call ends; a client that leaves
@@ -38,10 +36,11 @@ pub(super) struct Ledger {
     pub(super) meter: Meter,
     pub(super) reservation: Reservation,
     pub(super) started: Instant,
-    /// The text received (the collected answer), for an estimate when no usage came.
+    /// The text received (a collected answer's words, refusal and tool calls), for an
+    /// estimate when no usage came.
     pub(super) text: String,
-    /// Content chunks relayed (the streamed answer), one token each by OpenAI's and
-    /// most servers' streaming, for an estimate when no usage came.
+    /// Chunks of content or tool calls relayed (the streamed answer), one token each by
+    /// OpenAI's and most servers' streaming, for an estimate when no usage came.
     pub(super) chunks: i64,
     /// The provider's prompt and completion tokens.
     pub(super) usage: Option<(i64, i64)>,
@@ -112,95 +111,6 @@ impl Drop for Ledger {
             EntryStatus::Interrupted,
             self.started.elapsed().as_millis() as i64,
         );
-    }
-}
-
-/// A decoded upstream stream, collected into one answer.
-pub(super) struct Collected {
-    pub(super) chunks: Chunks,
-    /// Open until the answer is collected; cut off at the end of a shutdown's grace.
-    pub(super) held: Held,
-    pub(super) ledger: Ledger,
-    /// The model name the client asked for, reported back.
-    pub(super) exposed: String,
-    pub(super) timeout: Duration,
-}
-
-enum Next {
-    Chunk(Box<Chunk>),
-    Done,
-    Failed(UpstreamError),
-    /// The server is shutting down and the grace period is over.
-    CutOff,
-}
-
-impl Collected {
-    async fn next(&mut self) -> Next {
-        let next = tokio::select! {
-            next = tokio::time::timeout(self.timeout, self.chunks.next()) => next,
-            () = &mut self.held => return Next::CutOff,
-        };
-        match next {
-            Ok(Some(Ok(mut chunk))) => {
-                chunk.model = self.exposed.clone();
-                if let Some(usage) = &chunk.usage {
-                    self.ledger.usage = Some((
-                        i64::from(usage.prompt_tokens),
-                        i64::from(usage.completion_tokens),
-                    ));
-                }
-                for choice in &chunk.choices {
-                    if let Some(text) = &choice.delta.content {
-                        self.ledger.text.push_str(text);
-                    }
-                }
-                Next::Chunk(Box::new(chunk))
-            }
-            Ok(Some(Err(error))) => Next::Failed(error),
-            Ok(None) => Next::Done,
-            Err(_) => Next::Failed(UpstreamError::Timeout),
-        }
-    }
-
-    /// The whole answer as one `chat.completion` object.
-    pub(super) async fn collect(mut self) -> Result<ChatCompletion, AppError> {
-        let mut id = String::new();
-        let mut created = 0;
-        let mut finish: Option<FinishReason> = None;
-        loop {
-            match self.next().await {
-                Next::Chunk(chunk) => {
-                    id = chunk.id;
-                    created = chunk.created;
-                    if let Some(reason) = chunk.choices.iter().find_map(|c| c.finish_reason) {
-                        finish = Some(reason);
-                    }
-                }
-                Next::Done => break,
-                Next::Failed(error) => {
-                    self.ledger.settle(EntryStatus::Interrupted).await;
-                    return Err(AppError::Upstream(error));
-                }
-                Next::CutOff => {
-                    self.ledger.settle(EntryStatus::Interrupted).await;
-                    return Err(AppError::ShuttingDown);
-                }
-            }
-        }
-        self.ledger.settle(EntryStatus::Complete).await;
-        // The provider's figures, as async-openai read them (`u32`), come back whole.
-        let tokens = |count: i64| u32::try_from(count).unwrap_or(u32::MAX);
-        let usage = self.ledger.usage.map(|(prompt, completion)| {
-            ChatCompletionUsage::new(tokens(prompt), tokens(completion))
-        });
-        Ok(ChatCompletion::new(
-            id,
-            i64::from(created),
-            self.exposed,
-            std::mem::take(&mut self.ledger.text),
-            finish.unwrap_or(FinishReason::Stop),
-            usage,
-        ))
     }
 }
 
@@ -336,7 +246,7 @@ impl Relay {
                 Err(_) => return Flow::Failed(UpstreamError::Malformed),
             }
         }
-        if keys.content {
+        if keys.content || keys.tool_calls {
             self.ledger.chunks += 1;
         }
         if keys.finish_reason {

@@ -1,14 +1,21 @@
 //! What `/v1/chat/completions` accepts: a documented allowlist of OpenAI's parameters.
 //! Anything else is refused by name, so a client never believes a setting took effect
-//! when the deployment ignored it.
+//! when the deployment ignored it. Structured output and client tools are checked for
+//! shape (`shapes`) and relayed as they are (`tools`): the client runs its tools.
+
+mod shapes;
+mod tools;
+
+use std::collections::HashSet;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::error::AppError;
+pub use self::tools::{ResponseFormat, Tool, ToolChoice};
+use crate::{error::AppError, routes::bodies::ToolCall};
 
 /// Parameters a request may carry. The server caps `max_tokens` and always asks the
-/// provider for usage; `n` must be 1.
+/// provider for usage; `n` must be 1. Tools are the client's: the server runs none.
 pub const ALLOWED: &[&str] = &[
     "model",
     "messages",
@@ -24,6 +31,10 @@ pub const ALLOWED: &[&str] = &[
     "frequency_penalty",
     "seed",
     "user",
+    "response_format",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
 ];
 
 /// The body of `POST /v1/chat/completions`. Parameters not listed here are refused.
@@ -51,6 +62,13 @@ pub struct ChatRequest {
     /// Accepted for compatibility and not forwarded: the deployment knows its users.
     #[serde(rename = "user")]
     pub _user: Option<String>,
+    /// Plain text, any JSON object, or JSON valid against a schema (structured output).
+    pub response_format: Option<ResponseFormat>,
+    /// Functions the model may call. The client runs them; this server runs none.
+    #[schema(max_items = 128)]
+    pub tools: Option<Vec<Tool>>,
+    pub tool_choice: Option<ToolChoice>,
+    pub parallel_tool_calls: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -72,21 +90,35 @@ pub enum Stop {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RequestMessage {
-    /// `system`, `developer`, `user` or `assistant`.
+    /// `system`, `developer`, `user`, `assistant` or `tool`.
     pub role: String,
-    /// A string, or a list of `{"type": "text", "text": …}` parts.
-    #[schema(value_type = String)]
+    /// A string, or a list of `{"type": "text", "text": …}` parts; `null` only on an
+    /// assistant message with `tool_calls`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub content: Value,
     /// Accepted and not forwarded.
     #[serde(default, rename = "name")]
     pub _name: Option<String>,
+    /// The tools an earlier answer called (assistant messages).
+    #[serde(default)]
+    pub tool_calls: Option<Vec<ToolCall>>,
+    /// The call a `tool` message answers: the id of one of an earlier assistant
+    /// message's `tool_calls`.
+    #[serde(default)]
+    pub tool_call_id: Option<String>,
 }
 
-/// A message reduced to what is sent on: a role and its text.
+/// A message reduced to what is sent on: a role, its text, and the calls of an
+/// assistant message or the call a tool message answers.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TextMessage {
+pub struct Message {
     pub role: Role,
-    pub text: String,
+    /// `None` only for an assistant message that calls tools and says nothing.
+    pub text: Option<String>,
+    pub tool_calls: Vec<ToolCall>,
+    /// The call a tool message answers (tool messages only).
+    pub tool_call_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,14 +126,16 @@ pub enum Role {
     System,
     User,
     Assistant,
+    Tool,
 }
 
 /// Parses a request body, refusing unknown parameters and unsupported content by name.
-pub fn parse(body: Value) -> Result<(ChatRequest, Vec<TextMessage>), AppError> {
+pub fn parse(body: Value) -> Result<(ChatRequest, Vec<Message>), AppError> {
     let Value::Object(map) = body else {
         return Err(invalid("The request body must be a JSON object."));
     };
     check_allowed(&map)?;
+    shapes::check_shapes(&map).map_err(|message| invalid(&message))?;
     let request: ChatRequest = serde_json::from_value(Value::Object(map))
         .map_err(|e| invalid(&format!("Invalid request: {e}.")))?;
     if request.n.is_some_and(|n| n != 1) {
@@ -119,11 +153,15 @@ pub fn parse(body: Value) -> Result<(ChatRequest, Vec<TextMessage>), AppError> {
     if request.top_p.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
         return Err(invalid("`top_p` must be between 0 and 1."));
     }
+    tools::check_choice(request.tools.as_deref(), request.tool_choice.as_ref())
+        .map_err(|message| invalid(&message))?;
+    // The ids of the tool calls made so far: a tool message answers one of them.
+    let mut calls = HashSet::new();
     let messages = request
         .messages
         .iter()
         .enumerate()
-        .map(|(i, m)| text_message(i, m))
+        .map(|(i, m)| message(i, m, &mut calls))
         .collect::<Result<_, _>>()?;
     Ok((request, messages))
 }
@@ -140,18 +178,67 @@ fn check_allowed(map: &Map<String, Value>) -> Result<(), AppError> {
     Ok(())
 }
 
-fn text_message(index: usize, message: &RequestMessage) -> Result<TextMessage, AppError> {
+/// One message, checked: its role, that only an assistant message carries tool calls
+/// and a tool message answers one of them, and its text.
+fn message<'a>(
+    index: usize,
+    message: &'a RequestMessage,
+    calls: &mut HashSet<&'a str>,
+) -> Result<Message, AppError> {
     let role = match message.role.as_str() {
         "system" | "developer" => Role::System,
         "user" => Role::User,
         "assistant" => Role::Assistant,
+        "tool" => Role::Tool,
         other => {
             return Err(invalid(&format!(
-                "messages[{index}].role '{other}' is not supported: use system, developer, user or assistant (this deployment has no tools)."
+                "messages[{index}].role '{other}' is not supported: use system, developer, user, assistant or tool."
             )));
         }
     };
-    let text = match &message.content {
+    let tool_calls = message.tool_calls.clone().unwrap_or_default();
+    if !tool_calls.is_empty() && role != Role::Assistant {
+        return Err(invalid(&format!(
+            "messages[{index}].tool_calls: only assistant messages carry tool calls."
+        )));
+    }
+    match (role, &message.tool_call_id) {
+        (Role::Tool, None) => {
+            return Err(invalid(&format!(
+                "messages[{index}] is a tool message without `tool_call_id`: give the id of the tool call it answers."
+            )));
+        }
+        (Role::Tool, Some(id)) if !calls.contains(id.as_str()) => {
+            return Err(invalid(&format!(
+                "messages[{index}].tool_call_id '{id}' answers no tool call of an earlier assistant message."
+            )));
+        }
+        (Role::Tool, Some(_)) | (_, None) => {}
+        (_, Some(_)) => {
+            return Err(invalid(&format!(
+                "messages[{index}].tool_call_id belongs on tool messages only."
+            )));
+        }
+    }
+    if let Some(made) = &message.tool_calls {
+        calls.extend(made.iter().map(|call| call.id.as_str()));
+    }
+    let text = if message.content.is_null() && !tool_calls.is_empty() {
+        None
+    } else {
+        Some(text(index, &message.content)?)
+    };
+    Ok(Message {
+        role,
+        text,
+        tool_calls,
+        tool_call_id: message.tool_call_id.clone(),
+    })
+}
+
+/// A message's content as text: a string, or text parts joined.
+fn text(index: usize, content: &Value) -> Result<String, AppError> {
+    let text = match content {
         Value::String(text) => text.clone(),
         Value::Array(parts) => {
             let mut text = String::new();
@@ -172,11 +259,11 @@ fn text_message(index: usize, message: &RequestMessage) -> Result<TextMessage, A
         }
         _ => {
             return Err(invalid(&format!(
-                "messages[{index}].content must be a string or a list of text parts."
+                "messages[{index}].content must be a string or a list of text parts (null only on an assistant message with tool_calls)."
             )));
         }
     };
-    Ok(TextMessage { role, text })
+    Ok(text)
 }
 
 fn invalid(message: &str) -> AppError {
