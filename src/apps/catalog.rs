@@ -81,9 +81,9 @@ impl Catalog {
                     "prompt apps reloaded after a change in {}",
                     dir.display()
                 ),
-                Err(error) => tracing::error!(
-                    "{error}\n  (the last good version of the apps keeps serving)"
-                ),
+                Err(error) => {
+                    tracing::error!("{error}\n  (the last good version of the apps keeps serving)")
+                }
             }
         }
     }

@@ -8,12 +8,12 @@ mod form_text;
 use serde_json::{Map, Value};
 
 use self::form_text::typed;
-use crate::domain::has_control_characters;
 use super::{
     App,
     explain::{self, Problem, ProblemKind, Step},
     form::Form,
 };
+use crate::domain::has_control_characters;
 
 /// How many of an invalid answer's problems its error names.
 const SHOWN_PROBLEMS: usize = 3;

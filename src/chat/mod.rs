@@ -190,8 +190,7 @@ pub async fn start_turn(
             };
             check_room(&mut tx, state, &spender.owner).await?;
             (
-                insert_conversation(&mut tx, &spender.owner, &title_from(content), None)
-                    .await?,
+                insert_conversation(&mut tx, &spender.owner, &title_from(content), None).await?,
                 true,
             )
         }
@@ -245,7 +244,8 @@ pub async fn start_turn(
     let mut history = Vec::new();
     for message in list_messages(&mut tx, &conversation.id).await? {
         if message.id == answer.id
-            || message.status != MessageStatus::Complete && message.status != MessageStatus::Interrupted
+            || message.status != MessageStatus::Complete
+                && message.status != MessageStatus::Interrupted
             || message.content.is_empty()
         {
             continue;
@@ -334,7 +334,8 @@ fn spawn_turn(
         turns: state.turns.clone(),
     };
     // Created here, inside the request's span, so the turn's log lines carry its id.
-    let span = tracing::info_span!("turn", conversation = %turn.conversation.id, answer = turn.answer.id);
+    let span =
+        tracing::info_span!("turn", conversation = %turn.conversation.id, answer = turn.answer.id);
     state.drain.spawn(run.run().instrument(span));
     turn.events = receiver;
     turn

@@ -150,7 +150,10 @@ impl RunningTurn {
         };
         let (status, error) = match &ending {
             Ending::Complete if invalid.is_some() => {
-                tracing::warn!(problem = invalid.as_deref(), "the answer broke the app's output schema");
+                tracing::warn!(
+                    problem = invalid.as_deref(),
+                    "the answer broke the app's output schema"
+                );
                 (MessageStatus::InvalidOutput, invalid.as_deref())
             }
             Ending::Complete => (MessageStatus::Complete, None),

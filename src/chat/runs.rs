@@ -48,14 +48,16 @@ pub async fn start_run(
             "The input is {chars} characters long; the limit is {limit}. Shorten it and run the app again."
         )));
     }
-    let messages = apps.render(&app.name, &input).map_err(|error| match error {
-        RenderError::ReservedText(_) => AppError::Invalid(format!("{error}: remove it.")),
-        RenderError::UnknownApp(_) => AppError::NotFound("app"),
-        RenderError::Template(_) => AppError::Internal(anyhow::anyhow!(
-            "app `{}` could not be rendered: {error}",
-            app.name
-        )),
-    })?;
+    let messages = apps
+        .render(&app.name, &input)
+        .map_err(|error| match error {
+            RenderError::ReservedText(_) => AppError::Invalid(format!("{error}: remove it.")),
+            RenderError::UnknownApp(_) => AppError::NotFound("app"),
+            RenderError::Template(_) => AppError::Internal(anyhow::anyhow!(
+                "app `{}` could not be rendered: {error}",
+                app.name
+            )),
+        })?;
     let prompt_tokens: usize = messages
         .iter()
         .map(|m| budget::count_tokens(&m.content) + TOKENS_PER_MESSAGE)
@@ -147,7 +149,14 @@ pub async fn start_run(
             .map(|m| m.content.trim())
             .collect::<Vec<_>>()
             .join("\n\n");
-        return Ok(spawn_image(state, turn, reservation, model, prompt, app.config.size.clone()));
+        return Ok(spawn_image(
+            state,
+            turn,
+            reservation,
+            model,
+            prompt,
+            app.config.size.clone(),
+        ));
     }
     let request = request_for(app, model, &messages);
     let check = (app.output_format == OutputFormat::Json).then(|| {
@@ -230,7 +239,11 @@ pub fn provider_model(state: &AppState, app: &App) -> String {
 
 /// The chat request of a run: the rendered messages as they are, the app's settings, and
 /// for a structured app its schema in strict mode.
-fn request_for(app: &App, model: String, messages: &[PromptMessage]) -> CreateChatCompletionRequest {
+fn request_for(
+    app: &App,
+    model: String,
+    messages: &[PromptMessage],
+) -> CreateChatCompletionRequest {
     let messages = messages
         .iter()
         .map(|m| -> ChatCompletionRequestMessage {
@@ -238,7 +251,9 @@ fn request_for(app: &App, model: String, messages: &[PromptMessage]) -> CreateCh
             match m.role {
                 PromptRole::System => ChatCompletionRequestSystemMessage::from(content).into(),
                 PromptRole::User => ChatCompletionRequestUserMessage::from(content).into(),
-                PromptRole::Assistant => ChatCompletionRequestAssistantMessage::from(content).into(),
+                PromptRole::Assistant => {
+                    ChatCompletionRequestAssistantMessage::from(content).into()
+                }
             }
         })
         .collect();

@@ -336,4 +336,3 @@ impl From<OpenAIError> for UpstreamError {
         classified
     }
 }
-

@@ -445,7 +445,6 @@ pub struct RunResult {
     pub status: MessageStatus,
     /// The answer: text for a text app, a value following `output_schema` for a JSON app,
     /// the picture's path on this server for an image app; null unless `complete`.
-    #[schema(value_type = Object)]
     pub output: serde_json::Value,
     pub error: Option<String>,
     pub usage: RunUsage,

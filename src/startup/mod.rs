@@ -91,7 +91,11 @@ impl AppState {
             anyhow::bail!(
                 "promptship.toml: home_app = {home:?} names no app in {} (apps: {}); fix: name one of them, or remove home_app",
                 crate::apps::dir(&config).display(),
-                if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
             );
         }
         let apps = Arc::new(Catalog::new(apps));

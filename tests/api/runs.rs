@@ -92,18 +92,22 @@ async fn a_text_run_sends_the_rendered_prompt_and_is_saved_as_a_tagged_conversat
     assert_eq!(messages[0]["role"], "system");
     let user = messages.last().unwrap();
     assert_eq!(user["role"], "user");
-    assert!(user["content"].as_str().unwrap().contains("안녕하세요, 잘 지내세요?"));
+    assert!(
+        user["content"]
+            .as_str()
+            .unwrap()
+            .contains("안녕하세요, 잘 지내세요?")
+    );
     assert!(sent.get("response_format").is_none());
 
     // The run is a conversation tagged with the app and the file's exact version, and
     // its ledger entry names the app.
-    let (tag, version, input): (String, String, String) = sqlx::query_as(
-        "SELECT app, app_version, app_input FROM conversations WHERE id = ?",
-    )
-    .bind(run_id)
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    let (tag, version, input): (String, String, String) =
+        sqlx::query_as("SELECT app, app_version, app_input FROM conversations WHERE id = ?")
+            .bind(run_id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(tag, "translate");
     assert_eq!(
         version,
@@ -142,7 +146,10 @@ async fn an_input_that_breaks_the_schema_lists_every_field_and_calls_nothing() {
         assert!(fields.contains(&field), "{field} missing from {body}");
     }
     assert!(
-        body["error"]["message"].as_str().unwrap().contains("problems"),
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("problems"),
         "{body}"
     );
     assert_eq!(app.mock.posts(), 0);
@@ -204,14 +211,16 @@ async fn an_answer_that_breaks_the_output_schema_is_kept_as_invalid_output_never
     let message = body["error"].as_str().unwrap();
     assert!(message.contains("did not follow"), "{message}");
 
-    let (status, content): (String, String) = sqlx::query_as(
-        "SELECT status, content FROM messages WHERE role = 'assistant'",
-    )
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    let (status, content): (String, String) =
+        sqlx::query_as("SELECT status, content FROM messages WHERE role = 'assistant'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(status, "invalid_output");
-    assert!(content.contains(r#""value": 7"#), "the answer is kept: {content}");
+    assert!(
+        content.contains(r#""value": 7"#),
+        "the answer is kept: {content}"
+    );
 
     // The run's page shows the error and no result.
     let run_id: String = sqlx::query_scalar("SELECT id FROM conversations")
@@ -222,7 +231,10 @@ async fn an_answer_that_breaks_the_output_schema_is_kept_as_invalid_output_never
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("did not follow"), "{html}");
-    assert!(!html.contains("<dl"), "an invalid answer is never shown as a result");
+    assert!(
+        !html.contains("<dl"),
+        "an invalid answer is never shown as a result"
+    );
 }
 
 #[tokio::test]
@@ -278,7 +290,9 @@ async fn a_run_belongs_to_its_owner_alone() {
     }
     // Nor under another app's name.
     assert_eq!(
-        app.get(&format!("/apps/extract/runs/{run_id}")).await.status(),
+        app.get(&format!("/apps/extract/runs/{run_id}"))
+            .await
+            .status(),
         StatusCode::NOT_FOUND
     );
 }
@@ -336,9 +350,15 @@ async fn a_follow_up_in_chat_goes_on_under_the_apps_instructions() {
     let messages = sent["messages"].as_array().unwrap();
     assert_eq!(messages[0]["role"], "system");
     let system = messages[0]["content"].as_str().unwrap();
-    assert!(system.contains("translat"), "the app's instructions: {system}");
+    assert!(
+        system.contains("translat"),
+        "the app's instructions: {system}"
+    );
     assert!(!system.contains("helpful, concise assistant"), "{system}");
-    assert_eq!(messages.last().unwrap()["content"], "Now make it more formal.");
+    assert_eq!(
+        messages.last().unwrap()["content"],
+        "Now make it more formal."
+    );
 }
 
 // ---------------------------------------------------------------------------------
@@ -354,11 +374,22 @@ async fn the_gallery_and_an_apps_form_are_built_from_the_files() {
     assert!(html.contains("한영 번역"));
 
     let html = app.get("/apps/translate").await.text().await.unwrap();
-    assert!(html.contains(r#"<textarea id="field-text" name="text""#), "{html}");
+    assert!(
+        html.contains(r#"<textarea id="field-text" name="text""#),
+        "{html}"
+    );
     assert!(html.contains(r#"<select id="field-direction" name="direction""#));
-    assert!(html.contains(r#"<option value="ko-en" selected>"#), "the default");
+    assert!(
+        html.contains(r#"<option value="ko-en" selected>"#),
+        "the default"
+    );
     // The sample fills the form.
-    let html = app.get("/apps/translate?sample").await.text().await.unwrap();
+    let html = app
+        .get("/apps/translate?sample")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("서울"), "{html}");
 }
 
@@ -435,7 +466,10 @@ async fn with_htmx_a_run_streams_its_result_into_the_page() {
         .collect();
     assert_eq!(deltas, "Thank you very much.");
     let last = events.last().unwrap();
-    assert!(last.data.contains("<p>Thank you very much.</p>"), "{last:?}");
+    assert!(
+        last.data.contains("<p>Thank you very much.</p>"),
+        "{last:?}"
+    );
     assert!(last.data.contains("Continue in chat"));
 }
 
@@ -447,8 +481,8 @@ async fn the_openapi_document_types_each_app() {
     assert_eq!(extract["operationId"], "run_extract");
     let input = &extract["requestBody"]["content"]["application/json"]["schema"];
     assert!(input["properties"]["text"].is_object(), "{input}");
-    let output = &extract["responses"]["200"]["content"]["application/json"]["schema"]
-        ["properties"]["output"]["anyOf"][0];
+    let output = &extract["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+        ["output"]["anyOf"][0];
     assert!(output["properties"]["fields"].is_object(), "{output}");
     assert!(document["paths"]["/api/v1/apps"]["get"].is_object());
 }
@@ -456,12 +490,10 @@ async fn the_openapi_document_types_each_app() {
 #[tokio::test]
 async fn the_site_file_can_make_an_app_the_home_page() {
     let dir = tempfile::tempdir().unwrap();
-    let site = std::fs::read_to_string("promptship.toml")
-        .unwrap()
-        .replace(
-            "image_model = \"gpt-image-1\"",
-            "image_model = \"gpt-image-1\"\nhome_app = \"translate\"",
-        );
+    let site = std::fs::read_to_string("promptship.toml").unwrap().replace(
+        "image_model = \"gpt-image-1\"",
+        "image_model = \"gpt-image-1\"\nhome_app = \"translate\"",
+    );
     let path = dir.path().join("site.toml");
     std::fs::write(&path, site).unwrap();
     let app = TestApp::spawn_with(&[("PROMPTSHIP_SITE", path.to_str().unwrap())]).await;
@@ -501,10 +533,18 @@ async fn a_debug_build_follows_edits_and_keeps_the_last_good_apps_on_a_bad_one()
     assert_eq!(titles(&app).await, ["Notes"]);
 
     // A good edit is served within a second or so.
-    write_app(dir.path(), "notes", "Study notes", "Summarize briefly: {{text}}");
+    write_app(
+        dir.path(),
+        "notes",
+        "Study notes",
+        "Summarize briefly: {{text}}",
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while titles(&app).await != ["Study notes"] {
-        assert!(std::time::Instant::now() < deadline, "the edit was not picked up");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the edit was not picked up"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
@@ -518,7 +558,10 @@ async fn a_debug_build_follows_edits_and_keeps_the_last_good_apps_on_a_bad_one()
             assert!(html.contains("txet"), "{html}");
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the bad edit was not reported");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the bad edit was not reported"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(titles(&app).await, ["Study notes"]);
@@ -530,4 +573,106 @@ async fn a_debug_build_follows_edits_and_keeps_the_last_good_apps_on_a_bad_one()
         .unwrap()
         .to_string();
     assert_eq!(sent, "Summarize briefly: photosynthesis");
+}
+
+// ---------------------------------------------------------------------------------
+// Image apps
+
+#[tokio::test]
+async fn an_image_run_stores_the_picture_serves_it_and_prices_it() {
+    let app = TestApp::spawn().await;
+    let png = crate::mock_upstream::png(16, 16);
+    app.mock.push(Scenario::Image { png: png.clone() });
+    let response = run(
+        &app,
+        "image",
+        json!({"prompt": "a lighthouse at dawn", "style": "watercolor"}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "complete", "{body}");
+    let path = body["output"].as_str().unwrap();
+    assert_eq!(path, format!("/images/{}", hex_sha256(&png)));
+
+    // What went to the Images API: the rendered prompt, the image model, the size.
+    let sent = &app.mock.requests()[0];
+    assert_eq!(sent["model"], "gpt-image-1");
+    assert_eq!(sent["size"], "1024x1024");
+    let prompt = sent["prompt"].as_str().unwrap();
+    assert!(prompt.contains("a lighthouse at dawn") && prompt.contains("watercolor"));
+
+    // Served from our origin, by content hash, cached for good.
+    let picture = app.get(path).await;
+    assert_eq!(picture.status(), StatusCode::OK);
+    assert_eq!(picture.headers()["content-type"], "image/png");
+    assert_eq!(
+        picture.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(picture.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(picture.bytes().await.unwrap().as_ref(), png.as_slice());
+    assert_eq!(
+        app.get(&format!("/images/{}", "0".repeat(64)))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/images/../../etc").await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Priced per picture ([prices] "gpt-image-1" = { image = 0.042 }).
+    app.state.meter.flush().await;
+    let (model, cost, tag): (String, i64, String) =
+        sqlx::query_as("SELECT model, cost_microusd, app FROM usage")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((model.as_str(), tag.as_str()), ("gpt-image-1", "image"));
+    assert_eq!(cost, 42_000);
+
+    // The run's page shows it; deleting the run deletes it.
+    let run_id = body["run_id"].as_str().unwrap();
+    let html = app
+        .get(&format!("/apps/image/runs/{run_id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("<img src=\"{path}\"")), "{html}");
+    let deleted = app
+        .client
+        .delete(app.url(&format!("/api/v1/conversations/{run_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.get(path).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_response_that_is_not_an_image_is_refused_with_a_clear_message_and_costs_no_picture() {
+    let app = TestApp::spawn().await;
+    app.mock.push(Scenario::NotAnImage);
+    let response = run(&app, "image", json!({"prompt": "a cat"})).await;
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "failed", "{body}");
+    assert_eq!(body["output"], Value::Null);
+    assert!(
+        body["error"].as_str().unwrap().contains("not a picture"),
+        "{body}"
+    );
+    let images: i64 = sqlx::query_scalar("SELECT count(*) FROM images")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(images, 0);
+    app.state.meter.flush().await;
+    let cost: i64 = sqlx::query_scalar("SELECT cost_microusd FROM usage")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(cost, 0, "a failed call makes no picture");
 }

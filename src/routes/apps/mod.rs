@@ -198,13 +198,15 @@ impl ResultView {
         let complete = answer.status == MessageStatus::Complete;
         let streaming = answer.status == MessageStatus::Streaming;
         let (html, json) = match app.output_format {
-            OutputFormat::Json if complete => match serde_json::from_str::<Value>(&answer.content) {
-                Ok(value) => (
-                    apps::output_html(&value),
-                    serde_json::to_string_pretty(&value).ok(),
-                ),
-                Err(_) => (String::new(), None),
-            },
+            OutputFormat::Json if complete => {
+                match serde_json::from_str::<Value>(&answer.content) {
+                    Ok(value) => (
+                        apps::output_html(&value),
+                        serde_json::to_string_pretty(&value).ok(),
+                    ),
+                    Err(_) => (String::new(), None),
+                }
+            }
             // A broken structured answer is never shown as a result.
             OutputFormat::Json => (String::new(), None),
             _ if streaming => (String::new(), None),
@@ -313,11 +315,7 @@ fn form_text(value: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Bool(true) => "on".into(),
         Value::Bool(false) | Value::Null => String::new(),
-        Value::Array(items) => items
-            .iter()
-            .map(form_text)
-            .collect::<Vec<_>>()
-            .join("\n"),
+        Value::Array(items) => items.iter().map(form_text).collect::<Vec<_>>().join("\n"),
         other => other.to_string(),
     }
 }
@@ -422,7 +420,10 @@ fn result_events(app: App, turn: Turn) -> impl Stream<Item = Result<Event, Infal
         }
     };
     let url = format!("/apps/{}/runs/{}", app_name, turn.conversation.id);
-    let first = stream::iter([render(&turn.answer), Event::default().event("run").data(url)]);
+    let first = stream::iter([
+        render(&turn.answer),
+        Event::default().event("run").data(url),
+    ]);
     let rest = stream::unfold(turn.events, |mut events| async move {
         events.recv().await.map(|event| (event, events))
     })

@@ -132,8 +132,9 @@ impl MessageView {
             }
             // A structured app's answer, followed in chat: as readable HTML, not as a
             // paragraph of JSON.
-            Role::Assistant if message.status == MessageStatus::Complete
-                && let Some(value) = structured(&message.content) =>
+            Role::Assistant
+                if message.status == MessageStatus::Complete
+                    && let Some(value) = structured(&message.content) =>
             {
                 ("assistant", crate::apps::output_html(&value).into())
             }
