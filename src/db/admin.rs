@@ -1,5 +1,5 @@
-//! SQL for the admin page: sums over the ledger (the `usage` table) by day, user and guest
-//! address, and the users with what they spent today. Days are `YYYY-MM-DD` strings, so a
+//! SQL for the admin page: sums over the ledger (the `usage` table) by day, user, guest
+//! address and prompt app, and the users with what they spent today. Days are `YYYY-MM-DD` strings, so a
 //! range of days is a string comparison.
 
 use sqlx::SqlitePool;
@@ -73,6 +73,30 @@ pub async fn list_spending_by_day(
                   coalesce(sum(status = 'failed'), 0) AS "errors!: i64"
            FROM usage WHERE day BETWEEN ? AND ?
            GROUP BY day ORDER BY day DESC"#,
+        first_day,
+        last_day
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// What each prompt app's runs spent, biggest first; chat and `/v1` calls as `chat and
+/// /v1`.
+pub async fn list_spending_by_app(
+    db: &SqlitePool,
+    first_day: &str,
+    last_day: &str,
+) -> sqlx::Result<Vec<SpendingGroup>> {
+    sqlx::query_as!(
+        SpendingGroup,
+        r#"SELECT coalesce(app, 'chat and /v1') AS "name!: String",
+                  count(*) AS "requests!: i64",
+                  coalesce(sum(prompt_tokens + completion_tokens), 0) AS "tokens!: i64",
+                  coalesce(sum(cost_microusd), 0) AS "cost_microusd!: i64",
+                  coalesce(sum(status = 'failed'), 0) AS "errors!: i64"
+           FROM usage WHERE day BETWEEN ? AND ?
+           GROUP BY app
+           ORDER BY 4 DESC, 3 DESC, 1"#,
         first_day,
         last_day
     )

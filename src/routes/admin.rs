@@ -26,7 +26,7 @@ use crate::{
     config::SignupMode,
     db::{
         admin::{
-            SpendingGroup, SpendingTotals, UserSummary, list_spending_by_day,
+            SpendingGroup, SpendingTotals, UserSummary, list_spending_by_app, list_spending_by_day,
             list_spending_by_guest_ip, list_spending_by_user, list_users_with_spending,
             sum_spending,
         },
@@ -61,6 +61,8 @@ pub struct AdminPage {
     today_totals: SpendingTotals,
     window_totals: SpendingTotals,
     days: Vec<SpendingGroup>,
+    /// What each prompt app's runs spent in the window.
+    apps: Vec<SpendingGroup>,
     users_today: Vec<SpendingGroup>,
     guests_today: Vec<SpendingGroup>,
     top_spenders: Vec<TopSpender>,
@@ -125,6 +127,7 @@ pub async fn show_admin(
         today_totals: sum_spending(db, &today, &today).await?,
         window_totals: sum_spending(db, &first_day, &today).await?,
         days: list_spending_by_day(db, &first_day, &today).await?,
+        apps: list_spending_by_app(db, &first_day, &today).await?,
         users_today: list_spending_by_user(db, &today, &today, TODAY_ROWS).await?,
         guests_today: list_spending_by_guest_ip(db, &today, &today, TODAY_ROWS).await?,
         top_spenders,

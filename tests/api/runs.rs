@@ -676,3 +676,36 @@ async fn a_response_that_is_not_an_image_is_refused_with_a_clear_message_and_cos
         .unwrap();
     assert_eq!(cost, 0, "a failed call makes no picture");
 }
+
+#[tokio::test]
+async fn the_admin_page_shows_what_each_app_spent() {
+    let app = TestApp::spawn_unthrottled(&[]).await;
+    run(&app, "translate", json!({"text": "하나"})).await;
+    run(&app, "translate", json!({"text": "둘"})).await;
+    app.chat(&app.create_conversation().await, "hello").await;
+    app.state.meter.flush().await;
+    let admin = app.admin().await;
+    let html = admin
+        .get(app.url("/admin"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let by_app = &html[html.find("<h3>By app</h3>").expect("the by-app table")..];
+    let by_app = &by_app[..by_app.find("</table>").unwrap()];
+    let row = |name: &str| {
+        let start = by_app
+            .find(&format!("<td>{name}</td>"))
+            .unwrap_or_else(|| panic!("{name}: {by_app}"));
+        let row = &by_app[start..];
+        row[..row.find("</tr>").unwrap()].to_string()
+    };
+    assert!(row("translate").contains(">2<"), "{}", row("translate"));
+    assert!(
+        row("chat and /v1").contains(">1<"),
+        "{}",
+        row("chat and /v1")
+    );
+}
