@@ -9,7 +9,8 @@
 // Environment:
 //   PROMPTSHIP_BIN  the binary to test (default: ../../target/debug/promptship)
 //   CHROMIUM_PATH   the browser (default: /usr/bin/chromium)
-//   SCREENSHOTS=1   chat.test.mjs also (re)writes docs/screenshots/{desktop,phone,dark}.png
+//   SCREENSHOTS=1   chat.test.mjs also (re)writes docs/screenshots/{desktop,phone,dark}.png,
+//                   apps.test.mjs docs/screenshots/apps-*.png
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
