@@ -709,3 +709,19 @@ async fn the_admin_page_shows_what_each_app_spent() {
         row("chat and /v1")
     );
 }
+
+#[tokio::test]
+async fn runs_count_against_the_message_rate_limit() {
+    let app = TestApp::spawn_with(&[("MESSAGE_RATE_PER_MINUTE", "2")]).await;
+    for _ in 0..2 {
+        let response = run(&app, "translate", json!({"text": "안녕"})).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let response = run(&app, "translate", json!({"text": "안녕"})).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let page = app
+        .post_form("/apps/translate/runs", &[("text", "안녕")])
+        .await;
+    assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(app.mock.posts(), 2);
+}
