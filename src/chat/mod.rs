@@ -286,12 +286,11 @@ pub async fn start_turn(
     let request = state.llm.chat_request(&system_prompt, &history);
     Ok(spawn_turn(
         state,
-        Turn {
+        Saved {
             conversation,
             created,
             question,
             answer,
-            events: mpsc::channel(1).1,
         },
         reservation,
         request,
@@ -300,11 +299,31 @@ pub async fn start_turn(
     ))
 }
 
+/// What a turn saved before the model is called: a [`Turn`] without its events yet.
+struct Saved {
+    conversation: Conversation,
+    created: bool,
+    question: Option<Message>,
+    answer: Message,
+}
+
+impl Saved {
+    fn with_events(self, events: mpsc::Receiver<TurnEvent>) -> Turn {
+        Turn {
+            conversation: self.conversation,
+            created: self.created,
+            question: self.question,
+            answer: self.answer,
+            events,
+        }
+    }
+}
+
 /// Starts the task that writes `turn.answer` (saved, with its reservation, by the
 /// caller's committed transaction) and returns the turn with its live events.
 fn spawn_turn(
     state: &AppState,
-    mut turn: Turn,
+    turn: Saved,
     reservation: budget::Reservation,
     request: CreateChatCompletionRequest,
     max_output_tokens: u32,
@@ -337,8 +356,7 @@ fn spawn_turn(
     let span =
         tracing::info_span!("turn", conversation = %turn.conversation.id, answer = turn.answer.id);
     state.drain.spawn(run.run().instrument(span));
-    turn.events = receiver;
-    turn
+    turn.with_events(receiver)
 }
 
 /// Stops the answer being written in one of the owner's conversations; returns whether

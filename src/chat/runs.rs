@@ -12,7 +12,7 @@ use async_openai::types::chat::{
 use serde_json::{Map, Value};
 use tracing::Instrument;
 
-use super::{Turn, check_room, spawn_turn, title_from};
+use super::{Saved, Turn, check_room, spawn_turn, title_from};
 use crate::{
     AppState,
     apps::{App, Apps, OutputFormat, PromptMessage, PromptRole, RenderError},
@@ -136,12 +136,11 @@ pub async fn start_run(
     }
     metrics::counter!("app_runs_total", "app" => app.name.clone()).increment(1);
 
-    let turn = Turn {
+    let turn = Saved {
         conversation,
         created: true,
         question,
         answer,
-        events: tokio::sync::mpsc::channel(1).1,
     };
     if is_image {
         let prompt = messages
@@ -185,7 +184,7 @@ pub async fn start_run(
 /// Starts the task that makes an image app's picture.
 fn spawn_image(
     state: &AppState,
-    mut turn: Turn,
+    turn: Saved,
     reservation: budget::Reservation,
     model: String,
     prompt: String,
@@ -215,8 +214,7 @@ fn spawn_image(
     };
     let span = tracing::info_span!("picture", conversation = %turn.conversation.id, answer = turn.answer.id);
     state.drain.spawn(run.run().instrument(span));
-    turn.events = receiver;
-    turn
+    turn.with_events(receiver)
 }
 
 /// The provider's model for an app: its `model` through the site's `[models]`, or the

@@ -20,6 +20,7 @@ use serde_json::Value;
 use super::{answer_output, checked_input};
 use crate::{
     AppState,
+    apps::OutputFormat,
     auth::Visitor,
     budget::Spender,
     chat::{self, Turn, TurnEvent},
@@ -90,19 +91,19 @@ pub async fn create_run(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/event-stream"));
     if wants_stream {
-        return Ok(Sse::new(run_events(turn)).into_response());
+        return Ok(Sse::new(run_events(app.output_format, turn)).into_response());
     }
     let run_id = turn.conversation.id.clone();
     let answer = turn.finish().await;
     // 200 however the run ended, as for a message: the run is saved either way, and a
     // server error would keep a new guest's session cookie from the client.
-    Ok(Json(result_of(run_id, &answer)).into_response())
+    Ok(Json(result_of(app.output_format, run_id, &answer)).into_response())
 }
 
 /// A finished run as the API shows it.
-fn result_of(run_id: String, answer: &Message) -> RunResult {
+fn result_of(format: OutputFormat, run_id: String, answer: &Message) -> RunResult {
     let output = if answer.status == MessageStatus::Complete {
-        answer_output(answer)
+        answer_output(format, answer)
     } else {
         Value::Null
     };
@@ -120,7 +121,7 @@ fn result_of(run_id: String, answer: &Message) -> RunResult {
 
 /// `start` with the run's id, `delta` events with `{"content": …}` as the answer arrives,
 /// and `done` with the result.
-fn run_events(turn: Turn) -> impl Stream<Item = Result<Event, Infallible>> {
+fn run_events(format: OutputFormat, turn: Turn) -> impl Stream<Item = Result<Event, Infallible>> {
     let run_id = turn.conversation.id.clone();
     let start = RunStarted {
         run_id: run_id.clone(),
@@ -131,7 +132,7 @@ fn run_events(turn: Turn) -> impl Stream<Item = Result<Event, Infallible>> {
         async move {
             let event = match events.recv().await? {
                 TurnEvent::Delta(content) => event("delta", &Delta { content }),
-                TurnEvent::Done(answer) => event("done", &result_of(run_id, &answer)),
+                TurnEvent::Done(answer) => event("done", &result_of(format, run_id, &answer)),
             };
             Some((event, events))
         }

@@ -58,15 +58,12 @@ fn problems(errors: Vec<FieldError>) -> Vec<FieldProblem> {
         .collect()
 }
 
-/// A complete answer's output: its text, its JSON value, or its picture's path.
-pub(crate) fn answer_output(answer: &Message) -> Value {
-    if let Some(hash) = &answer.image {
-        return Value::String(format!("/images/{hash}"));
-    }
-    match serde_json::from_str::<Value>(&answer.content) {
-        // A JSON app's answer (text apps' answers are rarely a JSON object or list, and
-        // one that is reads the same either way).
-        Ok(value @ (Value::Object(_) | Value::Array(_))) => value,
+/// A complete answer's output, as the app's format says: its text, its JSON value (checked
+/// against the schema when it arrived), or its picture's path.
+pub(crate) fn answer_output(format: OutputFormat, answer: &Message) -> Value {
+    match (format, &answer.image) {
+        (_, Some(hash)) => Value::String(format!("/images/{hash}")),
+        (OutputFormat::Json, None) => serde_json::from_str(&answer.content).unwrap_or(Value::Null),
         _ => Value::String(answer.content.clone()),
     }
 }
