@@ -725,3 +725,24 @@ async fn runs_count_against_the_message_rate_limit() {
     assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(app.mock.posts(), 2);
 }
+
+#[tokio::test]
+async fn runs_are_counted_per_app_in_the_metrics() {
+    let app = TestApp::spawn_with(&[("METRICS_TOKEN", "metrics-secret")]).await;
+    run(&app, "translate", json!({"text": "셋"})).await;
+    let body = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("metrics-secret")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.lines()
+            .any(|line| line.starts_with(r#"app_runs_total{app="translate"}"#)),
+        "{body}"
+    );
+}
