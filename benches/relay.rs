@@ -7,8 +7,10 @@
 //! and one paced like a model (200 ms to the first token, then 20 ms per token), and
 //! measures requests/s, time to first token and total time. It also measures the chat
 //! page's render throughput, the landing, login and chat pages under 50 clients for a
-//! minute, chat turns through the JSON API with what their checkpoints write, start-up
-//! time, binary size and memory, and which process
+//! minute, chat turns through the JSON API with what their checkpoints write, the prompt
+//! apps (20 app files loaded, two app pages under 50 clients, a text and a structured
+//! app run through the relay beside the chat turns, and proof that no request compiles
+//! a template), start-up time, binary size and memory, and which process
 //! used the CPU in each run (on a small machine the load generator and the servers
 //! share it, so that says how far to trust a figure).
 //!
@@ -17,8 +19,8 @@
 //! BENCH_SECS=5 cargo bench --features jemalloc --bench relay          # shorter windows
 //! BENCH_QUICK=1 cargo bench --features jemalloc --bench relay         # smoke run for CI
 //! BENCH_ONLY=paced cargo bench --features jemalloc --bench relay      # `zero` or `paced` only
+//! BENCH_ONLY=apps cargo bench --features jemalloc --bench relay       # the apps and chat beside
 //! BENCH_PAGE_SECS=10 cargo bench --features jemalloc --bench relay    # shorter page loads
-//! ```
 //! ```
 //!
 //! Needs nginx (`apt-get install nginx`). `BENCH_RUST_LOG` is passed to promptship as
@@ -28,6 +30,8 @@
 
 #[path = "relay/app.rs"]
 mod app;
+#[path = "relay/apps.rs"]
+mod apps;
 #[path = "relay/cpu.rs"]
 mod cpu;
 #[path = "relay/load.rs"]
@@ -126,6 +130,11 @@ struct Settings {
     modes: Vec<bool>,
     /// Zero-delay rounds (`BENCH_ROUNDS`): each runs every path once, in turn.
     rounds: usize,
+    /// `BENCH_ONLY=apps`: only the prompt apps' figures and the chat figures they are
+    /// read beside (the chat page under 50 clients, the chat turns), in both modes.
+    apps_only: bool,
+    /// Loads of the 20 app files timed (the median is reported).
+    app_loads: usize,
 }
 
 impl Settings {
@@ -136,6 +145,7 @@ impl Settings {
             .and_then(|v| v.parse::<f64>().ok())
             .filter(|secs| *secs > 0.0)
             .unwrap_or(if quick { 1.0 } else { 10.0 });
+        let only = std::env::var("BENCH_ONLY");
         let (zero, paced) = if quick {
             (vec![1, 64], vec![1, 64, 200])
         } else {
@@ -156,11 +166,13 @@ impl Settings {
                     .filter(|secs| *secs > 0.0)
                     .unwrap_or(if quick { 1.0 } else { 60.0 }),
             ),
-            modes: match std::env::var("BENCH_ONLY").as_deref() {
+            modes: match only.as_deref() {
                 Ok("zero") => vec![false],
                 Ok("paced") => vec![true],
                 _ => vec![false, true],
             },
+            apps_only: only.as_deref() == Ok("apps"),
+            app_loads: if quick { 11 } else { 101 },
             rounds: std::env::var("BENCH_ROUNDS")
                 .ok()
                 .and_then(|v| v.parse::<usize>().ok())
@@ -221,6 +233,7 @@ async fn bench() -> anyhow::Result<Report> {
         page_load_window: Duration::ZERO,
         turns: Mode::default(),
         checkpoints: report::Checkpoints::default(),
+        apps: apps::Figures::default(),
         elapsed: Duration::ZERO,
         kept_logs: Vec::new(),
     };
@@ -237,6 +250,16 @@ async fn bench() -> anyhow::Result<Report> {
             "warning: {needed} open files are needed; raise `ulimit -n`"
         ));
     }
+    progress(format!(
+        "prompt apps: {} loads of 20 app files",
+        settings.app_loads
+    ));
+    let timing = apps::time_load(settings.app_loads)?;
+    progress(format!(
+        "prompt apps: median load {} ms",
+        report::ms(Some(timing.median))
+    ));
+    report.apps.load = Some(timing);
     for &paced in &settings.modes {
         run_mode(&settings, paced, &mut report).await?;
     }
@@ -297,6 +320,17 @@ async fn run_servers(
             report::ms(footprint.ready_existing)
         ));
     }
+    let probe = reqwest::Client::builder().no_proxy().build()?;
+    let compiled = async || {
+        app::metric(
+            &probe,
+            &promptship.base,
+            procs::METRICS_TOKEN,
+            apps::TEMPLATES_COMPILED,
+        )
+        .await
+    };
+    let compiled_at_start = compiled().await?;
     let account = Account::sign_up(&promptship.base).await?;
     let bases = [
         (Route::Direct, format!("http://127.0.0.1:{}", mock.port)),
@@ -304,10 +338,10 @@ async fn run_servers(
         (Route::Promptship, promptship.base.clone()),
     ];
     let window = settings.window(paced);
-    let concurrencies = if paced {
-        &settings.paced_concurrency
-    } else {
-        &settings.zero_concurrency
+    let concurrencies: &[usize] = match (settings.apps_only, paced) {
+        (true, _) => &[],
+        (false, true) => &settings.paced_concurrency,
+        (false, false) => &settings.zero_concurrency,
     };
     mode_of(report, paced).window = window.measure;
     let pids = cpu::Pids {
@@ -348,12 +382,30 @@ async fn run_servers(
         let mode = mode_of(report, paced);
         mode.rows.extend(runs.into_iter().filter_map(Row::median));
     }
+    let cookie = account.cookie()?;
     if paced {
         chat_turns(settings, &account, pids, report).await?;
+        let window = settings.window(true);
+        let runs = &settings.turn_concurrency;
+        report.apps.runs = apps::runs(&promptship.base, &cookie, runs, window, pids).await?;
     } else {
-        chat_pages(settings, &account, &promptship.base, pids, report).await?;
+        if !settings.apps_only {
+            chat_pages(settings, &account, &promptship.base, pids, report).await?;
+        }
         page_load(settings, &account, &promptship.base, pids, report).await?;
+        let window = load::Window {
+            warmup: settings.warmup,
+            measure: settings.page_load_window,
+        };
+        report.apps.page_window = window.measure;
+        report.apps.pages =
+            apps::pages(&promptship.base, &cookie, PAGE_LOAD_CLIENTS, window, pids).await?;
     }
+    let mode = if paced { "paced" } else { "zero-delay" };
+    report
+        .apps
+        .compiled
+        .push((mode, compiled_at_start, compiled().await?));
     let memory = promptship.memory().unwrap_or_default();
     if paced {
         report.footprint.rss_after_paced_kib = memory.rss_kib;
@@ -402,8 +454,9 @@ async fn chat_pages(
 /// Clients at once on each page for RELIABILITY.md check 1.
 const PAGE_LOAD_CLIENTS: usize = 50;
 
-/// The landing page, the login page and a chat page of 50 messages, each under
-/// `PAGE_LOAD_CLIENTS` signed-in clients for `BENCH_PAGE_SECS` (60 s; 1 s when quick).
+/// The landing page, the login page and a chat page of 50 messages (with
+/// `BENCH_ONLY=apps`, the chat page alone), each under `PAGE_LOAD_CLIENTS` signed-in
+/// clients for `BENCH_PAGE_SECS` (60 s; 1 s when quick).
 async fn page_load(
     settings: &Settings,
     account: &Account,
@@ -418,14 +471,19 @@ async fn page_load(
         measure: settings.page_load_window,
     };
     report.page_load_window = window.measure;
-    for (name, path) in [
+    let mut pages = vec![
         ("/", "/".to_string()),
         ("/login", "/login".to_string()),
         (
             "chat page (50 messages)",
             format!("/conversations/{conversation}"),
         ),
-    ] {
+    ];
+    if settings.apps_only {
+        // The chat page alone, to read the app pages beside.
+        pages.drain(..2);
+    }
+    for (name, path) in pages {
         progress(format!(
             "{name}: {PAGE_LOAD_CLIENTS} clients for {:.0} s",
             window.measure.as_secs_f64()

@@ -97,18 +97,7 @@ impl Account {
 
     /// A counter from `/metrics` (0 when it was never counted).
     pub async fn metric(&self, token: &str, name: &str) -> anyhow::Result<f64> {
-        let text = self
-            .browser
-            .get(format!("{}/metrics", self.base))
-            .header(AUTHORIZATION, format!("Bearer {token}"))
-            .send()
-            .await?
-            .text()
-            .await?;
-        Ok(text
-            .lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-            .unwrap_or(0.0))
+        metric(&self.browser, &self.base, token, name).await
     }
 
     /// Creates a conversation of 50 messages (25 questions, 25 answers); returns its id.
@@ -161,6 +150,26 @@ impl Account {
         );
         Ok(id)
     }
+}
+
+/// A counter from the `/metrics` of the server at `base` (0 when it was never counted).
+pub async fn metric(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    name: &str,
+) -> anyhow::Result<f64> {
+    let text = client
+        .get(format!("{base}/metrics"))
+        .header(AUTHORIZATION, format!("Bearer {token}"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    Ok(text
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0))
 }
 
 fn expect_status(got: StatusCode, want: StatusCode, what: &str) -> anyhow::Result<()> {

@@ -39,8 +39,8 @@ pub struct Job {
 pub enum Kind {
     /// A streamed chat completion: a first token, and `[DONE]` at the end.
     Chat,
-    /// A streamed turn of the JSON API: a first token, and a `done` event with the
-    /// answer saved as complete.
+    /// A streamed turn or app run of the JSON API: a first token, and a `done` event
+    /// with the answer saved as complete (for a structured app: valid for its schema).
     Turn,
     /// A page: 200.
     Page,
@@ -96,6 +96,14 @@ impl Job {
             body: Bytes::from(body.to_string()),
             kind: Kind::Turn,
         }
+    }
+
+    /// `POST /api/v1/apps/{name}/runs` with `input` as the body, streamed: every worker
+    /// starts a new run (a conversation of its own) each time.
+    pub fn app_run(url: String, cookie: HeaderValue, input: &serde_json::Value) -> Self {
+        let mut job = Job::turn(vec![url], cookie);
+        job.body = Bytes::from(input.to_string());
+        job
     }
 
     /// `GET` of a page with a session cookie.

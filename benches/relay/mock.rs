@@ -3,8 +3,10 @@
 //! a separate process, as a real provider's would.
 //!
 //! Every answer is the same 50 tokens of Markdown, a finish chunk, a usage chunk and
-//! `[DONE]`. With `MOCK_PACED=0` the body is built once and sent at once; with
-//! `MOCK_PACED=1` the first token comes after 200 ms and the rest 20 ms apart.
+//! `[DONE]`; a request with a `response_format` (a structured app's run) gets 50 tokens
+//! of JSON instead, valid against the `extract` app's output schema. With `MOCK_PACED=0`
+//! the body is built once and sent at once; with `MOCK_PACED=1` the first token comes
+//! after 200 ms and the rest 20 ms apart.
 
 use std::{
     convert::Infallible,
@@ -94,6 +96,65 @@ const TOKENS: [&str; 50] = [
     "done.",
 ];
 
+/// A structured answer, token by token: `apps/extract.prompt`'s output schema (a list of
+/// fields, each a name, a value and whether it was found), which promptship checks the
+/// whole answer against before it calls the run complete.
+const JSON_TOKENS: [&str; 50] = [
+    "{\"fields\":",
+    "[{\"name\":",
+    "\"name\",",
+    "\"value\":",
+    "\"Mina ",
+    "Park\",",
+    "\"found\":",
+    "true},",
+    "{\"name\":",
+    "\"email\",",
+    "\"value\":",
+    "\"mina",
+    ".park",
+    "@example",
+    ".com\",",
+    "\"found\":",
+    "true},",
+    "{\"name\":",
+    "\"phone\",",
+    "\"value\":",
+    "\"+82 ",
+    "10-",
+    "1234-",
+    "5678\",",
+    "\"found\":",
+    "true},",
+    "{\"name\":",
+    "\"company\",",
+    "\"value\":",
+    "\"Hanbit ",
+    "Labs\",",
+    "\"found\":",
+    "true},",
+    "{\"name\":",
+    "\"title\",",
+    "\"value\":",
+    "\"Research ",
+    "lead\",",
+    "\"found\":",
+    "true},",
+    "{\"name\":",
+    "\"address\",",
+    "\"value\":",
+    "\"\",",
+    "\"found\":",
+    "false",
+    "}",
+    "]",
+    "}",
+    "\n",
+];
+
+/// What marks a request for a structured answer.
+const RESPONSE_FORMAT: &[u8] = b"\"response_format\"";
+
 /// Runs the mock until the harness closes its stdin (so it never outlives the harness).
 pub fn main() -> ExitCode {
     let paced = std::env::var(PACED_VAR).is_ok_and(|v| v == "1");
@@ -127,15 +188,27 @@ async fn serve(paced: bool) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout();
     writeln!(stdout, "{port}")?;
     stdout.flush()?;
-    let pieces = Arc::new(if paced {
-        paced_pieces()
-    } else {
-        vec![whole_body()]
+    let answers = Arc::new(Answers {
+        text: pieces(&TOKENS, paced),
+        json: pieces(&JSON_TOKENS, paced),
     });
     let app = Router::new()
         .route(
             "/v1/chat/completions",
-            post(move |_body: Bytes| answer(pieces.clone(), paced)),
+            post(move |body: Bytes| {
+                let answers = answers.clone();
+                async move {
+                    let structured = body
+                        .windows(RESPONSE_FORMAT.len())
+                        .any(|w| w == RESPONSE_FORMAT);
+                    let pieces = if structured {
+                        &answers.json
+                    } else {
+                        &answers.text
+                    };
+                    answer(pieces, paced)
+                }
+            }),
         )
         .route("/v1/models", get(models));
     // Without TCP_NODELAY, small SSE writes meet delayed ACKs: a 40 ms step.
@@ -153,9 +226,15 @@ async fn models() -> Json<Value> {
     }))
 }
 
-async fn answer(pieces: Arc<Vec<Bytes>>, paced: bool) -> Response {
+/// The two answers, each as its events: one piece per token when paced, else one piece.
+struct Answers {
+    text: Arc<Vec<Bytes>>,
+    json: Arc<Vec<Bytes>>,
+}
+
+fn answer(pieces: &Arc<Vec<Bytes>>, paced: bool) -> Response {
     let body = if paced {
-        paced_body(pieces)
+        paced_body(pieces.clone())
     } else {
         Body::from(pieces[0].clone())
     };
@@ -177,10 +256,18 @@ fn paced_body(pieces: Arc<Vec<Bytes>>) -> Body {
     Body::from_stream(events)
 }
 
+fn pieces(tokens: &[&str], paced: bool) -> Arc<Vec<Bytes>> {
+    Arc::new(if paced {
+        paced_pieces(tokens)
+    } else {
+        vec![whole_body(tokens)]
+    })
+}
+
 /// One event per token, the role chunk with the first and the end with the last.
-fn paced_pieces() -> Vec<Bytes> {
-    let last = TOKENS.len() - 1;
-    TOKENS
+fn paced_pieces(tokens: &[&str]) -> Vec<Bytes> {
+    let last = tokens.len() - 1;
+    tokens
         .iter()
         .enumerate()
         .map(|(i, token)| {
@@ -190,19 +277,19 @@ fn paced_pieces() -> Vec<Bytes> {
             }
             piece.push_str(&content_event(token));
             if i == last {
-                piece.push_str(&end_events());
+                piece.push_str(&end_events(tokens.len()));
             }
             Bytes::from(piece)
         })
         .collect()
 }
 
-fn whole_body() -> Bytes {
+fn whole_body(tokens: &[&str]) -> Bytes {
     let mut body = role_event();
-    for token in TOKENS {
+    for token in tokens {
         body.push_str(&content_event(token));
     }
-    body.push_str(&end_events());
+    body.push_str(&end_events(tokens.len()));
     Bytes::from(body)
 }
 
@@ -215,8 +302,8 @@ fn content_event(token: &str) -> String {
 }
 
 /// The finish chunk, the usage chunk (always sent, as with `include_usage`) and `[DONE]`.
-fn end_events() -> String {
-    let completion = TOKENS.len() as u32;
+fn end_events(tokens: usize) -> String {
+    let completion = tokens as u32;
     let usage = json!({
         "id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1_700_000_000,
         "model": MODEL, "choices": [],

@@ -309,6 +309,14 @@ impl Promptship {
             .env("WRITE_RATE_PER_MINUTE", "100000000")
             .env("METRICS_TOKEN", METRICS_TOKEN)
             .env("GUESTS_PER_HOUR", "100000")
+            .env("GUEST_MAX_CONVERSATIONS", "1000000")
+            .env("GUEST_DAILY_MESSAGES", "1000000000")
+            .env("GUEST_DAILY_TOKENS", "1000000000000")
+            // The shipped apps (the temp dir has none), for the app pages and runs.
+            .env(
+                "APPS_DIR",
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("apps"),
+            )
             .env("SIGNUPS_PER_HOUR", "100000")
             .env("USER_DAILY_TOKENS", "1000000000000")
             .env("GLOBAL_DAILY_TOKENS", "1000000000000")

@@ -3,7 +3,7 @@
 
 use std::{fmt::Write as _, process::Command, time::Duration};
 
-use crate::{cpu::CpuUse, load::Stats};
+use crate::{apps, cpu::CpuUse, load::Stats};
 
 /// Cores busy outside the benchmark above which a run is marked as disturbed.
 const NOISY_CORES: f64 = 0.25;
@@ -149,6 +149,8 @@ pub struct Report {
     /// checkpoints wrote.
     pub turns: Mode,
     pub checkpoints: Checkpoints,
+    /// The prompt apps: load time, pages, runs and compiled templates.
+    pub apps: apps::Figures,
     pub elapsed: Duration,
     /// Where logs were kept because promptship failed requests.
     pub kept_logs: Vec<String>,
@@ -160,6 +162,7 @@ impl Report {
             .into_iter()
             .flat_map(|mode| &mode.rows)
             .chain(self.page_load.iter().map(|(_, row)| row))
+            .chain(self.apps.rows())
     }
 
     fn noisy_runs(&self) -> usize {
@@ -194,6 +197,7 @@ impl Report {
         self.page_table(&mut out);
         self.page_load_table(&mut out);
         self.turn_table(&mut out);
+        self.apps.markdown(&mut out, &self.page_load, &self.turns);
         self.cpu_table(&mut out);
         self.targets(&mut out);
         let _ = writeln!(out, "Run time: {:.0} s.", self.elapsed.as_secs_f64());
@@ -434,28 +438,46 @@ impl Report {
             "| run | path | c | load generator | mock | nginx | promptship | other |"
         );
         let _ = writeln!(out, "|---|---|--:|--:|--:|--:|--:|--:|");
-        let runs = [
+        let modes = [
             ("zero-delay", &self.zero),
             ("paced", &self.paced),
             ("chat page", &self.pages),
             ("chat turns", &self.turns),
         ];
-        for (name, mode) in runs {
-            for row in &mode.rows {
-                let Some(cpu) = row.cpu else { continue };
-                let flag = if cpu.other > NOISY_CORES { " ⚠" } else { "" };
-                let _ = writeln!(
-                    out,
-                    "| {name} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2}{flag} |",
-                    row.route.name(),
-                    row.concurrency,
-                    cpu.load,
-                    cpu.mock,
-                    cpu.nginx,
-                    cpu.promptship,
-                    cpu.other
-                );
-            }
+        let runs = modes
+            .into_iter()
+            .flat_map(|(name, mode)| mode.rows.iter().map(move |row| (name.to_string(), row)))
+            .chain(
+                self.page_load
+                    .iter()
+                    .map(|(page, row)| (page.to_string(), row)),
+            )
+            .chain(
+                self.apps
+                    .pages
+                    .iter()
+                    .map(|(path, row)| (path.clone(), row)),
+            )
+            .chain(
+                self.apps
+                    .runs
+                    .iter()
+                    .map(|(app, row)| (format!("{app} runs"), row)),
+            );
+        for (name, row) in runs {
+            let Some(cpu) = row.cpu else { continue };
+            let flag = if cpu.other > NOISY_CORES { " ⚠" } else { "" };
+            let _ = writeln!(
+                out,
+                "| {name} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2}{flag} |",
+                row.route.name(),
+                row.concurrency,
+                cpu.load,
+                cpu.mock,
+                cpu.nginx,
+                cpu.promptship,
+                cpu.other
+            );
         }
         let _ = writeln!(
             out,
@@ -530,6 +552,7 @@ impl Report {
                 ready <= Duration::from_millis(100),
             ));
         }
+        checks.extend(self.apps.checks());
         checks.push((
             "release binary ≤ 25 MiB".into(),
             format!("{:.1} MiB", f.binary_bytes as f64 / 1048576.0),
@@ -597,7 +620,7 @@ fn limit(target: &str, kib: u64, max_mib: u64) -> (String, String, bool) {
 }
 
 /// The error count, and its kinds when there are any.
-fn errors(stats: &Stats) -> String {
+pub fn errors(stats: &Stats) -> String {
     if stats.errors.is_empty() {
         return "0".into();
     }

@@ -2,7 +2,13 @@
 //! schemas, the model and its settings, the template's variables and helpers, the
 //! output schema's strictness, and the sample (which must render).
 
-use std::{path::Path, sync::Arc};
+use std::{
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
 
 use handlebars::Template;
 use serde_json::Value;
@@ -12,6 +18,17 @@ use super::{
     form, picoschema, strict, template, validate, variables,
 };
 use crate::config::Site;
+
+/// Templates compiled (parsed from their text) by this process, for the proof that no
+/// request compiles one (the relay bench and `tests/api/apps_templates.rs`): only loading
+/// a file does, at start and on a debug build's reload. A file loaded costs one relaxed
+/// add here and one increment of `app_templates_compiled_total` in `/metrics`.
+static TEMPLATES_COMPILED: AtomicUsize = AtomicUsize::new(0);
+
+/// How many templates this process has compiled so far.
+pub fn templates_compiled() -> usize {
+    TEMPLATES_COMPILED.load(Ordering::Relaxed)
+}
 
 /// The app's name: the file's stem.
 pub fn stem(file: &Path) -> String {
@@ -236,6 +253,9 @@ pub fn load(file: &Path, site: &Site) -> Result<(App, Template), Vec<AppFileErro
     }
 
     let template_line = document.template_line;
+    TEMPLATES_COMPILED.fetch_add(1, Ordering::Relaxed);
+    // In `/metrics` too, where a test or the bench reads it from outside the process.
+    metrics::counter!("app_templates_compiled_total").increment(1);
     let compiled = match Template::compile(&document.template) {
         Ok(compiled) => Some(compiled),
         Err(e) => {

@@ -49,7 +49,7 @@ use crate::config::{Config, Site};
 pub use catalog::Catalog;
 pub use form::{Field, FieldKind, Form};
 pub use html::output_html;
-pub use load::valid_name;
+pub use load::{templates_compiled, valid_name};
 pub use messages::{PromptMessage, PromptRole};
 pub use starter::{STARTER, write_starter};
 pub use validate::{FieldError, input_from_form, validate_input, validate_output};

@@ -82,6 +82,8 @@ impl AppState {
     /// database, marks answers left over from a crash as interrupted, starts the demo
     /// model if needed and builds the model client.
     pub async fn build(config: Config, site: Site) -> anyhow::Result<Self> {
+        // The recorder first, so that the templates compiled by loading the apps count.
+        telemetry::metrics();
         let apps = Apps::from_config(&config, &site)?;
         tracing::info!(apps = apps.len(), "prompt apps loaded");
         if let Some(home) = &site.home_app
@@ -132,7 +134,6 @@ impl AppState {
             image_timeout: config.upstream_image_timeout,
             retry: RetryPolicy::default(),
         })?;
-        telemetry::metrics();
         let sessions = SqliteStore::new(db.clone());
         sessions
             .migrate()

@@ -4,6 +4,7 @@
 mod accounts;
 mod admin;
 mod apps;
+mod apps_templates;
 mod budgets;
 mod chat;
 mod crash;
