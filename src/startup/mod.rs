@@ -189,6 +189,7 @@ pub async fn serve(
             .continuously_delete_expired(auth::EXPIRED_SESSION_SWEEP),
     );
     let housekeeping = tokio::spawn(keep_house(state.clone(), stopping.child_token()));
+    tokio::spawn(telemetry::keep_metrics(stopping.child_token()));
     // Edit and see: a debug build serves an app file's new version as soon as it is saved.
     if cfg!(debug_assertions) {
         tokio::spawn(state.apps.clone().watch(
