@@ -83,4 +83,3 @@ pub async fn keep_metrics(stop: tokio_util::sync::CancellationToken) {
         }
     }
 }
-
