@@ -22,7 +22,7 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 pub fn to_safe_html(markdown: &str) -> String {
     // Control characters (a model may write any) have no place in a page.
     let cleaned: String;
-    let markdown = if crate::chat::has_control_characters(markdown) {
+    let markdown = if crate::domain::has_control_characters(markdown) {
         cleaned = markdown
             .chars()
             .filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))

@@ -270,7 +270,7 @@ fn unknown_field(app: &App) -> String {
 }
 
 /// Whether any text in the value (keys too) has a control character other than a tab or
-/// a line break; the same rule as the chat's (`chat::has_control_characters`).
+/// a line break; the same rule as the chat's (`domain::has_control_characters`).
 fn holds_control(value: &Value) -> bool {
     match value {
         Value::String(s) => has_control_characters(s),

@@ -28,7 +28,7 @@ use crate::{
 };
 
 /// Tokens a message costs beyond its text (role and separators), as OpenAI counts them.
-const TOKENS_PER_MESSAGE: usize = 4;
+pub const TOKENS_PER_MESSAGE: usize = 4;
 
 /// What a picture counts for in the token budgets when the image server does not say:
 /// OpenAI's GPT image models report 1,056 output tokens for a 1024×1024 picture at

@@ -90,11 +90,7 @@ impl ImageTurn {
                 },
             ),
         };
-        self.turns
-            .running
-            .lock()
-            .expect("turn registry poisoned")
-            .remove(&self.answer.conversation_id);
+        self.turns.forget(&self.answer.conversation_id);
         for attempt in 1..=3 {
             match self.save(&outcome, image.as_ref()).await {
                 Ok(()) => break,

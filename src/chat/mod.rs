@@ -66,6 +66,27 @@ impl Turns {
         }
     }
 
+    /// A new stop handle for the answer about to be written in a conversation, cancelled
+    /// by `stop` and at the end of a shutdown's grace period (`drain`).
+    fn register(&self, conversation_id: &str, drain: &crate::drain::Drain) -> CancellationToken {
+        let cancel = drain.child_token();
+        self.running
+            .lock()
+            .expect("turn registry poisoned")
+            .insert(conversation_id.to_string(), cancel.clone());
+        cancel
+    }
+
+    /// Drops a conversation's stop handle once its answer has ended. Done before the
+    /// answer is saved: once saved, the conversation may start its next turn, whose handle
+    /// must not be removed by this one.
+    fn forget(&self, conversation_id: &str) {
+        self.running
+            .lock()
+            .expect("turn registry poisoned")
+            .remove(conversation_id);
+    }
+
     /// Stops the answer being written in a conversation; returns whether there was one.
     pub fn stop(&self, conversation_id: &str) -> bool {
         let running = self.running.lock().expect("turn registry poisoned");
@@ -129,7 +150,7 @@ pub fn validate_message(content: &str, max_chars: usize) -> Result<(), AppError>
             "The message is empty: write something to send.".into(),
         ));
     }
-    if has_control_characters(content) {
+    if crate::domain::has_control_characters(content) {
         return Err(AppError::Invalid(
             "The message contains control characters (such as NUL or ESC): remove them and send it again."
                 .into(),
@@ -143,8 +164,6 @@ pub fn validate_message(content: &str, max_chars: usize) -> Result<(), AppError>
     }
     Ok(())
 }
-
-pub use crate::domain::has_control_characters;
 
 /// Refuses a new conversation to a guest who keeps `GUEST_MAX_CONVERSATIONS` already
 /// (an account has no cap). Run in the transaction that inserts it.
@@ -270,18 +289,7 @@ pub async fn start_turn(
         prompt_tokens: prompt_tokens as i64,
         completion_tokens: i64::from(state.site.max_output_tokens),
     };
-    // Dropping the transaction on a refusal rolls back the question too.
-    let reservation = state.meter.reserve(spender, &estimate, Some(answer.id))?;
-    // The entry goes in with the question and the answer, so a turn and its ledger entry
-    // exist together or not at all.
-    let saved = async {
-        insert_entry(&mut tx, &reservation.entry).await?;
-        tx.commit().await
-    };
-    if let Err(error) = saved.await {
-        state.meter.release(&reservation);
-        return Err(error.into());
-    }
+    let reservation = reserve_and_commit(state, tx, spender, &estimate, answer.id).await?;
     let history: Vec<(Role, &str)> = history.iter().map(|(r, c)| (*r, c.as_str())).collect();
     let request = state.llm.chat_request(&system_prompt, &history);
     Ok(spawn_turn(
@@ -297,6 +305,29 @@ pub async fn start_turn(
         state.llm.max_output_tokens(),
         None,
     ))
+}
+
+/// Reserves the call's budget for `answer` and commits `tx` (the turn's question and
+/// answer) with its ledger entry, so a turn and its entry exist together or not at all.
+/// A refusal drops `tx`, rolling back the question too; a failed commit gives the
+/// reservation back.
+async fn reserve_and_commit(
+    state: &AppState,
+    mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    spender: &Spender,
+    estimate: &budget::Estimate<'_>,
+    answer_id: i64,
+) -> Result<budget::Reservation, AppError> {
+    let reservation = state.meter.reserve(spender, estimate, Some(answer_id))?;
+    let saved = async {
+        insert_entry(&mut tx, &reservation.entry).await?;
+        tx.commit().await
+    };
+    if let Err(error) = saved.await {
+        state.meter.release(&reservation);
+        return Err(error.into());
+    }
+    Ok(reservation)
 }
 
 /// What a turn saved before the model is called: a [`Turn`] without its events yet.
@@ -329,13 +360,7 @@ fn spawn_turn(
     max_output_tokens: u32,
     check: Option<relay::OutputCheck>,
 ) -> Turn {
-    let cancel = state.drain.child_token();
-    state
-        .turns
-        .running
-        .lock()
-        .expect("turn registry poisoned")
-        .insert(turn.conversation.id.clone(), cancel.clone());
+    let cancel = state.turns.register(&turn.conversation.id, &state.drain);
     let (events, receiver) = mpsc::channel(RELAY_BUFFER);
     let run = relay::RunningTurn {
         db: state.db.clone(),

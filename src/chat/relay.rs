@@ -184,13 +184,7 @@ impl RunningTurn {
         // No checkpoint may land after the final save (nor, SQLite reusing ids, on a
         // regenerated answer's row).
         self.turns.checkpoints.forget(self.answer.id).await;
-        // Unregister before saving: once saved, the conversation may start its next turn,
-        // whose stop handle must not be removed by this one.
-        self.turns
-            .running
-            .lock()
-            .expect("turn registry poisoned")
-            .remove(&self.answer.conversation_id);
+        self.turns.forget(&self.answer.conversation_id);
         // A row left `streaming` would block the conversation until the next restart, so a
         // failed save is tried again before giving up.
         for attempt in 1..=3 {

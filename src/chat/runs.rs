@@ -12,23 +12,19 @@ use async_openai::types::chat::{
 use serde_json::{Map, Value};
 use tracing::Instrument;
 
-use super::{Saved, Turn, check_room, spawn_turn, title_from};
+use super::{Saved, Turn, check_room, reserve_and_commit, spawn_turn, title_from};
 use crate::{
     AppState,
     apps::{App, Apps, OutputFormat, PromptMessage, PromptRole, RenderError},
     budget::{self, Spender},
     db::{
         conversations::{RunOf, insert_conversation, update_conversation_activity},
-        ledger::insert_entry,
         messages::insert_message,
     },
     domain::{MessageStatus, Role},
     error::AppError,
     llm,
 };
-
-/// Tokens counted for each message's framing, as the chat does.
-const TOKENS_PER_MESSAGE: usize = 4;
 
 /// Starts a run of `app` with `input` (already checked against the app's schema): saves
 /// the conversation, the rendered prompt and an empty answer, reserves the call, and
@@ -60,7 +56,7 @@ pub async fn start_run(
         })?;
     let prompt_tokens: usize = messages
         .iter()
-        .map(|m| budget::count_tokens(&m.content) + TOKENS_PER_MESSAGE)
+        .map(|m| budget::count_tokens(&m.content) + budget::TOKENS_PER_MESSAGE)
         .sum();
     if prompt_tokens > state.config.max_context_tokens {
         return Err(AppError::TooLarge(format!(
@@ -125,15 +121,7 @@ pub async fn start_run(
             i64::from(max_output_tokens)
         },
     };
-    let reservation = state.meter.reserve(spender, &estimate, Some(answer.id))?;
-    let saved = async {
-        insert_entry(&mut tx, &reservation.entry).await?;
-        tx.commit().await
-    };
-    if let Err(error) = saved.await {
-        state.meter.release(&reservation);
-        return Err(error.into());
-    }
+    let reservation = reserve_and_commit(state, tx, spender, &estimate, answer.id).await?;
     metrics::counter!("app_runs_total", "app" => app.name.clone()).increment(1);
 
     let turn = Saved {
@@ -160,7 +148,7 @@ pub async fn start_run(
     let request = request_for(app, model, &messages);
     let check = (app.output_format == OutputFormat::Json).then(|| {
         let app = app.clone();
-        let check: super::relay::OutputCheck = std::sync::Arc::new(move |text: &str| {
+        std::sync::Arc::new(move |text: &str| {
             crate::apps::validate_output(&app, text)
                 .map(|_| ())
                 .map_err(|problem| {
@@ -168,8 +156,7 @@ pub async fn start_run(
                         "The model's answer did not follow this app's output format ({problem}), so it is not shown as a result. Run the app again."
                     )
                 })
-        });
-        check
+        }) as super::relay::OutputCheck
     });
     Ok(spawn_turn(
         state,
@@ -190,13 +177,7 @@ fn spawn_image(
     prompt: String,
     size: Option<String>,
 ) -> Turn {
-    let cancel = state.drain.child_token();
-    state
-        .turns
-        .running
-        .lock()
-        .expect("turn registry poisoned")
-        .insert(turn.conversation.id.clone(), cancel.clone());
+    let cancel = state.turns.register(&turn.conversation.id, &state.drain);
     let (events, receiver) = tokio::sync::mpsc::channel(1);
     let run = super::image::ImageTurn {
         reservation,

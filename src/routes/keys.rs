@@ -166,7 +166,7 @@ fn validate_name(name: &str) -> Result<&str, String> {
             "The name is empty: name the key after where it is used, like \"laptop\".".into(),
         );
     }
-    if crate::chat::has_control_characters(name) {
+    if crate::domain::has_control_characters(name) {
         return Err(
             "The name contains control characters (such as NUL or ESC): remove them.".into(),
         );

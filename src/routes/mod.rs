@@ -216,7 +216,7 @@ fn validate_title(title: &str) -> Result<&str, AppError> {
             "The title is empty: write a title.".into(),
         ));
     }
-    if crate::chat::has_control_characters(title) {
+    if crate::domain::has_control_characters(title) {
         return Err(AppError::Invalid(
             "The title contains control characters (such as NUL or ESC): remove them.".into(),
         ));

@@ -39,9 +39,6 @@ use crate::{
     error::AppError,
 };
 
-/// Tokens each message costs beyond its text, as OpenAI counts them.
-const TOKENS_PER_MESSAGE: usize = 4;
-
 /// The model names this deployment offers, each with its provider model, sorted (never
 /// empty).
 pub(super) fn models(state: &AppState) -> Vec<(String, String)> {
@@ -221,7 +218,7 @@ fn prompt_tokens(messages: &[Message], request: &CreateChatCompletionRequest) ->
             m.text.as_deref().map_or(0, budget::count_tokens)
                 + m.tool_call_id.as_deref().map_or(0, budget::count_tokens)
                 + calls
-                + TOKENS_PER_MESSAGE
+                + budget::TOKENS_PER_MESSAGE
         })
         .sum();
     messages
