@@ -3,7 +3,7 @@
 //! (`db`), the model client (`llm`) and identity (`auth`) can all use it without
 //! importing each other.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Who owns a conversation and its messages: a user, or a guest's session.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,6 +97,101 @@ impl From<MessageStatus> for EntryStatus {
             MessageStatus::Failed => EntryStatus::Failed,
         }
     }
+}
+
+/// Why an answer is good or bad: the closed list a visitor picks from when judging an
+/// answer, and a reviewer when rejecting one. Stored by name (`wrong_facts`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedbackTag {
+    Accurate,
+    Helpful,
+    WrongFacts,
+    /// It refused when it should have answered.
+    NeedlessRefusal,
+    TooLong,
+    Unsafe,
+    Formatting,
+}
+
+impl FeedbackTag {
+    pub const ALL: [FeedbackTag; 7] = [
+        FeedbackTag::Accurate,
+        FeedbackTag::Helpful,
+        FeedbackTag::WrongFacts,
+        FeedbackTag::NeedlessRefusal,
+        FeedbackTag::TooLong,
+        FeedbackTag::Unsafe,
+        FeedbackTag::Formatting,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedbackTag::Accurate => "accurate",
+            FeedbackTag::Helpful => "helpful",
+            FeedbackTag::WrongFacts => "wrong_facts",
+            FeedbackTag::NeedlessRefusal => "needless_refusal",
+            FeedbackTag::TooLong => "too_long",
+            FeedbackTag::Unsafe => "unsafe",
+            FeedbackTag::Formatting => "formatting",
+        }
+    }
+
+    /// The words a page shows for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            FeedbackTag::Accurate => "Accurate",
+            FeedbackTag::Helpful => "Helpful",
+            FeedbackTag::WrongFacts => "Wrong facts",
+            FeedbackTag::NeedlessRefusal => "Refused when it should not",
+            FeedbackTag::TooLong => "Too long",
+            FeedbackTag::Unsafe => "Unsafe",
+            FeedbackTag::Formatting => "Formatting",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|tag| tag.as_str() == name)
+    }
+}
+
+/// Where an answer's review stands: `pending` until a reviewer accepts it, edits it (the
+/// edit is the ideal answer) or rejects it (with a [`FeedbackTag`] as the reason).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(rename_all = "lowercase")]
+pub enum ReviewState {
+    Pending,
+    Accepted,
+    Edited,
+    Rejected,
+}
+
+impl ReviewState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewState::Pending => "pending",
+            ReviewState::Accepted => "accepted",
+            ReviewState::Edited => "edited",
+            ReviewState::Rejected => "rejected",
+        }
+    }
+}
+
+/// Whose conversations may leave the service as training data (`data_policy` in the site
+/// file). Opted-out users and deleted conversations never do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataPolicy {
+    /// Nothing is exported: the shipped setting, until the operator decides.
+    #[default]
+    Off,
+    /// Signed-in users' conversations (and the operator's dataset batches).
+    Accounts,
+    /// Guests' conversations too.
+    All,
 }
 
 /// Whether `text` has a control character other than a tab or a line break: nothing a

@@ -35,7 +35,7 @@ use crate::{
             update_conversation_activity,
         },
         ledger::insert_entry,
-        messages::{delete_message, insert_message, list_messages},
+        messages::{clear_preferred, insert_message, list_messages, thread},
     },
     domain::{MessageStatus, Owner, Role},
     error::AppError,
@@ -232,8 +232,12 @@ pub async fn start_turn(
                 Some(last) if last.status == MessageStatus::Streaming => {
                     return Err(busy());
                 }
+                // The earlier answer stays as a sibling of the new one, which the
+                // conversation goes on from.
                 Some(last) if last.role == Role::Assistant => {
-                    delete_message(&mut tx, last.id).await?
+                    if let Some(question) = last.reply_to {
+                        clear_preferred(&mut tx, question).await?;
+                    }
                 }
                 Some(_) => {}
                 None => {
@@ -261,7 +265,8 @@ pub async fn start_turn(
     update_conversation_activity(&mut tx, &conversation.id).await?;
     let mut system = Vec::new();
     let mut history = Vec::new();
-    for message in list_messages(&mut tx, &conversation.id).await? {
+    let messages = list_messages(&mut tx, &conversation.id).await?;
+    for message in thread(&messages) {
         if message.id == answer.id
             || message.status != MessageStatus::Complete
                 && message.status != MessageStatus::Interrupted
@@ -272,8 +277,8 @@ pub async fn start_turn(
         match message.role {
             // An app's run keeps its own instructions: its follow-ups go on under them
             // rather than under the site's.
-            Role::System => system.push(message.content),
-            role => history.push((role, message.content)),
+            Role::System => system.push(message.content.clone()),
+            role => history.push((role, message.content.clone())),
         }
     }
     let system_prompt = if system.is_empty() {

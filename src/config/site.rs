@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::ConfigError;
+use crate::domain::DataPolicy;
 
 /// The site file used when `PROMPTSHIP_SITE` is not set and `promptship.toml` is missing,
 /// so the binary runs from any directory.
@@ -40,6 +41,9 @@ pub struct Site {
     /// the chat, for a single-purpose service; the chat stays at `/chat`.
     #[serde(default)]
     pub home_app: Option<String>,
+    /// Whose conversations may be exported as training data.
+    #[serde(default)]
+    pub data_policy: DataPolicy,
     /// Dollars per million tokens, by model name, for cost reports and the money budget.
     #[serde(default)]
     pub prices: HashMap<String, Price>,

@@ -25,6 +25,33 @@ pub struct Message {
     pub updated_at: i64,
     /// An image app's answer: the SHA-256 of its picture, served at `/images/{hash}`.
     pub image: Option<String>,
+    /// An answer's question: the user message it answers. Answers to the same question
+    /// are siblings (regenerate adds one).
+    pub reply_to: Option<i64>,
+    /// The sibling its owner marked as the better answer.
+    pub preferred: bool,
+}
+
+/// The conversation as it goes on: every message but the answers not chosen. Of a
+/// question's answers, the one marked preferred is chosen, otherwise the newest. The
+/// order is kept (oldest first).
+pub fn thread(messages: &[Message]) -> Vec<&Message> {
+    let mut chosen: std::collections::HashMap<i64, &Message> = std::collections::HashMap::new();
+    for message in messages {
+        if let (Role::Assistant, Some(question)) = (message.role, message.reply_to) {
+            let entry = chosen.entry(question).or_insert(message);
+            if message.preferred || !entry.preferred && message.id > entry.id {
+                *entry = message;
+            }
+        }
+    }
+    messages
+        .iter()
+        .filter(|m| match (m.role, m.reply_to) {
+            (Role::Assistant, Some(question)) => chosen[&question].id == m.id,
+            _ => true,
+        })
+        .collect()
 }
 
 /// How an answer ended, as saved on its row.
@@ -52,18 +79,26 @@ pub async fn insert_message(
     let now = now_ms();
     sqlx::query_as!(
         Message,
-        r#"INSERT INTO messages (conversation_id, role, content, status, model, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)
+        // An answer answers the conversation's latest user message.
+        r#"INSERT INTO messages (conversation_id, role, content, status, model, created_at, updated_at,
+                                 reply_to)
+           VALUES (?, ?, ?, ?, ?, ?, ?,
+                   CASE WHEN ? = 'assistant'
+                        THEN (SELECT max(id) FROM messages WHERE conversation_id = ? AND role = 'user')
+                   END)
            RETURNING id, conversation_id, role AS "role: Role", content,
                      status AS "status: MessageStatus", error, model, prompt_tokens,
-                     completion_tokens, first_token_ms, duration_ms, created_at, updated_at, image"#,
+                     completion_tokens, first_token_ms, duration_ms, created_at, updated_at, image,
+                  reply_to, preferred AS "preferred: bool""#,
         conversation_id,
         role,
         content,
         status,
         model,
         now,
-        now
+        now,
+        role,
+        conversation_id
     )
     .fetch_one(conn)
     .await
@@ -78,7 +113,8 @@ pub async fn list_messages(
         Message,
         r#"SELECT id, conversation_id, role AS "role: Role", content,
                   status AS "status: MessageStatus", error, model, prompt_tokens,
-                  completion_tokens, first_token_ms, duration_ms, created_at, updated_at, image
+                  completion_tokens, first_token_ms, duration_ms, created_at, updated_at, image,
+                  reply_to, preferred AS "preferred: bool"
            FROM messages WHERE conversation_id = ? ORDER BY id"#,
         conversation_id
     )
@@ -91,7 +127,8 @@ pub async fn find_message(db: &SqlitePool, id: i64) -> sqlx::Result<Option<Messa
         Message,
         r#"SELECT id, conversation_id, role AS "role: Role", content,
                   status AS "status: MessageStatus", error, model, prompt_tokens,
-                  completion_tokens, first_token_ms, duration_ms, created_at, updated_at, image
+                  completion_tokens, first_token_ms, duration_ms, created_at, updated_at, image,
+                  reply_to, preferred AS "preferred: bool"
            FROM messages WHERE id = ?"#,
         id
     )
@@ -149,11 +186,33 @@ pub async fn update_streaming_contents(
     tx.commit().await
 }
 
-pub async fn delete_message(conn: &mut SqliteConnection, id: i64) -> sqlx::Result<()> {
-    sqlx::query!("DELETE FROM messages WHERE id = ?", id)
-        .execute(conn)
-        .await?;
+/// Unmarks the preferred answer to a question (a regenerated answer takes over).
+pub async fn clear_preferred(conn: &mut SqliteConnection, question: i64) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE messages SET preferred = 0 WHERE reply_to = ? AND preferred = 1",
+        question
+    )
+    .execute(conn)
+    .await?;
     Ok(())
+}
+
+/// Marks one answer as the better of its siblings (and unmarks the others), in one
+/// transaction; returns whether the answer exists.
+pub async fn update_preferred(conn: &mut SqliteConnection, answer: &Message) -> sqlx::Result<bool> {
+    let Some(question) = answer.reply_to else {
+        return Ok(false);
+    };
+    let mut tx = conn.begin().await?;
+    clear_preferred(&mut tx, question).await?;
+    let result = sqlx::query!(
+        "UPDATE messages SET preferred = 1 WHERE id = ? AND role = 'assistant'",
+        answer.id
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(result.rows_affected() == 1)
 }
 
 /// Marks answers left `streaming` by a crash or kill as interrupted; run at start, when no

@@ -23,6 +23,17 @@ pub struct User {
     pub disabled: bool,
     pub daily_token_budget: Option<i64>,
     pub created_at: i64,
+    /// May work through the review queue (an admin always may).
+    pub reviewer: bool,
+    /// Keeps their conversations out of every dataset export.
+    pub data_opt_out: bool,
+}
+
+impl User {
+    /// Whether the user may open `/review`: admins and reviewers.
+    pub fn can_review(&self) -> bool {
+        self.role == UserRole::Admin || self.reviewer
+    }
 }
 
 impl std::fmt::Debug for User {
@@ -46,7 +57,8 @@ pub async fn insert_user(
         User,
         r#"INSERT INTO users (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)
            RETURNING id, email, password_hash, role AS "role: UserRole",
-                     disabled AS "disabled: bool", daily_token_budget, created_at"#,
+                     disabled AS "disabled: bool", daily_token_budget, created_at,
+                  reviewer AS "reviewer: bool", data_opt_out AS "data_opt_out: bool""#,
         email,
         password_hash,
         role,
@@ -60,7 +72,8 @@ pub async fn find_user(db: &SqlitePool, id: i64) -> sqlx::Result<Option<User>> {
     sqlx::query_as!(
         User,
         r#"SELECT id, email, password_hash, role AS "role: UserRole",
-                  disabled AS "disabled: bool", daily_token_budget, created_at
+                  disabled AS "disabled: bool", daily_token_budget, created_at,
+                  reviewer AS "reviewer: bool", data_opt_out AS "data_opt_out: bool"
            FROM users WHERE id = ?"#,
         id
     )
@@ -72,7 +85,8 @@ pub async fn find_user_by_email(db: &SqlitePool, email: &str) -> sqlx::Result<Op
     sqlx::query_as!(
         User,
         r#"SELECT id, email, password_hash, role AS "role: UserRole",
-                  disabled AS "disabled: bool", daily_token_budget, created_at
+                  disabled AS "disabled: bool", daily_token_budget, created_at,
+                  reviewer AS "reviewer: bool", data_opt_out AS "data_opt_out: bool"
            FROM users WHERE email = ?"#,
         email
     )
@@ -84,7 +98,8 @@ pub async fn list_users(db: &SqlitePool) -> sqlx::Result<Vec<User>> {
     sqlx::query_as!(
         User,
         r#"SELECT id, email, password_hash, role AS "role: UserRole",
-                  disabled AS "disabled: bool", daily_token_budget, created_at
+                  disabled AS "disabled: bool", daily_token_budget, created_at,
+                  reviewer AS "reviewer: bool", data_opt_out AS "data_opt_out: bool"
            FROM users ORDER BY id"#
     )
     .fetch_all(db)
@@ -110,6 +125,29 @@ pub async fn update_user_role(db: &SqlitePool, id: i64, role: UserRole) -> sqlx:
     let result = sqlx::query!("UPDATE users SET role = ? WHERE id = ?", role, id)
         .execute(db)
         .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn update_user_reviewer(db: &SqlitePool, id: i64, reviewer: bool) -> sqlx::Result<bool> {
+    let result = sqlx::query!("UPDATE users SET reviewer = ? WHERE id = ?", reviewer, id)
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The account page's switch: whether the user's conversations stay out of exports.
+pub async fn update_user_data_opt_out(
+    db: &SqlitePool,
+    id: i64,
+    opt_out: bool,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query!(
+        "UPDATE users SET data_opt_out = ? WHERE id = ?",
+        opt_out,
+        id
+    )
+    .execute(db)
+    .await?;
     Ok(result.rows_affected() == 1)
 }
 

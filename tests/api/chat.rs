@@ -320,7 +320,7 @@ async fn stop_ends_the_answer_and_keeps_what_arrived() {
 }
 
 #[tokio::test]
-async fn regenerate_replaces_the_last_answer() {
+async fn regenerate_keeps_the_earlier_answer_as_a_sibling() {
     let app = TestApp::spawn().await;
     app.mock.push(Scenario::answer("first answer"));
     app.mock.push(Scenario::answer("second answer"));
@@ -334,8 +334,14 @@ async fn regenerate_replaces_the_last_answer() {
     assert_eq!(response.status(), 303);
     let id = location.trim_start_matches("/conversations/");
     let messages = app.messages(id).await;
-    assert_eq!(messages.len(), 2);
-    assert_eq!(messages[1]["content"], "second answer");
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    assert_eq!(messages[1]["content"], "first answer");
+    assert_eq!(messages[2]["content"], "second answer");
+    assert_eq!(messages[1]["reply_to"], messages[0]["id"]);
+    assert_eq!(
+        messages[2]["reply_to"], messages[0]["id"],
+        "both answer the question"
+    );
     assert_eq!(app.mock.posts(), 2);
     let roles: Vec<_> = app.mock.requests()[1]["messages"]
         .as_array()
@@ -346,8 +352,20 @@ async fn regenerate_replaces_the_last_answer() {
     assert_eq!(
         roles,
         ["system", "user"],
-        "the replaced answer is not sent again"
+        "the earlier answer is not sent again"
     );
+
+    // The conversation goes on from the newer answer.
+    app.mock.push(Scenario::answer("third answer"));
+    app.post_form(&format!("{location}/messages"), &[("content", "more")])
+        .await;
+    let sent: Vec<_> = app.mock.requests()[2]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sent[1..], ["question", "second answer", "more"]);
 }
 
 #[tokio::test]
