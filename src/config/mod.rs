@@ -92,6 +92,9 @@ pub struct Config {
     pub body_read_timeout: Duration,
     /// Scheduled backups into a folder, when `BACKUP_DIR` is set.
     pub backups: Option<Backups>,
+    /// How long a reviewer holds an answer they opened from the queue
+    /// (`REVIEW_LEASE_SECS`); an abandoned claim returns to the queue after it.
+    pub review_lease: Duration,
 }
 
 /// `BACKUP_DIR`, `BACKUP_INTERVAL_HOURS` and `BACKUP_KEEP`: a checked copy of the database
@@ -333,6 +336,7 @@ impl Config {
         let shutdown_grace = read.seconds("SHUTDOWN_GRACE_SECS", 8);
         let header_read_timeout = read.seconds("HEADER_READ_TIMEOUT_SECS", 20);
         let body_read_timeout = read.seconds("BODY_READ_TIMEOUT_SECS", 20);
+        let review_lease = read.seconds("REVIEW_LEASE_SECS", 600);
         let count = "a whole number";
         let budgets = Budgets {
             guest_daily_messages: read.parse("GUEST_DAILY_MESSAGES", 20, count),
@@ -426,6 +430,7 @@ impl Config {
             header_read_timeout,
             body_read_timeout,
             backups,
+            review_lease,
         })
     }
 }

@@ -35,6 +35,8 @@ pub struct UserSummary {
     pub role: UserRole,
     pub disabled: bool,
     pub daily_token_budget: Option<i64>,
+    /// May work through the review queue.
+    pub reviewer: bool,
     /// Tokens counted against the user's budget on the day asked for.
     pub tokens_counted: i64,
 }
@@ -168,6 +170,7 @@ pub async fn list_users_with_spending(
         UserSummary,
         r#"SELECT users.id, users.email, users.role AS "role: UserRole",
                   users.disabled AS "disabled: bool", users.daily_token_budget,
+                  users.reviewer AS "reviewer: bool",
                   coalesce((SELECT sum(usage.prompt_tokens + usage.completion_tokens)
                             FROM usage
                             WHERE usage.user_id = users.id AND usage.day = ?

@@ -10,6 +10,7 @@ pub mod guests;
 pub mod images;
 pub mod ledger;
 pub mod messages;
+pub mod reviews;
 pub mod settings;
 pub mod users;
 

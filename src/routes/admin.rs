@@ -35,7 +35,7 @@ use crate::{
         settings,
         users::{
             Invite, UserRole, find_user, insert_invite, list_invites, update_user_budget,
-            update_user_disabled, update_user_role,
+            update_user_disabled, update_user_reviewer, update_user_role,
         },
     },
     error::AppError,
@@ -237,6 +237,30 @@ pub async fn make_admin(
     user_found(update_user_role(&state.db, id, UserRole::Admin).await?)?;
     user_changed(&state, id);
     tracing::info!(admin = admin.id, user = id, "admin made a user an admin");
+    Ok(back())
+}
+
+/// Grants the reviewer role: the user may work through the review queue.
+pub async fn make_reviewer(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    UserId(id): UserId,
+) -> Result<Redirect, AppError> {
+    user_found(update_user_reviewer(&state.db, id, true).await?)?;
+    user_changed(&state, id);
+    tracing::info!(admin = admin.id, user = id, "admin made a user a reviewer");
+    Ok(back())
+}
+
+/// Removes the reviewer role (an admin can still review: that comes with the role).
+pub async fn remove_reviewer(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    UserId(id): UserId,
+) -> Result<Redirect, AppError> {
+    user_found(update_user_reviewer(&state.db, id, false).await?)?;
+    user_changed(&state, id);
+    tracing::info!(admin = admin.id, user = id, "admin removed a user's reviewer role");
     Ok(back())
 }
 

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod middleware;
 mod openai;
 mod pages;
+mod review;
 
 use axum::{
     Router,
@@ -116,9 +117,22 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/reset-usage", post(admin::reset_usage))
         .route("/admin/users/{id}/budget", post(admin::change_budget))
         .route("/admin/users/{id}/make-admin", post(admin::make_admin))
+        .route("/admin/users/{id}/make-reviewer", post(admin::make_reviewer))
+        .route(
+            "/admin/users/{id}/remove-reviewer",
+            post(admin::remove_reviewer),
+        )
         .route("/admin/pause", post(admin::set_paused))
         .route("/admin/signup-mode", post(admin::set_signup_mode))
         .route("/admin/invites", post(admin::create_invite))
+        // The review queue (admins and reviewers)
+        .route("/review", get(review::show_queue))
+        .route("/review/next", get(review::claim_next_answer))
+        .route("/review/{id}", get(review::show_answer))
+        .route("/review/{id}/accept", post(review::accept_answer))
+        .route("/review/{id}/edit", post(review::edit_answer))
+        .route("/review/{id}/reject", post(review::reject_answer))
+        .route("/review/{id}/skip", post(review::skip_answer))
         // JSON API
         .route(
             "/api/v1/conversations",

@@ -47,6 +47,8 @@ pub struct Layout {
     /// The logged-in user's email; `None` for a guest.
     pub user_email: Option<String>,
     pub is_admin: bool,
+    /// May open the review queue (an admin or a reviewer).
+    pub can_review: bool,
 }
 
 impl Layout {
@@ -75,6 +77,7 @@ impl Layout {
             active: active.map(str::to_string),
             user_email: visitor.user.as_ref().map(|u| u.email.clone()),
             is_admin: visitor.is_admin(),
+            can_review: visitor.user.as_ref().is_some_and(|u| u.can_review()),
             ..Self::bare(state)
         })
     }
@@ -89,6 +92,7 @@ impl Layout {
             active: None,
             user_email: None,
             is_admin: false,
+            can_review: false,
         }
     }
 }
