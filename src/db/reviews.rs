@@ -299,7 +299,10 @@ pub struct ReviewEvent {
 }
 
 /// The answer's audit trail, oldest first.
-pub async fn list_review_events(db: &SqlitePool, message_id: i64) -> sqlx::Result<Vec<ReviewEvent>> {
+pub async fn list_review_events(
+    db: &SqlitePool,
+    message_id: i64,
+) -> sqlx::Result<Vec<ReviewEvent>> {
     sqlx::query_as!(
         ReviewEvent,
         r#"SELECT e.id, u.email AS "reviewer?", e.from_state AS "from_state: ReviewState",
@@ -384,7 +387,9 @@ pub async fn update_review(
         && holder != reviewer
     {
         return Ok(Decision::Held {
-            by: current.claimed_by.unwrap_or_else(|| "another reviewer".into()),
+            by: current
+                .claimed_by
+                .unwrap_or_else(|| "another reviewer".into()),
             until,
         });
     }

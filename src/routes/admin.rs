@@ -260,7 +260,11 @@ pub async fn remove_reviewer(
 ) -> Result<Redirect, AppError> {
     user_found(update_user_reviewer(&state.db, id, false).await?)?;
     user_changed(&state, id);
-    tracing::info!(admin = admin.id, user = id, "admin removed a user's reviewer role");
+    tracing::info!(
+        admin = admin.id,
+        user = id,
+        "admin removed a user's reviewer role"
+    );
     Ok(back())
 }
 

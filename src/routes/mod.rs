@@ -117,7 +117,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/reset-usage", post(admin::reset_usage))
         .route("/admin/users/{id}/budget", post(admin::change_budget))
         .route("/admin/users/{id}/make-admin", post(admin::make_admin))
-        .route("/admin/users/{id}/make-reviewer", post(admin::make_reviewer))
+        .route(
+            "/admin/users/{id}/make-reviewer",
+            post(admin::make_reviewer),
+        )
         .route(
             "/admin/users/{id}/remove-reviewer",
             post(admin::remove_reviewer),

@@ -22,5 +22,6 @@ mod mock_upstream;
 mod openai;
 mod operations;
 mod process;
+mod review;
 mod runs;
 mod security;

@@ -51,7 +51,11 @@ impl Filters {
         if let Some(v) = &version
             && !v.chars().all(|c| c.is_ascii_hexdigit())
         {
-            return Err(bad("version", v, "the start of a prompt version (hex digits)"));
+            return Err(bad(
+                "version",
+                v,
+                "the start of a prompt version (hex digits)",
+            ));
         }
         let rating = match self.rating.trim() {
             "" => None,
@@ -61,9 +65,10 @@ impl Filters {
         };
         let state = match self.state.trim() {
             "" => None,
-            name => Some(parse_state(name).ok_or_else(|| {
-                bad("state", name, "pending, accepted, edited or rejected")
-            })?),
+            name => Some(
+                parse_state(name)
+                    .ok_or_else(|| bad("state", name, "pending, accepted, edited or rejected"))?,
+            ),
         };
         let day = |name: &str, value: &str| -> Result<Option<i64>, AppError> {
             match value.trim() {
@@ -121,7 +126,12 @@ impl Filters {
         ]
         .into_iter()
         .filter(|(_, value)| !value.trim().is_empty())
-        .map(|(name, value)| format!("{name}={}", utf8_percent_encode(value.trim(), NON_ALPHANUMERIC)))
+        .map(|(name, value)| {
+            format!(
+                "{name}={}",
+                utf8_percent_encode(value.trim(), NON_ALPHANUMERIC)
+            )
+        })
         .collect::<Vec<_>>()
         .join("&")
     }
@@ -176,16 +186,49 @@ mod tests {
     #[test]
     fn values_the_queue_cannot_filter_by_are_refused_by_name() {
         for (filters, name) in [
-            (Filters { rating: "meh".into(), ..Filters::default() }, "rating"),
-            (Filters { state: "done".into(), ..Filters::default() }, "state"),
-            (Filters { from: "2026-13-01".into(), ..Filters::default() }, "from"),
-            (Filters { version: "zz".into(), ..Filters::default() }, "version"),
-            (Filters { correction: "maybe".into(), ..Filters::default() }, "correction"),
+            (
+                Filters {
+                    rating: "meh".into(),
+                    ..Filters::default()
+                },
+                "rating",
+            ),
+            (
+                Filters {
+                    state: "done".into(),
+                    ..Filters::default()
+                },
+                "state",
+            ),
+            (
+                Filters {
+                    from: "2026-13-01".into(),
+                    ..Filters::default()
+                },
+                "from",
+            ),
+            (
+                Filters {
+                    version: "zz".into(),
+                    ..Filters::default()
+                },
+                "version",
+            ),
+            (
+                Filters {
+                    correction: "maybe".into(),
+                    ..Filters::default()
+                },
+                "correction",
+            ),
         ] {
             let error = filters.to_filter().unwrap_err();
             assert!(error.to_string().contains(&format!("`{name}=")), "{error}");
         }
-        let zero = Filters { page: "0".into(), ..Filters::default() };
+        let zero = Filters {
+            page: "0".into(),
+            ..Filters::default()
+        };
         assert!(zero.page().is_err());
     }
 

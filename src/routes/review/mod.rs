@@ -195,7 +195,10 @@ pub async fn claim_next_answer(
     let query = filters.query();
     Ok(match claimed {
         Some(id) => Redirect::to(&with_query(&format!("/review/{id}"), &query)),
-        None => Redirect::to(&with_query("/review", &[query.as_str(), "done=1"].join("&"))),
+        None => Redirect::to(&with_query(
+            "/review",
+            &[query.as_str(), "done=1"].join("&"),
+        )),
     })
 }
 
@@ -459,8 +462,7 @@ fn with_query(path: &str, query: &str) -> String {
 fn validate_edit(content: &str, max_chars: usize) -> Result<&str, AppError> {
     if content.trim().is_empty() {
         return Err(AppError::Invalid(
-            "The edit is empty: write the answer as it should be, or accept or reject it."
-                .into(),
+            "The edit is empty: write the answer as it should be, or accept or reject it.".into(),
         ));
     }
     if has_control_characters(content) {
@@ -503,9 +505,18 @@ mod tests {
         };
         let location = |r: Redirect| {
             use axum::response::IntoResponse;
-            r.into_response().headers()["location"].to_str().unwrap().to_string()
+            r.into_response().headers()["location"]
+                .to_str()
+                .unwrap()
+                .to_string()
         };
-        assert_eq!(location(next_after(7, &filters)), "/review/next?app=chat&after=7");
-        assert_eq!(location(next_after(7, &Filters::default())), "/review/next?after=7");
+        assert_eq!(
+            location(next_after(7, &filters)),
+            "/review/next?app=chat&after=7"
+        );
+        assert_eq!(
+            location(next_after(7, &Filters::default())),
+            "/review/next?after=7"
+        );
     }
 }

@@ -30,9 +30,15 @@ const STATE_CHANGING: &[(&str, &str)] = &[
     ("POST", "/admin/users/{id}/reset-usage"),
     ("POST", "/admin/users/{id}/budget"),
     ("POST", "/admin/users/{id}/make-admin"),
+    ("POST", "/admin/users/{id}/make-reviewer"),
+    ("POST", "/admin/users/{id}/remove-reviewer"),
     ("POST", "/admin/pause"),
     ("POST", "/admin/signup-mode"),
     ("POST", "/admin/invites"),
+    ("POST", "/review/{id}/accept"),
+    ("POST", "/review/{id}/edit"),
+    ("POST", "/review/{id}/reject"),
+    ("POST", "/review/{id}/skip"),
     ("POST", "/api/v1/conversations"),
     ("PATCH", "/api/v1/conversations/{id}"),
     ("DELETE", "/api/v1/conversations/{id}"),
@@ -75,6 +81,8 @@ struct Targets {
     own_key: i64,
     /// A live key of `user`'s.
     their_key: i64,
+    /// The answer in `conversation`, which the admin may review.
+    answer: i64,
 }
 
 impl Targets {
@@ -111,7 +119,12 @@ impl Targets {
                 .fetch_one(&app.db)
         };
         let admin_id = app.user_id(ADMIN_EMAIL).await;
+        let answer = sqlx::query_scalar("SELECT id FROM messages WHERE role = 'assistant'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
         Self {
+            answer,
             conversation,
             user,
             disabled_user,
@@ -130,6 +143,8 @@ impl Targets {
             self.own_key.to_string()
         } else if template.starts_with("/admin/keys/") {
             self.their_key.to_string()
+        } else if template.starts_with("/review/") {
+            self.answer.to_string()
         } else {
             self.conversation.clone()
         };
@@ -173,6 +188,7 @@ fn working_body(path: &str) -> (&'static str, String) {
         ("daily_token_budget", "0"),
         ("paused", "1"),
         ("mode", "closed"),
+        ("reason", "wrong_facts"),
     ]);
     ("application/x-www-form-urlencoded", form)
 }
