@@ -1,5 +1,5 @@
-// promptship's only script: keyboard sending, the live text of a streaming answer, and
-// copying an app's JSON result.
+// promptship's only script: keyboard sending, the live text of a streaming answer,
+// copying an app's JSON result, and the review queue's keys.
 // Everything else is htmx; every form also works with JavaScript off.
 (() => {
   "use strict";
@@ -95,4 +95,49 @@
   });
 
   document.addEventListener("reload", () => location.reload());
+
+  // The review pages' keys (each page's hint line lists them). A key presses the button,
+  // or focuses the field, that carries it as its `accesskey` (the no-JS fallback); never
+  // while typing in a field, during IME composition, or with a modifier held.
+  document.addEventListener("keydown", (event) => {
+    const page = document.querySelector("[data-review-item], [data-review-list]");
+    if (!page || event.isComposing || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+    if (!/^[a-z1-9]$/.test(event.key)) return;
+    const reason = document.querySelector(`#reject[open] [data-digit="${event.key}"]`);
+    const links = [...page.querySelectorAll("a.review-link")];
+    let control = reason || page.querySelector(`[accesskey="${event.key}"]`);
+    if (links.length && (event.key === "j" || event.key === "k")) {
+      const at = links.indexOf(document.activeElement);
+      const to = event.key === "j" ? at + 1 : Math.max(at - 1, 0);
+      control = links[Math.min(to, links.length - 1)];
+      control.focus();
+      control = null;
+      event.preventDefault();
+    }
+    if (!control) return;
+    event.preventDefault();
+    if (control.matches("textarea")) {
+      control.focus();
+    } else if (control.matches("summary")) {
+      control.parentElement.open = true;
+      control.parentElement.querySelector("button").focus();
+    } else {
+      control.click();
+    }
+  });
+
+  // In the review's edit box, Ctrl+Enter (⌘+Enter) saves the edit and Escape leaves the
+  // box, so the keys work again.
+  document.addEventListener("keydown", (event) => {
+    const box = event.target;
+    if (!(box instanceof HTMLTextAreaElement) || !box.closest("[data-review-item]")) return;
+    if (event.isComposing) return;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      box.form.requestSubmit();
+    } else if (event.key === "Escape") {
+      box.blur();
+    }
+  });
 })();
