@@ -10,7 +10,7 @@
 //! minute, chat turns through the JSON API with what their checkpoints write, the prompt
 //! apps (20 app files loaded, two app pages under 50 clients, a text and a structured
 //! app run through the relay beside the chat turns, and proof that no request compiles
-//! a template), start-up time, binary size and memory, and which process
+//! a template), the review queue's pages, start-up time, binary size and memory, and which process
 //! used the CPU in each run (on a small machine the load generator and the servers
 //! share it, so that says how far to trust a figure).
 //!
@@ -20,6 +20,7 @@
 //! BENCH_QUICK=1 cargo bench --features jemalloc --bench relay         # smoke run for CI
 //! BENCH_ONLY=paced cargo bench --features jemalloc --bench relay      # `zero` or `paced` only
 //! BENCH_ONLY=apps cargo bench --features jemalloc --bench relay       # the apps and chat beside
+//! BENCH_ONLY=review cargo bench --features jemalloc --bench relay     # the review pages only
 //! BENCH_PAGE_SECS=10 cargo bench --features jemalloc --bench relay    # shorter page loads
 //! ```
 //!
@@ -42,6 +43,8 @@ mod mock;
 mod procs;
 #[path = "relay/report.rs"]
 mod report;
+#[path = "relay/review.rs"]
+mod review;
 
 use std::{
     path::PathBuf,
@@ -135,6 +138,9 @@ struct Settings {
     apps_only: bool,
     /// Loads of the 20 app files timed (the median is reported).
     app_loads: usize,
+    /// `BENCH_ONLY=review`: only the review queue's pages and the chat page they are read
+    /// beside (zero-delay mode).
+    review_only: bool,
 }
 
 impl Settings {
@@ -167,11 +173,12 @@ impl Settings {
                     .unwrap_or(if quick { 1.0 } else { 60.0 }),
             ),
             modes: match only.as_deref() {
-                Ok("zero") => vec![false],
+                Ok("zero" | "review") => vec![false],
                 Ok("paced") => vec![true],
                 _ => vec![false, true],
             },
             apps_only: only.as_deref() == Ok("apps"),
+            review_only: only.as_deref() == Ok("review"),
             app_loads: if quick { 11 } else { 101 },
             rounds: std::env::var("BENCH_ROUNDS")
                 .ok()
@@ -234,6 +241,7 @@ async fn bench() -> anyhow::Result<Report> {
         turns: Mode::default(),
         checkpoints: report::Checkpoints::default(),
         apps: apps::Figures::default(),
+        review: review::Figures::default(),
         elapsed: Duration::ZERO,
         kept_logs: Vec::new(),
     };
@@ -305,7 +313,12 @@ async fn run_servers(
         "{mode_name}: starting the mock, nginx and promptship"
     ));
     let mock = MockServer::start(paced, dir)?;
-    let nginx = Nginx::start(mock.port, dir)?;
+    // The review pages alone go through no proxy.
+    let nginx = if settings.review_only {
+        None
+    } else {
+        Some(Nginx::start(mock.port, dir)?)
+    };
     let mut promptship = Promptship::new(dir, mock.port)?;
     let ready = promptship.start().await?;
     let footprint = &mut report.footprint;
@@ -332,13 +345,18 @@ async fn run_servers(
     };
     let compiled_at_start = compiled().await?;
     let account = Account::sign_up(&promptship.base).await?;
-    let bases = [
-        (Route::Direct, format!("http://127.0.0.1:{}", mock.port)),
-        (Route::Nginx, format!("http://127.0.0.1:{}", nginx.port)),
-        (Route::Promptship, promptship.base.clone()),
-    ];
+    let bases: Vec<(Route, String)> = [
+        Some((Route::Direct, format!("http://127.0.0.1:{}", mock.port))),
+        nginx
+            .as_ref()
+            .map(|nginx| (Route::Nginx, format!("http://127.0.0.1:{}", nginx.port))),
+        Some((Route::Promptship, promptship.base.clone())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let window = settings.window(paced);
-    let concurrencies: &[usize] = match (settings.apps_only, paced) {
+    let concurrencies: &[usize] = match (settings.apps_only || settings.review_only, paced) {
         (true, _) => &[],
         (false, true) => &settings.paced_concurrency,
         (false, false) => &settings.zero_concurrency,
@@ -346,7 +364,7 @@ async fn run_servers(
     mode_of(report, paced).window = window.measure;
     let pids = cpu::Pids {
         mock: mock.pid(),
-        nginx: nginx.pid(),
+        nginx: nginx.as_ref().map(Nginx::pid),
         promptship: promptship.pid(),
     };
     let rounds = settings.rounds(paced);
@@ -390,16 +408,30 @@ async fn run_servers(
         report.apps.runs = apps::runs(&promptship.base, &cookie, runs, window, pids).await?;
     } else {
         if !settings.apps_only {
+            // With BENCH_ONLY=review too: the review pages are read beside it.
             chat_pages(settings, &account, &promptship.base, pids, report).await?;
         }
-        page_load(settings, &account, &promptship.base, pids, report).await?;
-        let window = load::Window {
-            warmup: settings.warmup,
-            measure: settings.page_load_window,
-        };
-        report.apps.page_window = window.measure;
-        report.apps.pages =
-            apps::pages(&promptship.base, &cookie, PAGE_LOAD_CLIENTS, window, pids).await?;
+        if !settings.review_only {
+            page_load(settings, &account, &promptship.base, pids, report).await?;
+            let window = load::Window {
+                warmup: settings.warmup,
+                measure: settings.page_load_window,
+            };
+            report.apps.page_window = window.measure;
+            report.apps.pages =
+                apps::pages(&promptship.base, &cookie, PAGE_LOAD_CLIENTS, window, pids).await?;
+        }
+        if !settings.apps_only {
+            report.review.pages = review::pages(
+                &promptship.base,
+                dir,
+                &account,
+                &settings.page_concurrency,
+                settings.window(false),
+                pids,
+            )
+            .await?;
+        }
     }
     let mode = if paced { "paced" } else { "zero-delay" };
     report

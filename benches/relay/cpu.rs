@@ -20,7 +20,8 @@ pub struct CpuUse {
 #[derive(Clone, Copy, Debug)]
 pub struct Pids {
     pub mock: u32,
-    pub nginx: u32,
+    /// None when the run needs no nginx (BENCH_ONLY=review).
+    pub nginx: Option<u32>,
     pub promptship: Option<u32>,
 }
 
@@ -36,8 +37,10 @@ struct Snapshot {
 
 impl Snapshot {
     fn take(pids: Pids) -> Self {
-        let nginx = std::iter::once(pids.nginx)
-            .chain(children(pids.nginx))
+        let nginx = pids
+            .nginx
+            .into_iter()
+            .flat_map(|pid| std::iter::once(pid).chain(children(pid)))
             .map(process_ticks)
             .sum();
         Snapshot {

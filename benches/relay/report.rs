@@ -3,7 +3,7 @@
 
 use std::{fmt::Write as _, process::Command, time::Duration};
 
-use crate::{apps, cpu::CpuUse, load::Stats};
+use crate::{apps, cpu::CpuUse, load::Stats, review};
 
 /// Cores busy outside the benchmark above which a run is marked as disturbed.
 const NOISY_CORES: f64 = 0.25;
@@ -151,6 +151,8 @@ pub struct Report {
     pub checkpoints: Checkpoints,
     /// The prompt apps: load time, pages, runs and compiled templates.
     pub apps: apps::Figures,
+    /// The review queue's pages.
+    pub review: review::Figures,
     pub elapsed: Duration,
     /// Where logs were kept because promptship failed requests.
     pub kept_logs: Vec<String>,
@@ -163,6 +165,7 @@ impl Report {
             .flat_map(|mode| &mode.rows)
             .chain(self.page_load.iter().map(|(_, row)| row))
             .chain(self.apps.rows())
+            .chain(self.review.rows())
     }
 
     fn noisy_runs(&self) -> usize {
@@ -198,6 +201,7 @@ impl Report {
         self.page_load_table(&mut out);
         self.turn_table(&mut out);
         self.apps.markdown(&mut out, &self.page_load, &self.turns);
+        self.review.markdown(&mut out);
         self.cpu_table(&mut out);
         self.targets(&mut out);
         let _ = writeln!(out, "Run time: {:.0} s.", self.elapsed.as_secs_f64());
@@ -463,6 +467,12 @@ impl Report {
                     .runs
                     .iter()
                     .map(|(app, row)| (format!("{app} runs"), row)),
+            )
+            .chain(
+                self.review
+                    .pages
+                    .iter()
+                    .map(|(page, row)| (format!("review {page}"), row)),
             );
         for (name, row) in runs {
             let Some(cpu) = row.cpu else { continue };
