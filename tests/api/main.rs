@@ -11,6 +11,7 @@ mod crash;
 mod demo;
 mod durability;
 mod faults;
+mod feedback;
 mod helpers;
 mod hostile;
 mod images;
