@@ -131,7 +131,10 @@ mod tests {
             (json!(["not", "an", "object"]), "data_type"),
             (json!({"messages": []}), "missing_messages_list"),
             (json!({"prompt": "x"}), "missing_messages_list"),
-            (json!({"messages": [{"role": "user"}]}), "message_missing_key"),
+            (
+                json!({"messages": [{"role": "user"}]}),
+                "message_missing_key",
+            ),
             (
                 json!({"messages": [{"role": "user", "content": "x", "extra": 1}]}),
                 "message_unrecognized_key",

@@ -288,7 +288,9 @@ mod tests {
     #[test]
     fn llama_factory_formats_refuse_turns_that_do_not_alternate() {
         let mut two_questions = example();
-        two_questions.prompt.insert(3, Turn::new(Role::User, "and?"));
+        two_questions
+            .prompt
+            .insert(3, Turn::new(Role::User, "and?"));
         for format in [Format::Alpaca, Format::Sharegpt] {
             assert_eq!(sft_line(format, &two_questions), Err(NOT_ALTERNATING));
         }

@@ -31,7 +31,8 @@ use manifest::{Filters, Manifest, Tokens};
 const PAGE_ANSWERS: i64 = 256;
 
 /// What is refused when the site's policy is `off`.
-pub const POLICY_OFF: &str = "data_policy is off in promptship.toml: nothing is exported; set it to \"accounts\" or \"all\"";
+pub const POLICY_OFF: &str =
+    "data_policy is off in promptship.toml: nothing is exported; set it to \"accounts\" or \"all\"";
 
 /// What an answer is, for choosing which to export (`--status`). An answer may be in
 /// several classes (reviewed `accepted` and `upvoted` by its owner).
@@ -508,7 +509,12 @@ impl Exporter {
             self.skip("duplicate");
             return None;
         }
-        let tokens = made.chat.iter().map(count_example_tokens).max().unwrap_or(0) as u64;
+        let tokens = made
+            .chat
+            .iter()
+            .map(count_example_tokens)
+            .max()
+            .unwrap_or(0) as u64;
         let manifest = &mut self.manifest;
         if tokens > TOKEN_LIMIT as u64 {
             *manifest.warnings.entry("over_token_limit").or_default() += 1;
@@ -602,7 +608,10 @@ mod tests {
         let error = parse("csv", None, None).unwrap_err();
         assert!(error.contains("openai-sft, openai-dpo"), "{error}");
         let error = parse("trl-sft", Some("accepted,great"), None).unwrap_err();
-        assert!(error.contains("\"great\"") && error.contains("upvoted"), "{error}");
+        assert!(
+            error.contains("\"great\"") && error.contains("upvoted"),
+            "{error}"
+        );
         for day in ["2026-13-01", "2026-02-30", "yesterday", "2026-1-5"] {
             let error = parse("trl-sft", None, Some(day)).unwrap_err();
             assert!(error.contains("YYYY-MM-DD"), "{error}");

@@ -74,7 +74,10 @@ pub async fn write_files(mut exporter: Exporter, dir: &Path) -> Result<Manifest,
         &names,
     );
     for (name, value) in [
-        ("manifest.json", serde_json::to_value(&manifest).map_err(anyhow::Error::from)?),
+        (
+            "manifest.json",
+            serde_json::to_value(&manifest).map_err(anyhow::Error::from)?,
+        ),
         ("dataset_info.json", info),
     ] {
         let text = serde_json::to_string_pretty(&value).map_err(anyhow::Error::from)? + "\n";
