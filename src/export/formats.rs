@@ -132,7 +132,11 @@ pub fn sft_line(format: Format, example: &Example) -> Result<Value, &'static str
         }
         Format::TrlSft => chat_form(&example.prompt, &example.answer),
         Format::Alpaca => {
-            let (system, pairs, question) = exchanges(&example.prompt)?;
+            let Exchanges {
+                system,
+                pairs,
+                question,
+            } = exchanges(&example.prompt)?;
             let history: Vec<Value> = pairs.iter().map(|(q, a)| json!([q, a])).collect();
             json!({
                 "instruction": question,
@@ -143,7 +147,11 @@ pub fn sft_line(format: Format, example: &Example) -> Result<Value, &'static str
             })
         }
         Format::Sharegpt => {
-            let (system, pairs, question) = exchanges(&example.prompt)?;
+            let Exchanges {
+                system,
+                pairs,
+                question,
+            } = exchanges(&example.prompt)?;
             let mut conversations = Vec::new();
             for (q, a) in &pairs {
                 conversations.push(json!({"from": "human", "value": q}));
@@ -175,10 +183,19 @@ pub fn pair_line(format: Format, pair: &Pair) -> Value {
     }
 }
 
-/// The prompt as LLaMA-Factory reads it: the system messages joined, the earlier
-/// question-and-answer pairs, and the last question. Its converters drop an example whose
-/// turns do not alternate user, assistant, …, user, so such an example is refused here.
-fn exchanges(prompt: &[Turn]) -> Result<(String, Vec<(&str, &str)>, &str), &'static str> {
+/// A prompt as LLaMA-Factory reads it.
+struct Exchanges<'a> {
+    /// The system messages, joined.
+    system: String,
+    /// The earlier questions and their answers.
+    pairs: Vec<(&'a str, &'a str)>,
+    /// The last question.
+    question: &'a str,
+}
+
+/// The prompt as LLaMA-Factory reads it. Its converters drop an example whose turns do
+/// not alternate user, assistant, …, user, so such an example is refused here.
+fn exchanges(prompt: &[Turn]) -> Result<Exchanges<'_>, &'static str> {
     let system: Vec<&str> = prompt
         .iter()
         .filter(|t| t.role == Role::System)
@@ -201,11 +218,11 @@ fn exchanges(prompt: &[Turn]) -> Result<(String, Vec<(&str, &str)>, &str), &'sta
         .chunks_exact(2)
         .map(|pair| (pair[0].content.as_str(), pair[1].content.as_str()))
         .collect();
-    Ok((
-        system.join("\n\n"),
+    Ok(Exchanges {
+        system: system.join("\n\n"),
         pairs,
-        turns[turns.len() - 1].content.as_str(),
-    ))
+        question: turns[turns.len() - 1].content.as_str(),
+    })
 }
 
 #[cfg(test)]

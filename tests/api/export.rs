@@ -350,7 +350,7 @@ async fn preference_formats_pair_edits_corrections_preferred_and_rated_siblings(
 #[tokio::test]
 async fn filters_choose_answers_by_status_app_and_day() {
     let app = spawn("all").await;
-    let world = build_world(&app).await;
+    build_world(&app).await;
     let answers = |lines: &[Value]| -> Vec<String> {
         lines
             .iter()
