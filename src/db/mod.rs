@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod backup;
 pub mod conversations;
 pub mod devices;
+pub mod export;
 pub mod feedback;
 pub mod guests;
 pub mod images;

@@ -7,6 +7,7 @@ mod apps;
 mod assets;
 mod bodies;
 mod docs;
+mod export;
 mod extract;
 mod feedback;
 mod health;
@@ -127,6 +128,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/pause", post(admin::set_paused))
         .route("/admin/signup-mode", post(admin::set_signup_mode))
         .route("/admin/invites", post(admin::create_invite))
+        .route("/admin/export", get(export::download_export))
+        .route("/admin/export/manifest", get(export::show_export_manifest))
         // JSON API
         .route(
             "/api/v1/conversations",

@@ -10,6 +10,7 @@ mod chat;
 mod crash;
 mod demo;
 mod durability;
+mod export;
 mod faults;
 mod feedback;
 mod helpers;
