@@ -106,6 +106,7 @@ CREATE TABLE batch_items (
     UNIQUE (batch_id, position)
 ) STRICT;
 CREATE INDEX batch_items_by_state ON batch_items (batch_id, state, position);
+CREATE INDEX batch_items_by_conversation ON batch_items (conversation_id);
 
 -- The batch a conversation was made by: the operator's own data, not a visitor's.
 ALTER TABLE conversations ADD COLUMN batch_id INTEGER REFERENCES batches (id) ON DELETE SET NULL;

@@ -19,6 +19,8 @@
 //!   (`Meter`), the reservation every model call needs, and the ledger writer.
 //! - [`drain`] — the open answers a shutdown waits for, then cuts off.
 //! - [`markdown`] — model output to sanitized HTML.
+//! - [`export`] — reviewed and corrected answers as fine-tuning data (OpenAI, TRL,
+//!   LLaMA-Factory formats), checked and streamed page by page.
 //! - [`apps`] — prompt apps: `apps/*.prompt` files (dotprompt) parsed, checked and
 //!   compiled at start, rendered into chat messages as the reference does.
 //! - [`llm`] — the model client (async-openai) and the built-in demo model.
@@ -49,6 +51,7 @@ pub mod doctor;
 pub mod domain;
 pub mod drain;
 pub mod error;
+pub mod export;
 pub mod limits;
 pub mod llm;
 pub mod markdown;

@@ -40,6 +40,31 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Export reviewed and corrected answers as fine-tuning data: DIR/train.jsonl (and
+    /// validation.jsonl with --split), manifest.json and LLaMA-Factory's dataset_info.json.
+    /// Needs data_policy "accounts" or "all" in the site file.
+    Export {
+        /// openai-sft, openai-dpo, trl-sft, trl-dpo, alpaca or sharegpt.
+        #[arg(long)]
+        format: String,
+        /// The answers to take (SFT formats), a comma list of accepted, edited, rejected,
+        /// corrected, upvoted, downvoted, pending [default: accepted,edited,corrected].
+        #[arg(long)]
+        status: Option<String>,
+        /// Only this app's runs (`chat` for chats).
+        #[arg(long)]
+        app: Option<String>,
+        /// Only answers written on or after this day (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        since: Option<String>,
+        /// The share of examples for train.jsonl (such as 0.9); the rest go to
+        /// validation.jsonl, chosen by a hash of each example.
+        #[arg(long)]
+        split: Option<f64>,
+        /// The folder to write [default: export-FORMAT-YYYY-MM-DD].
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Prompt apps (the `.prompt` files in APPS_DIR, `apps` by default).
     Apps {
         #[command(subcommand)]
@@ -113,6 +138,23 @@ fn main() -> ExitCode {
             Command::Healthcheck => healthcheck(&config).await,
             Command::Backup { file } => backup(&config, &file).await,
             Command::Doctor => doctor(config, site).await,
+            Command::Export {
+                format,
+                status,
+                app,
+                since,
+                split,
+                out,
+            } => {
+                let options = promptship::export::Options::parse(
+                    &format,
+                    status.as_deref(),
+                    app.as_deref(),
+                    since.as_deref(),
+                    split,
+                )?;
+                export(&config, &site, options, out).await
+            }
             Command::Apps { .. } => unreachable!("handled before the runtime starts"),
         }
     });
@@ -205,6 +247,36 @@ async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     println!(
         "backup written to {} ({bytes} bytes, integrity ok)",
         file.display()
+    );
+    Ok(())
+}
+
+async fn export(
+    config: &Config,
+    site: &Site,
+    options: promptship::export::Options,
+    out: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let dir = out.unwrap_or_else(|| {
+        let today = promptship::budget::Clock::default().today();
+        format!("export-{}-{today}", options.format.as_str()).into()
+    });
+    let pool = db::connect(&config.database_url).await?;
+    let exporter = promptship::export::Exporter::new(pool.clone(), site, options)?;
+    let manifest = promptship::export::writer::write_files(exporter, &dir).await;
+    pool.close().await;
+    let manifest = manifest?;
+    let skipped: u64 = manifest.skipped.values().sum();
+    println!(
+        "{} examples written to {} ({}), {skipped} skipped; see manifest.json",
+        manifest.examples,
+        dir.display(),
+        manifest
+            .files
+            .iter()
+            .map(|(file, n)| format!("{file}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     Ok(())
 }

@@ -134,7 +134,7 @@ impl ImageTurn {
             image: outcome.image,
             ..self.answer
         };
-        let _ = self.events.send(TurnEvent::Done(saved)).await;
+        let _ = self.events.send(TurnEvent::Done(Box::new(saved))).await;
     }
 
     /// The picture and the answer that points at it, in one transaction.

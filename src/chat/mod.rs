@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 mod checkpoint;
+pub mod feedback;
 mod image;
 mod relay;
 mod runs;
@@ -113,8 +114,8 @@ pub enum Ask {
 pub enum TurnEvent {
     /// Text as it arrives from the model.
     Delta(String),
-    /// The answer as saved, once it has ended.
-    Done(Message),
+    /// The answer as saved, once it has ended (boxed: a row is far larger than a delta).
+    Done(Box<Message>),
 }
 
 /// A started turn: what was saved before the model was called, and its live events.
@@ -135,7 +136,7 @@ impl Turn {
     pub async fn finish(mut self) -> Message {
         while let Some(event) = self.events.recv().await {
             if let TurnEvent::Done(message) = event {
-                return message;
+                return *message;
             }
         }
         // The task always sends `Done`; this is only reached if it panicked.

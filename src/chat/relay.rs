@@ -217,7 +217,7 @@ impl RunningTurn {
             ..self.answer
         };
         // The reader may have left; the answer is saved either way.
-        let _ = self.events.send(TurnEvent::Done(saved)).await;
+        let _ = self.events.send(TurnEvent::Done(Box::new(saved))).await;
     }
 
     /// Replaces the reservation with the real usage; when the server sent none (the

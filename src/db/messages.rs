@@ -203,7 +203,7 @@ pub async fn update_preferred(conn: &mut SqliteConnection, answer: &Message) -> 
     let Some(question) = answer.reply_to else {
         return Ok(false);
     };
-    let mut tx = conn.begin().await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     clear_preferred(&mut tx, question).await?;
     let result = sqlx::query!(
         "UPDATE messages SET preferred = 1 WHERE id = ? AND role = 'assistant'",

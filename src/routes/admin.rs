@@ -38,6 +38,7 @@ use crate::{
             update_user_disabled, update_user_reviewer, update_user_role,
         },
     },
+    domain::DataPolicy,
     error::AppError,
 };
 
@@ -73,6 +74,8 @@ pub struct AdminPage {
     signup_mode: &'static str,
     invites: Vec<Invite>,
     live_keys: Vec<OwnedKey>,
+    /// The site's `data_policy`: the export form says whose answers it takes.
+    data_policy: DataPolicy,
 }
 
 /// A live API key and the email of its owner.
@@ -137,6 +140,7 @@ pub async fn show_admin(
         signup_mode: signup_mode(&state).await?.as_str(),
         invites: list_invites(db).await?,
         live_keys,
+        data_policy: state.site.data_policy,
         today,
         first_day,
     })

@@ -286,7 +286,7 @@ fn api_events(turn: Turn) -> impl Stream<Item = Result<Event, Infallible>> {
     let rest = stream::unfold(turn.events, |mut events| async move {
         let event = match events.recv().await? {
             TurnEvent::Delta(content) => event("delta", &Delta { content }),
-            TurnEvent::Done(answer) => event("done", &Done { answer }),
+            TurnEvent::Done(answer) => event("done", &Done { answer: *answer }),
         };
         Some((event, events))
     });

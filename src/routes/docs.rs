@@ -17,7 +17,7 @@ use axum::extract::State;
 use super::{
     api, apps,
     bodies::{ApiError, OpenAiError, RunUsage},
-    openai,
+    feedback, openai,
 };
 use crate::{AppState, domain::MessageStatus};
 
@@ -35,6 +35,9 @@ use crate::{AppState, domain::MessageStatus};
         api::delete_conversation,
         api::send_message,
         api::stop_answer,
+        feedback::show_feedback,
+        feedback::put_feedback,
+        feedback::delete_feedback,
         apps::api::list_apps,
         apps::api::create_run,
         openai::create_chat_completion,

@@ -7,7 +7,9 @@ mod apps;
 mod assets;
 mod bodies;
 mod docs;
+mod export;
 mod extract;
+mod feedback;
 mod health;
 mod keys;
 pub mod metrics;
@@ -84,6 +86,12 @@ pub fn router(state: AppState) -> Router {
             post(pages::regenerate_answer).layer(messages.clone()),
         )
         .route("/conversations/{id}/stop", post(pages::stop_answer))
+        .route("/messages/{id}/feedback", post(feedback::give_feedback))
+        .route(
+            "/messages/{id}/feedback/delete",
+            post(feedback::take_back_feedback),
+        )
+        .route("/messages/{id}/prefer", post(feedback::prefer_answer))
         .route(
             "/conversations/{id}/rename",
             post(pages::rename_conversation),
@@ -109,6 +117,7 @@ pub fn router(state: AppState) -> Router {
             get(keys::show_keys).post(keys::create_key),
         )
         .route("/settings/keys/{id}/revoke", post(keys::revoke_key))
+        .route("/settings/data", post(keys::set_data_opt_out))
         .route("/admin/keys/{id}/revoke", post(admin::revoke_key))
         // Admin
         .route("/admin", get(admin::show_admin))
@@ -136,6 +145,8 @@ pub fn router(state: AppState) -> Router {
         .route("/review/{id}/edit", post(review::edit_answer))
         .route("/review/{id}/reject", post(review::reject_answer))
         .route("/review/{id}/skip", post(review::skip_answer))
+        .route("/admin/export", get(export::download_export))
+        .route("/admin/export/manifest", get(export::show_export_manifest))
         // JSON API
         .route(
             "/api/v1/conversations",
@@ -152,6 +163,12 @@ pub fn router(state: AppState) -> Router {
             post(api::send_message).layer(messages.clone()),
         )
         .route("/api/v1/conversations/{id}/stop", post(api::stop_answer))
+        .route(
+            "/api/v1/messages/{id}/feedback",
+            get(feedback::show_feedback)
+                .put(feedback::put_feedback)
+                .delete(feedback::delete_feedback),
+        )
         .route("/api/v1/apps", get(apps::api::list_apps))
         .route(
             "/api/v1/apps/{name}/runs",

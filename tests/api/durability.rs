@@ -189,8 +189,11 @@ impl MigrationSource<'static> for FirstMigrations {
 }
 
 /// Columns (`table.column`) a migration fills from the rows already there, so that they
-/// do not hold their default after an upgrade; each with the reason. None yet.
-const BACKFILLED: &[(&str, &str)] = &[];
+/// do not hold their default after an upgrade; each with the reason.
+const BACKFILLED: &[(&str, &str)] = &[(
+    "messages.reply_to",
+    "20261204000001: every answer already there answers the user message before it",
+)];
 
 /// Rows a release with the schema of `version` could have written, in every state its
 /// code knew. Later migrations' tables start empty here: when a migration adds a table or
@@ -270,6 +273,27 @@ async fn insert_rows_of(db: &SqlitePool, version: i64) {
                 (2, 1, 'old ''script''', 'ps_efgh5678',
                  'b4f2d0e1c3a5b7d9e1f3a5c7e9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7',
                  1700000032000, NULL, 1700000033000);"
+        }
+        // Feedback, a review with its audit trail, and a dataset batch with its items.
+        20261204000001 => {
+            "INSERT INTO feedback (message_id, rating, tags, comment, correction, created_at,
+                                   updated_at) VALUES
+                (2, -1, 'wrong_facts too_long', 'Not \"hi\"', 'Hello! 👋', 1700000040000,
+                 1700000041000);
+             INSERT INTO reviews (message_id, state, reason, content, claimed_by, claimed_until,
+                                  reviewed_by, reviewed_at, updated_at) VALUES
+                (2, 'edited', NULL, 'Hi.', NULL, NULL, 1, 1700000042000, 1700000042000);
+             INSERT INTO review_events (id, message_id, reviewer_id, from_state, to_state,
+                                        reason, before, after, created_at) VALUES
+                (1, 2, 1, 'pending', 'edited', NULL, '**Hi**', 'Hi.', 1700000042000);
+             INSERT INTO batches (id, name, app, source, seed, state, reason, resume_at,
+                                  concurrency, created_by, created_at, updated_at) VALUES
+                (1, 'greetings', NULL, 'upload', NULL, 'paused', 'The budget is spent.',
+                 1700000090000, 2, 1, 1700000050000, 1700000051000);
+             INSERT INTO batch_items (id, batch_id, position, input, state, conversation_id,
+                                      error, updated_at) VALUES
+                (1, 1, 1, '{\"message\": \"hi\"}', 'done', 'c-old-1', NULL, 1700000052000),
+                (2, 1, 2, '{\"message\": \"안녕\"}', 'pending', NULL, NULL, 1700000052000);"
         }
         _ => return,
     };

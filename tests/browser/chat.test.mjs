@@ -235,7 +235,7 @@ browserTest('with JavaScript: a suggestion streams like a typed message; Regener
   assert.ok(match, `the URL did not become /conversations/<uuid>: ${page.url()}`);
   assert.equal(await page.locator('#messages article.message.user .content').textContent(), question);
 
-  // Regenerate replaces the last answer with a new, streamed one.
+  // Regenerate streams a new answer and keeps the earlier one, folded away before it.
   await page.reload();
   await waitForScripts(page);
   const regenerate = page.getByRole('button', { name: 'Regenerate' });
@@ -250,7 +250,7 @@ browserTest('with JavaScript: a suggestion streams like a typed message; Regener
       () => {
         const answers = document.querySelectorAll('#messages article.message.assistant');
         const last = answers[answers.length - 1];
-        return answers.length === 1 && !last.__replaced && !last.classList.contains('streaming');
+        return answers.length === 2 && !last.__replaced && !last.classList.contains('streaming');
       },
       null,
       { timeout: ANSWER_TIMEOUT, polling: 50 },
@@ -260,16 +260,22 @@ browserTest('with JavaScript: a suggestion streams like a typed message; Regener
     const notice = await page.locator('#notice').textContent();
     assert.fail(`the regenerated answer did not finish; answers now: ${JSON.stringify(state)}, notice: ${JSON.stringify(notice)}`);
   }
-  const regenerated = await waitForAnswer(page, 1);
+  const regenerated = await waitForAnswer(page, 2);
   assert.deepEqual(posts.at(-1), { path: `/conversations/${match[1]}/regenerate`, htmx: true });
   assertGrowsInSteps(streamingLengths(regenerated), 'regenerated answer');
-  assert.equal(await page.locator('#messages article.message').count(), 2, 'Regenerate should replace the answer, not add one');
+  assert.equal(await page.locator('#messages > article.message').count(), 2, 'the question and the new answer are shown');
+  assert.equal(
+    await page.locator('#messages details.alternatives article.message.assistant').count(),
+    1,
+    'the earlier answer is kept, folded away',
+  );
   await page.reload();
   assert.equal(
-    await page.locator('#messages article.message.assistant.complete').count(),
+    await page.locator('#messages > article.message.assistant.complete').count(),
     1,
-    `after a reload the regenerated answer is not complete: ${await page.locator('#messages article.message.assistant').getAttribute('class')}`,
+    `after a reload the regenerated answer is not complete: ${await page.locator('#messages > article.message.assistant').getAttribute('class')}`,
   );
+  assert.equal(await page.locator('#messages details.alternatives > summary').textContent(), '1 other answer to this question');
   assert.deepEqual(pageErrors, [], 'the page threw JavaScript errors');
 });
 

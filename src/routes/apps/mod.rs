@@ -24,6 +24,7 @@ use serde_json::{Map, Value};
 
 use super::{
     extract::AppForm,
+    feedback::FeedbackView,
     pages::{Layout, is_htmx},
 };
 use crate::{
@@ -35,6 +36,7 @@ use crate::{
     db::{
         Message,
         conversations::{find_conversation, find_run_input},
+        feedback::{Feedback, find_feedback},
         images::find_image,
         messages::list_messages,
     },
@@ -188,9 +190,28 @@ pub struct ResultView {
     image: Option<String>,
     error: Option<String>,
     meta: String,
+    /// The owner's feedback controls, once the run has ended.
+    verdict: Option<FeedbackView>,
 }
 
 impl ResultView {
+    /// With the owner's feedback controls, when the answer has ended with something to
+    /// judge.
+    fn judged(
+        mut self,
+        answer: &Message,
+        feedback: Option<&Feedback>,
+        max_correction: usize,
+    ) -> Self {
+        if matches!(
+            answer.status,
+            MessageStatus::Complete | MessageStatus::Interrupted
+        ) {
+            self.verdict = Some(FeedbackView::new(answer.id, feedback, max_correction));
+        }
+        self
+    }
+
     fn new(app: &App, run_id: &str, answer: &Message) -> Self {
         let complete = answer.status == MessageStatus::Complete;
         let streaming = answer.status == MessageStatus::Streaming;
@@ -229,6 +250,7 @@ impl ResultView {
             image: answer.image.clone(),
             error: answer.error.clone(),
             meta: meta.join(" · "),
+            verdict: None,
         }
     }
 }
@@ -388,7 +410,8 @@ pub async fn run_app(
         turn.finish().await;
         return Ok(Redirect::to(&format!("/apps/{name}/runs/{run_id}")).into_response());
     }
-    Ok(Sse::new(result_events(app.clone(), turn)).into_response())
+    let max_correction = state.config.max_message_chars;
+    Ok(Sse::new(result_events(app.clone(), turn, max_correction)).into_response())
 }
 
 /// The result fragment swapped under the form.
@@ -401,12 +424,17 @@ struct ResultFragment {
 /// The run's events in the shape the page's htmx and app.js expect: the empty result
 /// first, a `run` event with its URL, `delta` events with JSON-encoded text, then the
 /// result as the server renders it.
-fn result_events(app: App, turn: Turn) -> impl Stream<Item = Result<Event, Infallible>> {
+fn result_events(
+    app: App,
+    turn: Turn,
+    max_correction: usize,
+) -> impl Stream<Item = Result<Event, Infallible>> {
     let run_id = turn.conversation.id.clone();
     let app_name = app.name.clone();
     let render = move |answer: &Message| {
         let fragment = ResultFragment {
-            result: ResultView::new(&app, &run_id, answer),
+            // A new answer has no feedback yet.
+            result: ResultView::new(&app, &run_id, answer).judged(answer, None, max_correction),
         };
         match fragment.render() {
             Ok(html) => Event::default().data(html),
@@ -457,10 +485,15 @@ pub async fn show_run(
         .into_iter()
         .rfind(|m| m.role == Role::Assistant)
         .ok_or(AppError::NotFound("run"))?;
+    let feedback = find_feedback(&mut conn, answer.id).await?;
     let layout = Layout::load_on(&mut conn, &state, &visitor, Some(&conversation.id)).await?;
     drop(conn);
     let mut page = AppPage::new(&state, layout, app, &form_values(&input), &[]);
-    page.result = Some(ResultView::new(app, &conversation.id, &answer));
+    page.result = Some(ResultView::new(app, &conversation.id, &answer).judged(
+        &answer,
+        feedback.as_ref(),
+        state.config.max_message_chars,
+    ));
     Ok(page)
 }
 

@@ -2,7 +2,7 @@
 //! Every form works without JavaScript (the POST waits for the whole answer, then
 //! redirects); with htmx the same POST streams the answer into the page.
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -17,7 +17,7 @@ use sqlx::SqliteConnection;
 mod stream;
 
 use self::stream::respond;
-use super::extract::AppForm;
+use super::{extract::AppForm, feedback::FeedbackView};
 use crate::{
     AppState,
     auth::Visitor,
@@ -26,9 +26,10 @@ use crate::{
     db::{
         Conversation, Message,
         conversations::{self, find_conversation, list_conversations},
-        messages::list_messages,
+        feedback::{Feedback, list_conversation_feedback},
+        messages::{list_messages, thread},
     },
-    domain::{MessageStatus, Role},
+    domain::{DataPolicy, MessageStatus, Role},
     error::AppError,
     markdown::{self, RenderCache},
 };
@@ -122,6 +123,16 @@ pub struct MessageView {
     pub meta: String,
     /// An image app's picture, by the hash it is served under.
     pub image: Option<String>,
+    /// The owner's feedback controls, on an answer that has ended.
+    pub verdict: Option<FeedbackView>,
+    /// How many answers its question has (regenerate keeps the earlier ones).
+    pub siblings: usize,
+    /// The sibling its owner marked as the better one.
+    pub preferred: bool,
+    /// The first and last of the answers not chosen, which the page folds away after the
+    /// chosen one.
+    pub group_start: bool,
+    pub group_end: bool,
 }
 
 impl MessageView {
@@ -167,16 +178,73 @@ impl MessageView {
             error: message.error.clone(),
             meta: meta.join(" · "),
             image: message.image.clone(),
+            verdict: None,
+            siblings: 1,
+            preferred: message.preferred,
+            group_start: false,
+            group_end: false,
         }
     }
 
-    /// The messages a conversation shows: an app's instructions stay out of the page.
-    pub(super) fn list(messages: &[Message], rendered: &RenderCache) -> Vec<Self> {
-        messages
-            .iter()
-            .filter(|m| m.role != Role::System)
-            .map(|m| Self::new(m, rendered))
-            .collect()
+    /// An answer with its owner's feedback controls (once it has ended).
+    pub(super) fn judged(
+        message: &Message,
+        feedback: Option<&Feedback>,
+        rendered: &RenderCache,
+        max_correction: usize,
+    ) -> Self {
+        let mut view = Self::new(message, rendered);
+        if message.role == Role::Assistant
+            && matches!(
+                message.status,
+                MessageStatus::Complete | MessageStatus::Interrupted
+            )
+        {
+            view.verdict = Some(FeedbackView::new(message.id, feedback, max_correction));
+        }
+        view
+    }
+
+    /// The messages a conversation shows: an app's instructions stay out of the page,
+    /// and each question's other answers are folded away just before the chosen one, so
+    /// the chosen answer is the one the conversation goes on from on the page too.
+    pub(super) fn list(
+        messages: &[Message],
+        feedback: &[(i64, Feedback)],
+        rendered: &RenderCache,
+        max_correction: usize,
+    ) -> Vec<Self> {
+        let feedback: HashMap<i64, &Feedback> = feedback.iter().map(|(id, f)| (*id, f)).collect();
+        let mut answers: HashMap<i64, Vec<&Message>> = HashMap::new();
+        for message in messages {
+            if let (Role::Assistant, Some(question)) = (message.role, message.reply_to) {
+                answers.entry(question).or_default().push(message);
+            }
+        }
+        let view = |m: &Message, siblings: usize| {
+            let mut view = Self::judged(m, feedback.get(&m.id).copied(), rendered, max_correction);
+            view.siblings = siblings;
+            view
+        };
+        let mut views = Vec::with_capacity(messages.len());
+        for message in thread(messages) {
+            if message.role == Role::System {
+                continue;
+            }
+            let siblings = match (message.role, message.reply_to) {
+                (Role::Assistant, Some(question)) => &answers[&question][..],
+                _ => &[],
+            };
+            let others: Vec<_> = siblings.iter().filter(|m| m.id != message.id).collect();
+            for (i, other) in others.iter().enumerate() {
+                let mut alternative = view(other, siblings.len());
+                alternative.group_start = i == 0;
+                alternative.group_end = i + 1 == others.len();
+                views.push(alternative);
+            }
+            views.push(view(message, siblings.len().max(1)));
+        }
+        views
     }
 }
 
@@ -196,7 +264,28 @@ pub struct ChatPage {
     /// The site's apps, offered on the landing page: (name, icon, title).
     apps: Vec<(String, String, String)>,
     max_message_chars: usize,
+    /// What the site's data policy means for this visitor, under the composer; empty
+    /// when nothing they write can become training data.
+    data_notice: &'static str,
+    /// Whether the notice links to the opt-out (a signed-in user).
+    data_opt_out_link: bool,
     oob: bool,
+}
+
+/// What the site's data policy means for a visitor.
+fn data_notice(policy: DataPolicy, visitor: &Visitor) -> &'static str {
+    match (policy, &visitor.user) {
+        (DataPolicy::Off, _) | (DataPolicy::Accounts, None) => "",
+        (_, Some(user)) if user.data_opt_out => {
+            "Your conversations are kept out of this site's training data."
+        }
+        (_, Some(_)) => {
+            "Answers in your conversations may be reviewed and used, with your ratings and corrections, as training data."
+        }
+        (DataPolicy::All, None) => {
+            "Answers here, guests' too, may be reviewed and used, with ratings and corrections, as training data. Sign up to be able to opt out."
+        }
+    }
 }
 
 impl ChatPage {
@@ -205,6 +294,7 @@ impl ChatPage {
         layout: Layout,
         conversation: Option<Conversation>,
         messages: &[Message],
+        feedback: &[(i64, Feedback)],
     ) -> Self {
         let (action, regenerate) = match &conversation {
             Some(c) => (
@@ -216,7 +306,12 @@ impl ChatPage {
         Self {
             layout,
             conversation,
-            messages: MessageView::list(messages, &state.rendered),
+            messages: MessageView::list(
+                messages,
+                feedback,
+                &state.rendered,
+                state.config.max_message_chars,
+            ),
             action,
             regenerate,
             tagline: state.site.tagline.clone(),
@@ -232,8 +327,19 @@ impl ChatPage {
                 })
                 .collect(),
             max_message_chars: state.config.max_message_chars,
+            data_notice: "",
+            data_opt_out_link: false,
             oob: false,
         }
+    }
+}
+
+impl ChatPage {
+    /// With the data policy notice this visitor should see.
+    fn for_visitor(mut self, state: &AppState, visitor: &Visitor) -> Self {
+        self.data_notice = data_notice(state.site.data_policy, visitor);
+        self.data_opt_out_link = visitor.user.is_some() && !self.data_notice.is_empty();
+        self
     }
 }
 
@@ -259,7 +365,7 @@ pub async fn show_chat(
     visitor: Visitor,
 ) -> Result<ChatPage, AppError> {
     let layout = Layout::load(&state, &visitor, None).await?;
-    Ok(ChatPage::new(&state, layout, None, &[]))
+    Ok(ChatPage::new(&state, layout, None, &[], &[]).for_visitor(&state, &visitor))
 }
 
 pub async fn show_conversation(
@@ -279,8 +385,12 @@ pub async fn show_conversation(
             .ok_or(AppError::NotFound("conversation"))?,
     };
     let messages = list_messages(&mut conn, &id).await?;
+    let feedback = list_conversation_feedback(&mut conn, &id).await?;
     drop(conn);
-    Ok(ChatPage::new(&state, layout, Some(conversation), &messages))
+    Ok(
+        ChatPage::new(&state, layout, Some(conversation), &messages, &feedback)
+            .for_visitor(&state, &visitor),
+    )
 }
 
 #[derive(Deserialize)]

@@ -18,7 +18,7 @@ use crate::{
     AppState,
     auth::Visitor,
     chat::{Turn, TurnEvent},
-    db::messages::list_messages,
+    db::{feedback::list_conversation_feedback, messages::list_messages},
     error::AppError,
 };
 
@@ -55,9 +55,17 @@ pub(super) async fn respond(
         turn.finish().await;
         return Ok(Redirect::to(&format!("/conversations/{conversation_id}")).into_response());
     }
-    let messages = list_messages(&mut *state.db.acquire().await?, &turn.conversation.id).await?;
+    let mut conn = state.db.acquire().await?;
+    let messages = list_messages(&mut conn, &turn.conversation.id).await?;
+    let feedback = list_conversation_feedback(&mut conn, &turn.conversation.id).await?;
+    drop(conn);
     let start = MessagesFragment {
-        messages: MessageView::list(&messages, &state.rendered),
+        messages: MessageView::list(
+            &messages,
+            &feedback,
+            &state.rendered,
+            state.config.max_message_chars,
+        ),
         oob: false,
     }
     .render()
@@ -102,7 +110,13 @@ fn page_events(
                         None
                     };
                     let fragment = AnswerFragment {
-                        message: MessageView::new(&message, &state.rendered),
+                        // A new answer has no feedback yet.
+                        message: MessageView::judged(
+                            &message,
+                            None,
+                            &state.rendered,
+                            state.config.max_message_chars,
+                        ),
                         sidebar,
                         oob: true,
                     };

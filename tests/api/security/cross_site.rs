@@ -19,6 +19,10 @@ const STATE_CHANGING: &[(&str, &str)] = &[
     ("POST", "/conversations/{id}/stop"),
     ("POST", "/conversations/{id}/rename"),
     ("POST", "/conversations/{id}/delete"),
+    ("POST", "/messages/{id}/feedback"),
+    ("POST", "/messages/{id}/feedback/delete"),
+    ("POST", "/messages/{id}/prefer"),
+    ("POST", "/settings/data"),
     ("POST", "/signup"),
     ("POST", "/login"),
     ("POST", "/logout"),
@@ -44,6 +48,8 @@ const STATE_CHANGING: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/conversations/{id}"),
     ("POST", "/api/v1/conversations/{id}/messages"),
     ("POST", "/api/v1/conversations/{id}/stop"),
+    ("PUT", "/api/v1/messages/{id}/feedback"),
+    ("DELETE", "/api/v1/messages/{id}/feedback"),
     ("POST", "/apps/{name}/runs"),
     ("POST", "/api/v1/apps/{name}/runs"),
     ("POST", "/v1/chat/completions"),
@@ -73,6 +79,8 @@ const ATTACKER: &str = "attacker@example.com";
 struct Targets {
     /// The admin's conversation, with a question and an answer.
     conversation: String,
+    /// The answer in it.
+    answer: i64,
     /// A user who is enabled, not an admin, and has spent tokens today.
     user: i64,
     /// A user the admin disabled.
@@ -81,8 +89,6 @@ struct Targets {
     own_key: i64,
     /// A live key of `user`'s.
     their_key: i64,
-    /// The answer in `conversation`, which the admin may review.
-    answer: i64,
 }
 
 impl Targets {
@@ -119,13 +125,24 @@ impl Targets {
                 .fetch_one(&app.db)
         };
         let admin_id = app.user_id(ADMIN_EMAIL).await;
-        let answer = sqlx::query_scalar("SELECT id FROM messages WHERE role = 'assistant'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+        let answer = sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM messages WHERE conversation_id = ? AND role = 'assistant'",
+        )
+        .bind(&conversation)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        // Feedback to take back, so a forged delete would have had something to do.
+        sqlx::query(
+            "INSERT INTO feedback (message_id, rating, created_at, updated_at) VALUES (?, 1, 0, 0)",
+        )
+        .bind(answer)
+        .execute(&app.db)
+        .await
+        .unwrap();
         Self {
-            answer,
             conversation,
+            answer,
             user,
             disabled_user,
             own_key: key_of(admin_id).await.unwrap(),
@@ -143,7 +160,10 @@ impl Targets {
             self.own_key.to_string()
         } else if template.starts_with("/admin/keys/") {
             self.their_key.to_string()
-        } else if template.starts_with("/review/") {
+        } else if template.starts_with("/messages/")
+            || template.starts_with("/api/v1/messages/")
+            || template.starts_with("/review/")
+        {
             self.answer.to_string()
         } else {
             self.conversation.clone()
@@ -162,7 +182,9 @@ fn working_body(path: &str) -> (&'static str, String) {
         return ("application/json", body.to_string());
     }
     if path.starts_with("/api/") {
-        let body = if path.ends_with("/messages") {
+        let body = if path.ends_with("/feedback") {
+            json!({ "rating": "down", "tags": ["unsafe"] })
+        } else if path.ends_with("/messages") {
             json!({ "content": "pwned" })
         } else if path.ends_with("/runs") {
             json!({ "text": "pwned" })
@@ -189,6 +211,9 @@ fn working_body(path: &str) -> (&'static str, String) {
         ("paused", "1"),
         ("mode", "closed"),
         ("reason", "wrong_facts"),
+        ("rating", "down"),
+        ("tags", "unsafe"),
+        ("opt_out", "1"),
     ]);
     ("application/x-www-form-urlencoded", form)
 }
