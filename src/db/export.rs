@@ -4,6 +4,7 @@
 
 use sqlx::SqlitePool;
 
+use super::reviews::policy_rank;
 use crate::domain::{DataPolicy, MessageStatus, ReviewState, Role};
 
 /// A message of a conversation that has at least one exportable answer in the page,
@@ -42,42 +43,32 @@ pub struct PageFilter<'a> {
     pub since: i64,
 }
 
-fn policy_name(policy: DataPolicy) -> &'static str {
-    match policy {
-        DataPolicy::Off => "off",
-        DataPolicy::Accounts => "accounts",
-        DataPolicy::All => "all",
-    }
-}
-
 /// The next `limit` exportable answers after message `after` (complete, in an eligible
 /// conversation, passing the filters), as every message of their conversations, ordered
 /// by conversation then id (an answer needs its conversation up to its question, and its
 /// siblings for preference pairs). Empty when no answer is left.
 ///
-/// Eligibility is the one predicate of the review and export: a conversation made by a
-/// dataset batch; or, under `accounts` or `all`, one of a user who has not opted out; or,
-/// under `all`, one of a guest. Under `off` nothing is eligible.
+/// Eligibility is the one predicate of the review and export (`conversation_consent`,
+/// see [`policy_rank`]): a conversation made by a dataset batch; or, under `accounts` or
+/// `all`, one of a user who has not opted out; or, under `all`, one of a guest. Under
+/// `off` the export takes nothing at all.
 pub async fn list_export_page(
     db: &SqlitePool,
     filter: &PageFilter<'_>,
     after: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<ExportRow>> {
-    let policy = policy_name(filter.policy);
+    let rank = policy_rank(filter.policy);
     sqlx::query_as!(
         ExportRow,
         r#"WITH page AS (
                SELECT m.id, m.conversation_id FROM messages m
                JOIN conversations c ON c.id = m.conversation_id
+               JOIN conversation_consent cc ON cc.conversation_id = m.conversation_id
                WHERE m.role = 'assistant' AND m.status = 'complete' AND m.id > ?1
                  AND m.created_at >= ?2
                  AND (?3 IS NULL OR coalesce(c.app, 'chat') = ?3)
-                 AND ?4 <> 'off'
-                 AND (c.batch_id IS NOT NULL
-                      OR ?4 IN ('accounts', 'all') AND c.user_id IN
-                         (SELECT u.id FROM users u WHERE u.id = c.user_id AND u.data_opt_out = 0)
-                      OR ?4 = 'all' AND c.guest_id IS NOT NULL)
+                 AND ?4 > 0 AND cc.least_policy <= ?4
                ORDER BY m.id LIMIT ?5
            )
            SELECT m.id, m.conversation_id, m.role AS "role: Role", m.content,
@@ -96,7 +87,7 @@ pub async fn list_export_page(
         after,
         filter.since,
         filter.app,
-        policy,
+        rank,
         limit
     )
     .fetch_all(db)
