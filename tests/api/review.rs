@@ -439,6 +439,32 @@ async fn a_live_claim_is_a_409_for_others_and_an_expired_one_returns_to_the_queu
     assert_eq!(response.status(), 303);
     assert_eq!(review_row(&app, id).await.unwrap().0, "accepted");
 
+    // A link on another site lands on the list without claiming anything.
+    let third = answer(&app, &user, "A third question").await;
+    let forged = other
+        .get(app.url("/review/next"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 303);
+    assert_eq!(forged.headers()["location"], "/review");
+    assert_eq!(review_row(&app, third).await, None);
+    let typed = other
+        .get(app.url("/review/next"))
+        .header("sec-fetch-site", "none")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        typed.headers()["location"],
+        format!("/review/{third}").as_str()
+    );
+    assert_eq!(
+        decide(&app, &other, third, "accept", &[]).await.status(),
+        303
+    );
+
     // Skip gives one's own claim back.
     let second = answer(&app, &user, "Another question").await;
     assert_eq!(next(&app, &other, "").await, Some(second));

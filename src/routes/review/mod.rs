@@ -9,7 +9,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     extract::{FromRequestParts, Path, State},
-    http::request::Parts,
+    http::{HeaderMap, request::Parts},
     response::Redirect,
 };
 use serde::Deserialize;
@@ -176,8 +176,18 @@ pub async fn show_queue(
 pub async fn claim_next_answer(
     State(state): State<AppState>,
     reviewer: Reviewer,
+    headers: HeaderMap,
     AppQuery(filters): AppQuery<Filters>,
 ) -> Result<Redirect, AppError> {
+    let query = filters.query();
+    // A GET that claims: a link on another site must not make a reviewer hold answers
+    // (the session cookie rides along on a top-level navigation). It lands on the list.
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|site| site != "same-origin" && site != "none")
+    {
+        return Ok(Redirect::to(&with_query("/review", &query)));
+    }
     let mut filter = filters.to_filter()?;
     filter.state.get_or_insert(ReviewState::Pending);
     let now = state.clock.now_ms();
@@ -192,7 +202,6 @@ pub async fn claim_next_answer(
         until,
     )
     .await?;
-    let query = filters.query();
     Ok(match claimed {
         Some(id) => Redirect::to(&with_query(&format!("/review/{id}"), &query)),
         None => Redirect::to(&with_query(
