@@ -25,11 +25,16 @@ const MAX_WORDS: usize = 64;
 
 /// A value of `schema`, its strings made from words of `question`.
 pub fn example(schema: &Value, question: &str) -> Value {
+    example_from(schema, question, 0)
+}
+
+/// [`example`] with the words taken from the `start`th on (wrapping round).
+pub fn example_from(schema: &Value, question: &str, start: usize) -> Value {
     let words = words(question);
     let mut maker = Maker {
         root: schema,
         words: &words,
-        next_word: 0,
+        next_word: start % words.len(),
         made: 0,
         chars: 0,
     };
