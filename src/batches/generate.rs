@@ -166,7 +166,11 @@ pub fn sift(proposals: Vec<Value>, target: &Target<'_>, pool: &mut Vec<String>) 
 /// Proposes the batch's inputs, saving each as it passes, until enough are kept or the
 /// rounds run out; stops early if the batch leaves `generating` (paused, cancelled).
 /// A budget refusal comes back as the error, for the batch to pause on.
-pub async fn generate(state: &AppState, batch: &Batch, target: &Target<'_>) -> Result<(), AppError> {
+pub async fn generate(
+    state: &AppState,
+    batch: &Batch,
+    target: &Target<'_>,
+) -> Result<(), AppError> {
     let mut seed = Seed::parse(batch);
     let Some(creator) = batch.created_by else {
         return Err(AppError::Invalid(
@@ -180,7 +184,12 @@ pub async fn generate(state: &AppState, batch: &Batch, target: &Target<'_>) -> R
         .filter_map(|s| serde_json::from_str(s).ok())
         .collect();
     let mut kept = kept_inputs.len();
-    let mut pool: Vec<String> = seed.examples.iter().chain(&kept_inputs).map(text_of).collect();
+    let mut pool: Vec<String> = seed
+        .examples
+        .iter()
+        .chain(&kept_inputs)
+        .map(text_of)
+        .collect();
     let mut shown: Vec<Value> = kept_inputs;
     while kept < seed.count && seed.rounds < MAX_ROUNDS {
         let still = batches::find_batch(&state.db, batch.id).await?;

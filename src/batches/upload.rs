@@ -32,8 +32,8 @@ impl Format {
     }
 }
 
-/// What is wrong with one row: its number (a CSV's rows counted from the first under
-/// the header; a JSONL file's lines) and each problem.
+/// What is wrong with one row: the line of the file it starts on, as an editor numbers
+/// them (a CSV's header is row 1) and each problem.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowError {
     pub row: usize,
@@ -162,10 +162,14 @@ fn csv_rows(text: &str, target: &Target<'_>, max_rows: usize) -> Result<Vec<Row>
     }
     let mut rows = Vec::new();
     for (index, record) in reader.records().enumerate() {
-        let row = index + 1;
-        if row > max_rows {
+        if index == max_rows {
             return Err(UploadError::TooManyRows { max: max_rows });
         }
+        let row = match &record {
+            Ok(record) => record.position(),
+            Err(error) => error.position(),
+        }
+        .map_or(index + 2, |position| line_of(text, position));
         let record = match record {
             Ok(record) => record,
             Err(error) => {
@@ -208,6 +212,23 @@ fn csv_rows(text: &str, target: &Target<'_>, max_rows: usize) -> Result<Vec<Row>
         ));
     }
     Ok(rows)
+}
+
+/// The line a CSV record starts on (the header's is 1). The reader's position is where
+/// it began looking, before the blank lines it skips.
+fn line_of(text: &str, position: &csv::Position) -> usize {
+    let mut line = position.line() as usize;
+    let mut rest = text.get(position.byte() as usize..).unwrap_or_default();
+    loop {
+        if let Some(after) = rest.strip_prefix("\r\n") {
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix(['\n', '\r']) {
+            rest = after;
+        } else {
+            return line;
+        }
+        line += 1;
+    }
 }
 
 fn jsonl_rows(text: &str, max_rows: usize) -> Result<Vec<Row>, UploadError> {
@@ -281,7 +302,11 @@ mod tests {
     fn cells_take_their_fields_types() {
         let int = json!({"type": "integer"});
         assert_eq!(typed_cell(Some(&int), " 5 "), Ok(json!(5)));
-        assert!(typed_cell(Some(&int), "five").unwrap_err().contains("whole number"));
+        assert!(
+            typed_cell(Some(&int), "five")
+                .unwrap_err()
+                .contains("whole number")
+        );
         let flag = json!({"type": "boolean"});
         assert_eq!(typed_cell(Some(&flag), "Yes"), Ok(json!(true)));
         assert_eq!(typed_cell(Some(&flag), "0"), Ok(json!(false)));
@@ -320,6 +345,28 @@ mod tests {
         };
         let numbers: Vec<usize> = rows.iter().map(|r| r.row).collect();
         assert_eq!(numbers, [3, 4, 5]);
+    }
+
+    #[test]
+    fn csv_rows_are_numbered_as_a_spreadsheet_shows_them() {
+        let target = Target::Chat { max_chars: 100 };
+        // The file's lines: the header is row 1; blank lines and a cell's own line
+        // break count.
+        let text = "message\nfine\n\n\"two\nlines\"\n\nbad\u{7}bell\n";
+        let Err(UploadError::Rows(rows)) = read_inputs(text.as_bytes(), Format::Csv, &target, 10)
+        else {
+            panic!("a bell character was accepted");
+        };
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].row, 7, "{rows:?}");
+        assert!(rows[0].problems[0].contains("control characters"));
+        // Windows line ends too.
+        let text = "message\r\nfine\r\n\r\nbad\u{7}\r\n";
+        let Err(UploadError::Rows(rows)) = read_inputs(text.as_bytes(), Format::Csv, &target, 10)
+        else {
+            panic!("a bell character was accepted");
+        };
+        assert_eq!(rows[0].row, 4);
     }
 
     #[test]

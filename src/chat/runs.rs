@@ -12,9 +12,7 @@ use async_openai::types::chat::{
 use serde_json::{Map, Value};
 use tracing::Instrument;
 
-use super::{
-    Saved, Turn, check_room, link_batch_item, reserve_and_commit, spawn_turn, title_from,
-};
+use super::{Saved, Turn, check_room, link_batch_item, reserve_and_commit, spawn_turn, title_from};
 use crate::{
     AppState,
     apps::{App, Apps, OutputFormat, PromptMessage, PromptRole, RenderError},

@@ -381,8 +381,11 @@ impl Config {
                 read.problem(name, "0", "a number above 0");
             }
         }
-        let batch_max_upload_bytes: usize =
-            read.parse("BATCH_MAX_UPLOAD_BYTES", 5 * 1024 * 1024, "a number of bytes");
+        let batch_max_upload_bytes: usize = read.parse(
+            "BATCH_MAX_UPLOAD_BYTES",
+            5 * 1024 * 1024,
+            "a number of bytes",
+        );
         let batch_max_rows: usize = read.parse("BATCH_MAX_ROWS", 10_000, count);
         for (name, value) in [
             ("BATCH_MAX_UPLOAD_BYTES", batch_max_upload_bytes),

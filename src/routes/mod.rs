@@ -134,9 +134,8 @@ pub fn router(state: AppState) -> Router {
         // Dataset batches
         .route(
             batches::UPLOAD_PATH,
-            get(batches::show_batches).post(
-                batches::create_batch.layer(DefaultBodyLimit::max(upload_limit(&state))),
-            ),
+            get(batches::show_batches)
+                .post(batches::create_batch.layer(DefaultBodyLimit::max(upload_limit(&state)))),
         )
         .route("/admin/batches/new", get(batches::show_new_batch))
         .route("/admin/batches/{id}", get(batches::show_batch))

@@ -14,8 +14,8 @@ use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::{
     apps::{Apps, Catalog},
-    batches,
     auth::{self, Hasher, LoginThrottle, UserCache, api_key::KeyCache},
+    batches,
     budget::{Clock, Meter},
     chat::Turns,
     config::{Config, Provider, Site},

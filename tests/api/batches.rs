@@ -155,7 +155,7 @@ fn asked(request: &Value) -> String {
 
 #[tokio::test]
 async fn an_uploaded_csv_runs_every_row_to_done_with_one_call_each() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(&[("METRICS_TOKEN", "metrics-secret")]).await;
     let admin = app.admin().await;
     let csv = "text,direction,tone\n안녕하세요,ko-en,polite\nGood morning,en-ko,formal\n\"Hi, friend\",en-ko,casual\n";
     let id = upload(&app, &admin, "translate", "2", "inputs.csv", csv.as_bytes()).await;
@@ -168,7 +168,11 @@ async fn an_uploaded_csv_runs_every_row_to_done_with_one_call_each() {
     // Each row's text reached the model once, the quoted comma kept.
     let asked: Vec<String> = app.mock.requests().iter().map(asked).collect();
     for text in ["안녕하세요", "Good morning", "Hi, friend"] {
-        assert_eq!(asked.iter().filter(|a| a.contains(text)).count(), 1, "{text}");
+        assert_eq!(
+            asked.iter().filter(|a| a.contains(text)).count(),
+            1,
+            "{text}"
+        );
     }
     // The runs are the admin's, made by the batch, each linked from its item.
     let linked = count(
@@ -186,7 +190,10 @@ async fn an_uploaded_csv_runs_every_row_to_done_with_one_call_each() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains(r#"<progress id="batch-bar" value="3" max="3">"#), "{page}");
+    assert!(
+        page.contains(r#"<progress id="batch-bar" value="3" max="3">"#),
+        "{page}"
+    );
     assert!(page.contains("/apps/translate/runs/"));
     // Done: the page no longer polls.
     assert!(!page.contains("hx-trigger"));
@@ -199,6 +206,25 @@ async fn an_uploaded_csv_runs_every_row_to_done_with_one_call_each() {
         .await
         .unwrap();
     assert!(list.contains("test batch") && list.contains("3 / 3"));
+    // The runs stay out of the admin's own conversation list.
+    let own = app.list_conversations_as(&admin).await;
+    assert_eq!(own["data"], json!([]), "{own}");
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("metrics-secret")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|line| line.starts_with(r#"batch_items_total{state="done"}"#)),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
@@ -223,7 +249,7 @@ async fn a_jsonl_upload_runs_through_the_chat_prompt() {
 
 #[tokio::test]
 async fn bad_rows_are_all_listed_with_their_numbers_and_nothing_is_imported() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(&[("METRICS_TOKEN", "metrics-secret")]).await;
     let admin = app.admin().await;
     let csv = "text,direction,tone\nfine,ko-en,polite\nalso fine,sideways,polite\nok,en-ko,polite\n,en-ko,rude\n";
     let response = post_batch(
@@ -241,9 +267,12 @@ async fn bad_rows_are_all_listed_with_their_numbers_and_nothing_is_imported() {
     assert_eq!(response.status(), 422);
     let page = response.text().await.unwrap();
     assert!(page.contains("2 rows fail the schema"), "{page}");
-    assert!(page.contains("Row 2: `direction` must be one of"), "{page}");
-    assert!(page.contains("Row 4:") && page.contains("`text`") && page.contains("`tone`"));
-    assert!(!page.contains("Row 1:") && !page.contains("Row 3:"));
+    assert!(page.contains("Row 3: `direction` must be one of"), "{page}");
+    assert!(
+        page.contains("Row 5: `text` is required; `tone` must be one of"),
+        "{page}"
+    );
+    assert!(!page.contains("Row 2:") && !page.contains("Row 4:"));
     // The form comes back filled in.
     assert!(page.contains(r#"<option value="translate" selected>"#));
     assert_eq!(count(&app.db, "SELECT count(*) FROM batches").await, 0);
@@ -305,13 +334,17 @@ async fn a_file_that_is_not_utf8_is_refused_saying_so() {
     .await;
     assert_eq!(response.status(), 422);
     let page = response.text().await.unwrap();
-    assert!(page.contains("not UTF-8") && page.contains("line 3"), "{page}");
+    assert!(
+        page.contains("not UTF-8") && page.contains("line 3"),
+        "{page}"
+    );
     assert_eq!(count(&app.db, "SELECT count(*) FROM batches").await, 0);
 }
 
 #[tokio::test]
 async fn a_file_over_the_cap_is_refused_and_rows_over_the_cap_too() {
-    let app = TestApp::spawn_with(&[("BATCH_MAX_UPLOAD_BYTES", "1000"), ("BATCH_MAX_ROWS", "3")]).await;
+    let app =
+        TestApp::spawn_with(&[("BATCH_MAX_UPLOAD_BYTES", "1000"), ("BATCH_MAX_ROWS", "3")]).await;
     let admin = app.admin().await;
     let fields = [
         ("name", "big"),
@@ -323,14 +356,32 @@ async fn a_file_over_the_cap_is_refused_and_rows_over_the_cap_too() {
     let file = format!("message\n{}\n", "x".repeat(2_000));
     let response = post_batch(&app, &admin, &fields, Some(("big.csv", file.as_bytes()))).await;
     assert_eq!(response.status(), 413);
-    assert!(response.text().await.unwrap().contains("larger than 1000 bytes"));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("larger than 1000 bytes")
+    );
     // Far over it: refused before the body is even read whole.
     let file = format!("message\n{}\n", "x".repeat(200_000));
     let response = post_batch(&app, &admin, &fields, Some(("big.csv", file.as_bytes()))).await;
     assert_eq!(response.status(), 413);
-    assert!(response.text().await.unwrap().contains("BATCH_MAX_UPLOAD_BYTES"));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("BATCH_MAX_UPLOAD_BYTES")
+    );
     // Small, but more rows than a batch takes.
-    let response = post_batch(&app, &admin, &fields, Some(("rows.csv", b"message\na\nb\nc\nd\n"))).await;
+    let response = post_batch(
+        &app,
+        &admin,
+        &fields,
+        Some(("rows.csv", b"message\na\nb\nc\nd\n")),
+    )
+    .await;
     assert_eq!(response.status(), 422);
     assert!(response.text().await.unwrap().contains("more than 3 rows"));
     assert_eq!(count(&app.db, "SELECT count(*) FROM batches").await, 0);
@@ -355,7 +406,12 @@ async fn only_admins_reach_batches() {
         let response = post_batch(
             &app,
             client,
-            &[("name", "x"), ("target", ""), ("concurrency", "1"), ("source", "upload")],
+            &[
+                ("name", "x"),
+                ("target", ""),
+                ("concurrency", "1"),
+                ("source", "upload"),
+            ],
             Some(("in.csv", b"message\nsneaky\n")),
         )
         .await;
@@ -370,7 +426,11 @@ async fn only_admins_reach_batches() {
         }
     }
     assert_eq!(count(&app.db, "SELECT count(*) FROM batches").await, 1);
-    let response = admin.get(app.url("/admin/batches/999")).send().await.unwrap();
+    let response = admin
+        .get(app.url("/admin/batches/999"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
 }
 
@@ -399,8 +459,14 @@ async fn proposed_inputs_drop_near_duplicates_and_failures_then_run() {
             ("target", ""),
             ("concurrency", "2"),
             ("source", "generate"),
-            ("description", "Questions a first-time visitor to Korea asks"),
-            ("examples", "{\"message\": \"How do I get from Seoul to Busan by train??\"}"),
+            (
+                "description",
+                "Questions a first-time visitor to Korea asks",
+            ),
+            (
+                "examples",
+                "{\"message\": \"How do I get from Seoul to Busan by train??\"}",
+            ),
             ("count", "3"),
         ],
         None,
@@ -420,7 +486,12 @@ async fn proposed_inputs_drop_near_duplicates_and_failures_then_run() {
             .unwrap();
     let messages: Vec<String> = inputs
         .iter()
-        .map(|i| serde_json::from_str::<Value>(i).unwrap()["message"].as_str().unwrap().to_string())
+        .map(|i| {
+            serde_json::from_str::<Value>(i).unwrap()["message"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(
         messages,
@@ -439,7 +510,10 @@ async fn proposed_inputs_drop_near_duplicates_and_failures_then_run() {
     let list = &format["json_schema"]["schema"]["properties"]["inputs"];
     assert_eq!(list["items"]["required"], json!(["message"]));
     assert_eq!((list["minItems"].clone(), requests[1]["response_format"]["json_schema"]["schema"]["properties"]["inputs"]["minItems"].clone()), (json!(3), json!(1)));
-    assert!(asked(&requests[1]).contains("Hongdae"), "the second round shows what is kept");
+    assert!(
+        asked(&requests[1]).contains("Hongdae"),
+        "the second round shows what is kept"
+    );
     let page = admin
         .get(app.url(&format!("/admin/batches/{id}")))
         .send()
@@ -448,10 +522,17 @@ async fn proposed_inputs_drop_near_duplicates_and_failures_then_run() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("dropped 3 near-duplicates and 1 that failed the schema"), "{page}");
+    assert!(
+        page.contains("dropped 3 near-duplicates and 1 that failed the schema"),
+        "{page}"
+    );
     // The proposals were charged to the ledger too, as the batch's creator.
     app.state.meter.flush().await;
-    let ledger = count(&app.db, "SELECT count(*) FROM usage WHERE message_id IS NULL AND user_id IS NOT NULL").await;
+    let ledger = count(
+        &app.db,
+        "SELECT count(*) FROM usage WHERE message_id IS NULL AND user_id IS NOT NULL",
+    )
+    .await;
     assert_eq!(ledger, 2);
 }
 
@@ -488,11 +569,25 @@ async fn pause_stops_new_items_resume_goes_on_and_cancel_ends_it() {
     let app = TestApp::spawn_unthrottled(&[]).await;
     let admin = app.admin().await;
     for _ in 0..10 {
-        app.mock.push(slow_answer("a slow answer of several words here", 60));
+        app.mock
+            .push(slow_answer("a slow answer of several words here", 60));
     }
-    let file = (1..=6).map(|i| format!("question {i}\n")).collect::<String>();
-    let id = upload(&app, &admin, "", "1", "in.csv", format!("message\n{file}").as_bytes()).await;
-    wait_until(Duration::from_secs(5), "the first call", || async { app.mock.posts() >= 1 }).await;
+    let file = (1..=6)
+        .map(|i| format!("question {i}\n"))
+        .collect::<String>();
+    let id = upload(
+        &app,
+        &admin,
+        "",
+        "1",
+        "in.csv",
+        format!("message\n{file}").as_bytes(),
+    )
+    .await;
+    wait_until(Duration::from_secs(5), "the first call", || async {
+        app.mock.posts() >= 1
+    })
+    .await;
     let response = admin
         .post(app.url(&format!("/admin/batches/{id}/pause")))
         .send()
@@ -501,9 +596,11 @@ async fn pause_stops_new_items_resume_goes_on_and_cancel_ends_it() {
     assert_eq!(response.status(), 303);
     assert_eq!(batch_state(&app, id).await, "paused");
     // The running item finishes; no new one starts.
-    wait_until(Duration::from_secs(5), "the running item to finish", || async {
-        item_counts(&app.db, id).await.1 == 0
-    })
+    wait_until(
+        Duration::from_secs(5),
+        "the running item to finish",
+        || async { item_counts(&app.db, id).await.1 == 0 },
+    )
     .await;
     let posts = app.mock.posts();
     tokio::time::sleep(Duration::from_millis(1_500)).await;
@@ -542,16 +639,22 @@ async fn pause_stops_new_items_resume_goes_on_and_cancel_ends_it() {
         .unwrap();
     assert_eq!(response.status(), 303);
     assert_eq!(batch_state(&app, id).await, "cancelled");
-    wait_until(Duration::from_secs(5), "the running item to finish", || async {
-        item_counts(&app.db, id).await.1 == 0
-    })
+    wait_until(
+        Duration::from_secs(5),
+        "the running item to finish",
+        || async { item_counts(&app.db, id).await.1 == 0 },
+    )
     .await;
     let posts = app.mock.posts();
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(app.mock.posts(), posts, "a cancelled batch started an item");
     let (pending, _, done, failed) = item_counts(&app.db, id).await;
     assert!(pending > 0, "cancelled before the end");
-    assert_eq!((done + failed) as usize, posts, "every started item finished");
+    assert_eq!(
+        (done + failed) as usize,
+        posts,
+        "every started item finished"
+    );
     assert_eq!(failed, 0);
     // A cancelled batch cannot be resumed.
     let response = admin
@@ -580,7 +683,15 @@ async fn the_global_budget_pauses_a_batch_until_the_reset_but_an_allowance_does_
 
     // Today's global budget is spent.
     app.record_usage(None, 100_000, 0).await;
-    let id = upload(&app, &admin, "", "2", "in.csv", b"message\none\ntwo\nthree\n").await;
+    let id = upload(
+        &app,
+        &admin,
+        "",
+        "2",
+        "in.csv",
+        b"message\none\ntwo\nthree\n",
+    )
+    .await;
     wait_until(Duration::from_secs(5), "the budget pause", || async {
         batch_state(&app, id).await == "paused"
     })
@@ -596,7 +707,10 @@ async fn the_global_budget_pauses_a_batch_until_the_reset_but_an_allowance_does_
         .text()
         .await
         .unwrap();
-    assert!(page.contains("today&#39;s budget is spent") || page.contains("today's budget is spent"), "{page}");
+    assert!(
+        page.contains("today&#39;s budget is spent") || page.contains("today's budget is spent"),
+        "{page}"
+    );
     assert!(page.contains("resumes by itself at"));
     // Nothing happens before the reset…
     app.state.batches.wake();
@@ -605,9 +719,11 @@ async fn the_global_budget_pauses_a_batch_until_the_reset_but_an_allowance_does_
     // …and after it the batch goes on by itself.
     app.state.clock.advance(Duration::from_secs(24 * 3600));
     app.state.batches.wake();
-    wait_until(Duration::from_secs(10), "the batch to resume and finish", || async {
-        batch_state(&app, id).await == "done"
-    })
+    wait_until(
+        Duration::from_secs(10),
+        "the batch to resume and finish",
+        || async { batch_state(&app, id).await == "done" },
+    )
     .await;
     assert_eq!(item_counts(&app.db, id).await, (0, 0, 3, 0));
     assert_eq!(app.mock.posts(), posts + 3);
@@ -623,7 +739,10 @@ async fn a_batch_killed_mid_way_finishes_after_a_restart_with_nothing_lost_or_ru
     let log = dir.path().join("server.log");
     let mock = MockUpstream::start().await;
     for _ in 0..(CRASH_ITEMS * 3) {
-        mock.push(slow_answer("one two three four five six seven eight nine ten", 60));
+        mock.push(slow_answer(
+            "one two three four five six seven eight nine ten",
+            60,
+        ));
     }
     let vars = [
         ("OPENAI_BASE_URL", mock.base_url.as_str()),
@@ -649,21 +768,37 @@ async fn a_batch_killed_mid_way_finishes_after_a_restart_with_nothing_lost_or_ru
             .unwrap();
     }
     // Kill it once some items are done and others are being answered.
-    wait_until(Duration::from_secs(20), "items done and running", || async {
-        let (_, running, done, _) = item_counts(&db, 1).await;
-        done >= 2 && running >= 2
-    })
+    wait_until(
+        Duration::from_secs(20),
+        "items done and running",
+        || async {
+            let (_, running, done, _) = item_counts(&db, 1).await;
+            done >= 2 && running >= 2
+        },
+    )
     .await;
     tokio::time::sleep(Duration::from_millis(150)).await;
     server.kill_9().await;
     let (pending, running, done, _) = item_counts(&db, 1).await;
-    assert!(running > 0, "the kill came after the batch: {pending} {running} {done}");
+    assert!(
+        running > 0,
+        "the kill came after the batch: {pending} {running} {done}"
+    );
     let calls_before = mock.posts();
 
     let server = Server::start(&database, &log, &vars).await;
-    wait_until(Duration::from_secs(30), "the batch to finish after the restart", || async {
-        count(&db, "SELECT count(*) FROM batches WHERE id = 1 AND state = 'done'").await == 1
-    })
+    wait_until(
+        Duration::from_secs(30),
+        "the batch to finish after the restart",
+        || async {
+            count(
+                &db,
+                "SELECT count(*) FROM batches WHERE id = 1 AND state = 'done'",
+            )
+            .await
+                == 1
+        },
+    )
     .await;
     drop(server);
     assert_eq!(item_counts(&db, 1).await, (0, 0, CRASH_ITEMS as i64, 0));
@@ -684,7 +819,11 @@ async fn a_batch_killed_mid_way_finishes_after_a_restart_with_nothing_lost_or_ru
         .fetch_all(&db)
         .await
         .unwrap();
-        assert_eq!(calls, conversations.len(), "{input}: calls and conversations differ");
+        assert_eq!(
+            calls,
+            conversations.len(),
+            "{input}: calls and conversations differ"
+        );
         // …exactly one of them complete, and that is the one the item points at; any
         // other was cut off by the kill.
         let complete: Vec<&String> = conversations
@@ -693,7 +832,11 @@ async fn a_batch_killed_mid_way_finishes_after_a_restart_with_nothing_lost_or_ru
             .map(|(id, _)| id)
             .collect();
         assert_eq!(complete.len(), 1, "{input}: {conversations:?}");
-        assert!(conversations.iter().all(|(_, s)| s == "complete" || s == "interrupted"));
+        assert!(
+            conversations
+                .iter()
+                .all(|(_, s)| s == "complete" || s == "interrupted")
+        );
         let linked: String = sqlx::query_scalar(
             "SELECT conversation_id FROM batch_items WHERE batch_id = 1 AND position = ?",
         )
@@ -704,5 +847,8 @@ async fn a_batch_killed_mid_way_finishes_after_a_restart_with_nothing_lost_or_ru
         assert_eq!(&linked, complete[0], "{input}");
     }
     let reruns = asked.len() - CRASH_ITEMS;
-    assert!(reruns <= running as usize, "only the cut-off items ran again: {reruns}");
+    assert!(
+        reruns <= running as usize,
+        "only the cut-off items ran again: {reruns}"
+    );
 }
