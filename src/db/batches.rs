@@ -394,7 +394,7 @@ pub async fn update_item_state(
 /// (Run after `interrupt_streaming_messages`, so no answer is still `streaming`.)
 pub async fn recover_items(db: &SqlitePool) -> sqlx::Result<u64> {
     let now = now_ms();
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query!(
         r#"UPDATE batch_items
            SET state = CASE a.status WHEN 'complete' THEN 'done' ELSE 'failed' END,

@@ -132,8 +132,9 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/export", get(export::download_export))
         .route("/admin/export/manifest", get(export::show_export_manifest))
         // Dataset batches
+        // `batches::UPLOAD_PATH`: its body may be as large as the upload cap.
         .route(
-            batches::UPLOAD_PATH,
+            "/admin/batches",
             get(batches::show_batches)
                 .post(batches::create_batch.layer(DefaultBodyLimit::max(upload_limit(&state)))),
         )

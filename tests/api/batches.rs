@@ -311,6 +311,30 @@ async fn bad_rows_are_all_listed_with_their_numbers_and_nothing_is_imported() {
     .await;
     assert_eq!(response.status(), 422);
     assert!(response.text().await.unwrap().contains("`colour`"));
+    // A file past the site's usual 256 KiB body limit is read whole (its rows listed),
+    // since the form takes up to BATCH_MAX_UPLOAD_BYTES.
+    let long = "x".repeat(20_000);
+    let file = format!("message\n{}", format!("{long}\n").repeat(16));
+    assert!(file.len() > 300 * 1024);
+    let response = post_batch(
+        &app,
+        &admin,
+        &[
+            ("name", "bad"),
+            ("target", ""),
+            ("concurrency", "2"),
+            ("source", "upload"),
+        ],
+        Some(("long.csv", file.as_bytes())),
+    )
+    .await;
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("16 rows fail the schema") && page.contains("Row 17:"),
+        "{}",
+        &page[..2000.min(page.len())]
+    );
     assert_eq!(count(&app.db, "SELECT count(*) FROM batches").await, 0);
     assert_eq!(app.mock.posts(), 0);
 }
