@@ -3,9 +3,9 @@
 //! through exactly the same client and HTTP path as a real provider. Asked for JSON it
 //! answers a value valid against the schema given (`schema`); asked for an image, a
 //! picture made from the prompt (`picture`). Asked to sample (`temperature` ≥ 1, as
-//! the calls proposing a dataset batch's inputs are), its JSON starts from a word picked
-//! by a hash of the prompt, so different prompts get different values as a sampled
-//! model's would; the same prompt still gets the same answer.
+//! the calls proposing a dataset batch's inputs are), its JSON strings take their words
+//! pseudo-randomly, seeded by a hash of the prompt, so different prompts get different
+//! values as a sampling model's would; the same prompt still gets the same answer.
 
 mod picture;
 mod schema;
@@ -169,7 +169,7 @@ fn structured(request: &ChatRequest) -> Option<String> {
     };
     let sampled = request.temperature.is_some_and(|t| t >= 1.0);
     let value = match schema {
-        Some(schema) if sampled => schema::example_from(schema, &question, fnv1a(&question)),
+        Some(schema) if sampled => schema::sampled_example(schema, &question, fnv1a(&question)),
         Some(schema) => schema::example(schema, &question),
         None => json!({
             "demo": true,
@@ -181,10 +181,10 @@ fn structured(request: &ChatRequest) -> Option<String> {
 }
 
 /// FNV-1a: a stable hash (std's `DefaultHasher` may change between releases).
-fn fnv1a(text: &str) -> usize {
+fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    }) as usize
+    })
 }
 
 /// The text of the last message from the user.
