@@ -15,6 +15,8 @@
 //!   throttling, the client's address.
 //! - [`limits`] — per-address request rates.
 //! - [`chat`] — a turn: save the question, call the model, relay the answer, save it.
+//! - [`batches`] — dataset batches: an app or the chat prompt run over many inputs
+//!   (uploaded, or proposed by the model) in the background, surviving restarts.
 //! - [`budget`] — cost control: whom a call is charged to (`Spender`), today's spending
 //!   (`Meter`), the reservation every model call needs, and the ledger writer.
 //! - [`drain`] — the open answers a shutdown waits for, then cuts off.
@@ -43,6 +45,7 @@
 
 pub mod apps;
 pub mod auth;
+pub mod batches;
 pub mod budget;
 pub mod chat;
 pub mod config;

@@ -204,6 +204,9 @@ impl Meter {
             ));
         }
         match &spender.owner {
+            // A batch is the operator's own work: the global budget bounds it, a
+            // personal allowance meant for chatting does not.
+            Owner::User(_) if spender.batch.is_some() => {}
             Owner::User(user_id) => {
                 let limit = spender.user_budget.unwrap_or(budgets.user_daily_tokens);
                 let used = totals.users.get(user_id).map_or(0, |s| s.tokens);

@@ -117,6 +117,19 @@ pub struct Spender {
     pub user_budget: Option<i64>,
     /// The client's network, as the ledger shows it (`192.0.2.7`, `2001:db8:1:2::/64`).
     pub network: String,
+    /// The dataset batch item this call runs, when it is one: the call counts against
+    /// the global budget as its creator's, but not against their own allowance (an
+    /// operator's batch is not a visitor's chat), and its conversation is linked to the
+    /// item in the transaction that creates it.
+    pub batch: Option<BatchCall>,
+}
+
+/// A call made for a dataset batch: for one of its items, or (`item_id` `None`) to
+/// propose its inputs.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchCall {
+    pub batch_id: i64,
+    pub item_id: Option<i64>,
 }
 
 impl Spender {
@@ -126,6 +139,7 @@ impl Spender {
             owner,
             user_budget: visitor.user.as_ref().and_then(|u| u.daily_token_budget),
             network: network_label(visitor.ip),
+            batch: None,
         }
     }
 
@@ -135,6 +149,22 @@ impl Spender {
             owner: Owner::User(user.id),
             user_budget: user.daily_token_budget,
             network: network_label(ip),
+            batch: None,
+        }
+    }
+
+    /// A dataset batch's creator, running one of its items (from the server itself:
+    /// the ledger shows the loopback address); `item` is `None` for the calls that
+    /// propose the batch's inputs.
+    pub fn batch(user_id: i64, batch_id: i64, item: Option<i64>) -> Self {
+        Self {
+            owner: Owner::User(user_id),
+            user_budget: None,
+            network: network_label(IpAddr::from([127, 0, 0, 1])),
+            batch: Some(BatchCall {
+                batch_id,
+                item_id: item,
+            }),
         }
     }
 }

@@ -209,10 +209,10 @@ pub async fn start_turn(
                 return Err(AppError::NotFound("conversation"));
             };
             check_room(&mut tx, state, &spender.owner).await?;
-            (
-                insert_conversation(&mut tx, &spender.owner, &title_from(content), None).await?,
-                true,
-            )
+            let conversation =
+                insert_conversation(&mut tx, &spender.owner, &title_from(content), None).await?;
+            link_batch_item(&mut tx, spender, &conversation.id).await?;
+            (conversation, true)
         }
     };
     let question = match &ask {
@@ -311,6 +311,23 @@ pub async fn start_turn(
         state.llm.max_output_tokens(),
         None,
     ))
+}
+
+/// Ties the conversation to the batch item it runs, when the call is one (in the
+/// transaction that creates it, so a restart always finds an item's call).
+async fn link_batch_item(
+    conn: &mut SqliteConnection,
+    spender: &Spender,
+    conversation_id: &str,
+) -> Result<(), AppError> {
+    if let Some(budget::BatchCall {
+        batch_id,
+        item_id: Some(item_id),
+    }) = spender.batch
+    {
+        crate::db::batches::link_item(conn, batch_id, item_id, conversation_id).await?;
+    }
+    Ok(())
 }
 
 /// Reserves the call's budget for `answer` and commits `tx` (the turn's question and

@@ -12,7 +12,7 @@ use async_openai::types::chat::{
 use serde_json::{Map, Value};
 use tracing::Instrument;
 
-use super::{Saved, Turn, check_room, reserve_and_commit, spawn_turn, title_from};
+use super::{Saved, Turn, check_room, link_batch_item, reserve_and_commit, spawn_turn, title_from};
 use crate::{
     AppState,
     apps::{App, Apps, OutputFormat, PromptMessage, PromptRole, RenderError},
@@ -84,6 +84,7 @@ pub async fn start_run(
         }),
     )
     .await?;
+    link_batch_item(&mut tx, spender, &conversation.id).await?;
     let mut question = None;
     for message in &messages {
         let saved = insert_message(

@@ -95,6 +95,11 @@ pub struct Config {
     /// How long a reviewer holds an answer they opened from the queue
     /// (`REVIEW_LEASE_SECS`); an abandoned claim returns to the queue after it.
     pub review_lease: Duration,
+    /// Largest CSV or JSONL file a dataset batch accepts, in bytes
+    /// (`BATCH_MAX_UPLOAD_BYTES`).
+    pub batch_max_upload_bytes: usize,
+    /// Most inputs one dataset batch may hold (`BATCH_MAX_ROWS`).
+    pub batch_max_rows: usize,
 }
 
 /// `BACKUP_DIR`, `BACKUP_INTERVAL_HOURS` and `BACKUP_KEEP`: a checked copy of the database
@@ -380,6 +385,20 @@ impl Config {
                 read.problem(name, "0", "a number above 0");
             }
         }
+        let batch_max_upload_bytes: usize = read.parse(
+            "BATCH_MAX_UPLOAD_BYTES",
+            5 * 1024 * 1024,
+            "a number of bytes",
+        );
+        let batch_max_rows: usize = read.parse("BATCH_MAX_ROWS", 10_000, count);
+        for (name, value) in [
+            ("BATCH_MAX_UPLOAD_BYTES", batch_max_upload_bytes),
+            ("BATCH_MAX_ROWS", batch_max_rows),
+        ] {
+            if value == 0 {
+                read.problem(name, "0", "a number above 0");
+            }
+        }
         let site_path = read.string("PROMPTSHIP_SITE").map(PathBuf::from);
         let apps_dir = read.string("APPS_DIR").map(PathBuf::from);
         let backups = read.string("BACKUP_DIR").map(|dir| {
@@ -431,6 +450,8 @@ impl Config {
             body_read_timeout,
             backups,
             review_lease,
+            batch_max_upload_bytes,
+            batch_max_rows,
         })
     }
 }

@@ -81,7 +81,8 @@ pub async fn find_conversation(
     .await
 }
 
-/// The owner's most recently active conversations first, `limit` of them after `offset`.
+/// The owner's most recently active conversations first, `limit` of them after `offset`
+/// (without the runs of dataset batches: the batch's page lists those).
 /// On the pool, or on a connection a page already holds.
 pub async fn list_conversations(
     db: impl sqlx::SqliteExecutor<'_>,
@@ -93,7 +94,7 @@ pub async fn list_conversations(
     sqlx::query_as!(
         Conversation,
         r#"SELECT id AS "id!", title, created_at, updated_at, app, app_version FROM conversations
-           WHERE user_id IS ? AND guest_id IS ?
+           WHERE user_id IS ? AND guest_id IS ? AND batch_id IS NULL
            ORDER BY updated_at DESC, id LIMIT ? OFFSET ?"#,
         user_id,
         guest_id,

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api_keys;
 pub mod backup;
+pub mod batches;
 pub mod conversations;
 pub mod devices;
 pub mod export;

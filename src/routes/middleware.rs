@@ -122,12 +122,24 @@ pub async fn read_body(State(state): State<AppState>, request: Request, next: Ne
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    let limited = http_body_util::Limited::new(body, super::BODY_LIMIT);
+    // The new batch form carries a file of inputs, up to its own cap.
+    let upload = parts.uri.path() == super::batches::UPLOAD_PATH;
+    let limit = if upload {
+        super::upload_limit(&state)
+    } else {
+        super::BODY_LIMIT
+    };
+    let limited = http_body_util::Limited::new(body, limit);
     let bytes = match tokio::time::timeout(state.config.body_read_timeout, limited.collect()).await
     {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
-            return AppError::TooLarge(too_large()).into_response();
+            let message = if upload {
+                super::batches::too_large(state.config.batch_max_upload_bytes)
+            } else {
+                too_large()
+            };
+            return AppError::TooLarge(message).into_response();
         }
         Ok(Err(_)) => {
             return AppError::BadRequest(

@@ -5,6 +5,7 @@ mod admin;
 mod api;
 mod apps;
 mod assets;
+mod batches;
 mod bodies;
 mod docs;
 mod export;
@@ -147,6 +148,18 @@ pub fn router(state: AppState) -> Router {
         .route("/review/{id}/skip", post(review::skip_answer))
         .route("/admin/export", get(export::download_export))
         .route("/admin/export/manifest", get(export::show_export_manifest))
+        // Dataset batches
+        // `batches::UPLOAD_PATH`: its body may be as large as the upload cap.
+        .route(
+            "/admin/batches",
+            get(batches::show_batches)
+                .post(batches::create_batch.layer(DefaultBodyLimit::max(upload_limit(&state)))),
+        )
+        .route("/admin/batches/new", get(batches::show_new_batch))
+        .route("/admin/batches/{id}", get(batches::show_batch))
+        .route("/admin/batches/{id}/pause", post(batches::pause_batch))
+        .route("/admin/batches/{id}/resume", post(batches::resume_batch))
+        .route("/admin/batches/{id}/cancel", post(batches::cancel_batch))
         // JSON API
         .route(
             "/api/v1/conversations",
@@ -236,6 +249,11 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .service(routes);
     Router::new().fallback_service(edge)
+}
+
+/// Largest body of the new batch form: its file and the form's other fields.
+pub fn upload_limit(state: &AppState) -> usize {
+    state.config.batch_max_upload_bytes + batches::FORM_ROOM
 }
 
 async fn not_found() -> AppError {

@@ -15,6 +15,7 @@ use tower_sessions_sqlx_store::SqliteStore;
 use crate::{
     apps::{Apps, Catalog},
     auth::{self, Hasher, LoginThrottle, UserCache, api_key::KeyCache},
+    batches,
     budget::{Clock, Meter},
     chat::Turns,
     config::{Config, Provider, Site},
@@ -57,6 +58,8 @@ pub struct Shared {
     pub turns: Turns,
     /// Every open answer (turns and `/v1` calls), for shutdown.
     pub drain: Drain,
+    /// The dataset batch runner's handle, to wake it when there is new work.
+    pub batches: batches::Runner,
     /// The time budgets are counted in (moved forward by tests).
     pub clock: Clock,
     /// Today's spending against the budgets, and the ledger writer.
@@ -157,6 +160,7 @@ impl AppState {
             llm,
             turns,
             drain: Drain::default(),
+            batches: batches::Runner::default(),
             clock,
             meter,
             hasher,
@@ -190,6 +194,9 @@ pub async fn serve(
     );
     let housekeeping = tokio::spawn(keep_house(state.clone(), stopping.child_token()));
     tokio::spawn(telemetry::keep_metrics(stopping.child_token()));
+    // Dataset batches run in the background; each item is a task of `drain`, so the
+    // shutdown below waits for the ones running.
+    let batch_runner = tokio::spawn(batches::run(state.clone(), stopping.child_token()));
     // Edit and see: a debug build serves an app file's new version as soon as it is saved.
     if cfg!(debug_assertions) {
         tokio::spawn(state.apps.clone().watch(
@@ -253,6 +260,7 @@ pub async fn serve(
     }
     sweeper.abort();
     let _ = housekeeping.await;
+    let _ = batch_runner.await;
     state.meter.flush().await;
     if let Some(backups) = backups {
         // A backup already being written is finished, not torn.

@@ -5,6 +5,7 @@ mod accounts;
 mod admin;
 mod apps;
 mod apps_templates;
+mod batches;
 mod budgets;
 mod chat;
 mod crash;

@@ -2,7 +2,10 @@
 //! clearly labelled canned answer, so `cargo run` works with no key and demo mode goes
 //! through exactly the same client and HTTP path as a real provider. Asked for JSON it
 //! answers a value valid against the schema given (`schema`); asked for an image, a
-//! picture made from the prompt (`picture`).
+//! picture made from the prompt (`picture`). Asked to sample (`temperature` ≥ 1, as
+//! the calls proposing a dataset batch's inputs are), its JSON strings take their words
+//! pseudo-randomly, seeded by a hash of the prompt, so different prompts get different
+//! values as a sampling model's would; the same prompt still gets the same answer.
 
 mod picture;
 mod schema;
@@ -60,6 +63,8 @@ struct ChatRequest {
     stream_options: Option<StreamOptions>,
     #[serde(default)]
     response_format: Option<Value>,
+    #[serde(default)]
+    temperature: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -162,7 +167,9 @@ fn structured(request: &ChatRequest) -> Option<String> {
         "json_object" => None,
         _ => return None,
     };
+    let sampled = request.temperature.is_some_and(|t| t >= 1.0);
     let value = match schema {
+        Some(schema) if sampled => schema::sampled_example(schema, &question, fnv1a(&question)),
         Some(schema) => schema::example(schema, &question),
         None => json!({
             "demo": true,
@@ -171,6 +178,13 @@ fn structured(request: &ChatRequest) -> Option<String> {
         }),
     };
     Some(value.to_string())
+}
+
+/// FNV-1a: a stable hash (std's `DefaultHasher` may change between releases).
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// The text of the last message from the user.

@@ -25,11 +25,23 @@ const MAX_WORDS: usize = 64;
 
 /// A value of `schema`, its strings made from words of `question`.
 pub fn example(schema: &Value, question: &str) -> Value {
+    make(schema, question, None)
+}
+
+/// [`example`] as a sampling model would answer: each string's words are picked
+/// pseudo-randomly from the question's, from `seed` (the same seed, the same value).
+pub fn sampled_example(schema: &Value, question: &str, seed: u64) -> Value {
+    // xorshift needs a state that is not zero.
+    make(schema, question, Some(seed | 1))
+}
+
+fn make(schema: &Value, question: &str, random: Option<u64>) -> Value {
     let words = words(question);
     let mut maker = Maker {
         root: schema,
         words: &words,
         next_word: 0,
+        random,
         made: 0,
         chars: 0,
     };
@@ -65,6 +77,8 @@ struct Maker<'a> {
     words: &'a [String],
     /// The next word a string takes: each string takes the next three.
     next_word: usize,
+    /// A sampled answer's xorshift state: each word is picked with it instead.
+    random: Option<u64>,
     /// Values and characters made so far, against `MAX_VALUES` and `MAX_CHARS`.
     made: usize,
     chars: usize,
@@ -283,8 +297,20 @@ impl Maker<'_> {
         if variant > 0 {
             label = format!("{label} {variant}");
         }
+        let count = self.words.len();
         let words: Vec<&str> = (0..3)
-            .map(|i| self.words[(self.next_word + i) % self.words.len()].as_str())
+            .map(|i| {
+                let index = match &mut self.random {
+                    Some(state) => {
+                        *state ^= *state << 13;
+                        *state ^= *state >> 7;
+                        *state ^= *state << 17;
+                        (*state % count as u64) as usize
+                    }
+                    None => (self.next_word + i) % count,
+                };
+                self.words[index].as_str()
+            })
             .collect();
         self.next_word += 3;
         format!("{label} (demo): {}", words.join(" "))

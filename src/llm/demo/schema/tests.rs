@@ -173,3 +173,26 @@ fn words_skip_short_english_words_but_keep_korean_ones() {
     );
     assert_eq!(words("?!"), ["sample", "demo", "text"]);
 }
+
+#[test]
+fn sampled_examples_vary_with_the_seed_and_repeat_with_it() {
+    let schema = json!({
+        "type": "object",
+        "properties": {"inputs": {"type": "array", "minItems": 3, "maxItems": 3,
+            "items": {"type": "object", "properties": {"message": {"type": "string"}},
+                      "required": ["message"]}}},
+        "required": ["inputs"],
+    });
+    let question = "Questions about trains, festivals, markets, temples, hiking and food in Korea";
+    let first = sampled_example(&schema, question, 1);
+    assert_eq!(
+        sampled_example(&schema, question, 1),
+        first,
+        "the same seed, another value"
+    );
+    let second = sampled_example(&schema, question, 2);
+    assert_ne!(first, second);
+    assert_eq!(second["inputs"].as_array().unwrap().len(), 3);
+    // Without sampling, the deterministic example is unchanged.
+    assert_eq!(example(&schema, question), example(&schema, question));
+}
