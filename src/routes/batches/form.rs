@@ -6,14 +6,13 @@ use std::collections::HashMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    body::Bytes,
-    extract::State,
-    http::{HeaderMap, StatusCode},
+    extract::{Multipart, State, multipart::MultipartRejection},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use serde_json::{Value, json};
 
-use super::{describe_bytes, multipart, too_large};
+use super::{describe_bytes, too_large};
 use crate::{
     AppState,
     apps::Apps,
@@ -133,15 +132,9 @@ pub async fn create_batch(
     State(state): State<AppState>,
     Admin(admin): Admin,
     visitor: Visitor,
-    headers: HeaderMap,
-    body: Bytes,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
-    let Some(parts) = multipart::boundary(&headers).and_then(|b| multipart::parts(&body, &b))
-    else {
-        return Err(AppError::BadRequest(
-            "Send the new batch form as multipart/form-data, as the page's form does.".into(),
-        ));
-    };
+    let parts = read_parts(multipart).await?;
     let mut fields: HashMap<String, String> = HashMap::new();
     let mut file = None;
     let mut not_utf8 = None;
@@ -183,6 +176,42 @@ pub async fn create_batch(
             Ok((refusal.status, page).into_response())
         }
     }
+}
+
+/// One field of the form: its name, the file's name for a file, and the bytes.
+struct Part {
+    name: String,
+    filename: Option<String>,
+    data: Vec<u8>,
+}
+
+/// The form's fields, read whole: the body is within the upload cap already
+/// (`DefaultBodyLimit` on the route).
+async fn read_parts(
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Vec<Part>, AppError> {
+    let unreadable = |detail: String| {
+        AppError::BadRequest(format!(
+            "Send the new batch form as multipart/form-data, as the page's form does ({detail})."
+        ))
+    };
+    let mut multipart = multipart.map_err(|e| unreadable(e.body_text()))?;
+    let mut parts = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| unreadable(e.body_text()))?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        let filename = field.file_name().map(str::to_string);
+        let data = field.bytes().await.map_err(|e| unreadable(e.body_text()))?;
+        parts.push(Part {
+            name,
+            filename,
+            data: data.to_vec(),
+        });
+    }
+    Ok(parts)
 }
 
 fn read_form(fields: &HashMap<String, String>) -> NewBatchForm {

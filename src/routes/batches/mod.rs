@@ -3,7 +3,6 @@
 //! its progress bar, polled by htmx while it runs, its controls and its items.
 
 mod form;
-mod multipart;
 
 pub use form::{create_batch, show_new_batch};
 
