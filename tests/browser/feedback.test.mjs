@@ -100,6 +100,8 @@ browserTest('without JavaScript: the forms post and come back to the answer; the
   assert.equal(await shown.getByRole('button', { name: 'Good answer' }).getAttribute('aria-pressed'), 'true');
   if (SCREENSHOTS) {
     await page.locator('#messages details.alternatives > summary').click();
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'feedback-siblings.png'), fullPage: true });
+    // A window tall enough for both answers: the composer's dock sticks to its bottom.
+    await page.setViewportSize({ width: 1280, height: 1700 });
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'feedback-siblings.png') });
   }
 });
