@@ -201,9 +201,43 @@ pub fn has_control_characters(text: &str) -> bool {
         .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
 
+/// 00:00 UTC of a `YYYY-MM-DD` day, in Unix milliseconds: the day filters of the review
+/// queue and of exports. `None` for anything else (`2026-2-1`, `2026-02-30`).
+pub fn day_start_ms(text: &str) -> Option<i64> {
+    let mut parts = text.splitn(3, '-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    if year.len() != 4 || month.len() != 2 || day.len() != 2 {
+        return None;
+    }
+    let month = time::Month::try_from(month.parse::<u8>().ok()?).ok()?;
+    let date = time::Date::from_calendar_date(year.parse().ok()?, month, day.parse().ok()?).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
 /// Milliseconds since the Unix epoch: the unit of every time column.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_starts_at_midnight_utc_and_only_real_days_parse() {
+        assert_eq!(day_start_ms("1970-01-02"), Some(86_400_000));
+        assert_eq!(day_start_ms("2026-12-04"), Some(1_796_342_400_000));
+        for bad in [
+            "2026-2-01",
+            "2026-02-30",
+            "2026-13-01",
+            "yesterday",
+            "2026-02-01x",
+            "",
+        ] {
+            assert_eq!(day_start_ms(bad), None, "{bad}");
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The runner: one task, started with the server, that looks for work when woken (a new,
-//! resumed or finished item's batch) and every second (a budget's pause running out),
-//! and starts each batch's pending items up to its concurrency. An item is claimed in
+//! resumed or finished item's batch), every second while a batch runs, and when a
+//! budget's pause runs out, and starts each batch's pending items up to its concurrency.
+//! With no batch at work it waits without a query. An item is claimed in
 //! the database before it starts, and linked to its conversation in the transaction that
 //! creates it, so a restart knows what each item got to.
 
@@ -25,8 +26,8 @@ use crate::{
     error::AppError,
 };
 
-/// How often the runner looks for work when nothing wakes it (a budget's pause running
-/// out).
+/// How often the runner looks for work while a batch runs or proposes inputs, beside
+/// being woken.
 const POLL: Duration = Duration::from_secs(1);
 
 /// The runner's handle in `AppState`: wakes it when there is new work, and remembers
@@ -54,24 +55,48 @@ pub async fn run(state: AppState, stop: CancellationToken) {
         Err(error) => tracing::error!(%error, "cannot recover the batch items left running"),
     }
     loop {
-        if let Err(error) = tick(&state).await {
+        let next = tick(&state).await.unwrap_or_else(|error| {
             tracing::warn!(%error, "the batch runner could not look for work");
-        }
+            Some(POLL)
+        });
+        let timer = async {
+            match next {
+                Some(after) => tokio::time::sleep(after).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             () = stop.cancelled() => return,
             () = state.batches.wake.notified() => {}
-            () = tokio::time::sleep(POLL) => {}
+            () = timer => {}
         }
     }
 }
 
 /// One look for work: resumes the batches whose budget pause is over, starts generating
-/// the ones that need inputs, and fills each running batch's free slots.
-async fn tick(state: &AppState) -> sqlx::Result<()> {
+/// the ones that need inputs, and fills each running batch's free slots. Returns when to
+/// look again unless woken: soon while a batch is at work, at the end of the nearest
+/// budget pause, or never (`None`).
+async fn tick(state: &AppState) -> sqlx::Result<Option<Duration>> {
     for batch in batches::list_batches_due(&state.db, state.clock.now_ms()).await? {
         resume(state, &batch).await?;
     }
-    for batch in batches::list_batches_in_state(&state.db, BatchState::Generating).await? {
+    let generating = batches::list_batches_in_state(&state.db, BatchState::Generating).await?;
+    let running = batches::list_batches_in_state(&state.db, BatchState::Running).await?;
+    let next = if !generating.is_empty() || !running.is_empty() {
+        Some(POLL)
+    } else {
+        let now = state.clock.now_ms();
+        batches::list_batches_in_state(&state.db, BatchState::Paused)
+            .await?
+            .iter()
+            .filter_map(|b| b.resume_at)
+            .min()
+            // Not sooner than POLL/20: a pause whose end has just passed is resumed
+            // above, and must not spin the loop if that fails.
+            .map(|at| Duration::from_millis(at.saturating_sub(now).max(50) as u64))
+    };
+    for batch in generating {
         let fresh = state
             .batches
             .generating
@@ -83,7 +108,7 @@ async fn tick(state: &AppState) -> sqlx::Result<()> {
             tokio::spawn(async move { generate_inputs(state, batch).await });
         }
     }
-    for batch in batches::list_batches_in_state(&state.db, BatchState::Running).await? {
+    for batch in running {
         let counts = batches::count_items(&state.db, batch.id).await?;
         if counts.pending == 0 {
             if counts.running == 0
@@ -112,7 +137,7 @@ async fn tick(state: &AppState) -> sqlx::Result<()> {
             });
         }
     }
-    Ok(())
+    Ok(next)
 }
 
 /// Runs one claimed item to its end and saves how it ended.

@@ -20,7 +20,7 @@ use crate::{
         export::{ExportRow, PageFilter, list_export_page},
         messages::thread,
     },
-    domain::{DataPolicy, MessageStatus, ReviewState, Role, now_ms},
+    domain::{DataPolicy, MessageStatus, ReviewState, Role, day_start_ms, now_ms},
     error::AppError,
 };
 use checks::{Seen, TOKEN_LIMIT, check_chat, count_example_tokens, fingerprint};
@@ -161,7 +161,7 @@ impl Options {
         let since = match since.map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
             Some(text) => {
-                parse_date(text).ok_or_else(|| {
+                day_start_ms(text).ok_or_else(|| {
                     AppError::Invalid(format!(
                         "The date {text:?} is not a day written YYYY-MM-DD, such as 2026-12-01."
                     ))
@@ -190,20 +190,8 @@ impl Options {
     }
 
     fn since_ms(&self) -> i64 {
-        self.since.as_deref().and_then(parse_date).unwrap_or(0)
+        self.since.as_deref().and_then(day_start_ms).unwrap_or(0)
     }
-}
-
-/// `YYYY-MM-DD` as Unix ms at 00:00 UTC.
-fn parse_date(text: &str) -> Option<i64> {
-    let mut parts = text.splitn(3, '-');
-    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
-    if year.len() != 4 || month.len() != 2 || day.len() != 2 {
-        return None;
-    }
-    let month = time::Month::try_from(month.parse::<u8>().ok()?).ok()?;
-    let date = time::Date::from_calendar_date(year.parse().ok()?, month, day.parse().ok()?).ok()?;
-    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
 }
 
 /// One line of the export and its fingerprint (which decides its file).
@@ -621,11 +609,5 @@ mod tests {
         for split in [0.0, 1.0, 1.5, f64::NAN] {
             assert!(Options::parse("trl-sft", None, None, None, Some(split)).is_err());
         }
-    }
-
-    #[test]
-    fn a_day_starts_at_midnight_utc() {
-        assert_eq!(parse_date("1970-01-02"), Some(86_400_000));
-        assert_eq!(parse_date("2026-12-04"), Some(1_796_342_400_000));
     }
 }

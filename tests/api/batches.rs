@@ -789,9 +789,10 @@ async fn a_batch_killed_mid_way_finishes_after_a_restart_with_nothing_lost_or_ru
         ("OPENAI_BASE_URL", mock.base_url.as_str()),
         ("OPENAI_API_KEY", "sk-test"),
     ];
-    let server = Server::start(&database, &log, &vars).await;
-    let db = sqlx::SqlitePool::connect(&database).await.unwrap();
-    // The admin and the batch, as the form would have saved them.
+    // The admin and the batch, as the form would have saved them, before the server
+    // starts: its runner finds the batch at start, as after any restart.
+    let db = promptship::db::connect(&database).await.unwrap();
+    promptship::db::migrate(&db).await.unwrap();
     sqlx::query("INSERT INTO users (id, email, password_hash, role, created_at) VALUES (1, 'admin@example.com', 'x', 'admin', 0)")
         .execute(&db)
         .await
@@ -808,6 +809,7 @@ async fn a_batch_killed_mid_way_finishes_after_a_restart_with_nothing_lost_or_ru
             .await
             .unwrap();
     }
+    let server = Server::start(&database, &log, &vars).await;
     // Kill it once some items are done and others are being answered.
     wait_until(
         Duration::from_secs(20),

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::{
     db::reviews::{QueueFilter, RatingFilter},
-    domain::ReviewState,
+    domain::{ReviewState, day_start_ms},
     error::AppError,
 };
 
@@ -73,7 +73,7 @@ impl Filters {
         let day = |name: &str, value: &str| -> Result<Option<i64>, AppError> {
             match value.trim() {
                 "" => Ok(None),
-                value => day_start(value)
+                value => day_start_ms(value)
                     .map(Some)
                     .ok_or_else(|| bad(name, value, "a date like 2026-12-04")),
             }
@@ -146,17 +146,6 @@ fn parse_state(name: &str) -> Option<ReviewState> {
     ]
     .into_iter()
     .find(|s| s.as_str() == name)
-}
-
-/// 00:00 UTC of a `YYYY-MM-DD` day, in Unix ms.
-fn day_start(text: &str) -> Option<i64> {
-    let mut parts = text.splitn(3, '-');
-    let year: i32 = parts.next()?.parse().ok()?;
-    let month: u8 = parts.next()?.parse().ok()?;
-    let day: u8 = parts.next()?.parse().ok()?;
-    let date =
-        time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
-    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
 }
 
 #[cfg(test)]
