@@ -7,8 +7,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Json,
-    extract::{Path, State},
-    http::{HeaderMap, StatusCode},
+    extract::{FromRequestParts, Path, State},
+    http::{HeaderMap, StatusCode, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
 
@@ -29,6 +29,21 @@ use crate::{
     domain::{FeedbackTag, Owner},
     error::AppError,
 };
+
+/// The `{id}` of a message route; anything but a message id is an answer that does not
+/// exist (404), as a well-formed unknown id is.
+pub struct MessageId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for MessageId {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let Path(id) = Path::<i64>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound("answer"))?;
+        Ok(Self(id))
+    }
+}
 
 /// An answer's feedback block as a page shows it.
 pub struct FeedbackView {
@@ -148,7 +163,7 @@ async fn fragment(
 pub async fn give_feedback(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<i64>,
+    MessageId(id): MessageId,
     headers: HeaderMap,
     AppForm(fields): AppForm<Fields>,
 ) -> Result<Response, AppError> {
@@ -173,7 +188,7 @@ pub async fn give_feedback(
 pub async fn take_back_feedback(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<i64>,
+    MessageId(id): MessageId,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let owner = visitor.owner().ok_or(AppError::NotFound("answer"))?;
@@ -187,7 +202,7 @@ pub async fn take_back_feedback(
 pub async fn prefer_answer(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<i64>,
+    MessageId(id): MessageId,
 ) -> Result<Redirect, AppError> {
     let owner = visitor.owner().ok_or(AppError::NotFound("answer"))?;
     let answer = feedback::prefer(&state, &owner, id).await?;
@@ -202,13 +217,14 @@ pub async fn prefer_answer(
     params(("id" = i64, Path, description = "The answer's id")),
     responses(
         (status = 200, body = Feedback),
+        (status = 401, body = ApiError, description = "Invalid API key"),
         (status = 404, body = ApiError, description = "No such answer of yours, or no feedback on it"),
     ),
     security((), ("api_key" = [])))]
 pub async fn show_feedback(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<i64>,
+    MessageId(id): MessageId,
 ) -> Result<Json<Feedback>, AppError> {
     let owner = visitor.owner().ok_or(AppError::NotFound("answer"))?;
     let mut conn = state.db.acquire().await?;
@@ -228,15 +244,20 @@ pub async fn show_feedback(
     request_body = FeedbackInput,
     responses(
         (status = 200, body = Feedback, description = "The feedback as saved"),
+        (status = 400, body = ApiError, description = "The body is not JSON"),
+        (status = 401, body = ApiError, description = "Invalid API key"),
         (status = 404, body = ApiError, description = "No such answer of yours"),
+        (status = 408, body = ApiError, description = "The body took too long to arrive"),
         (status = 409, body = ApiError, description = "The answer is still being written"),
+        (status = 413, body = ApiError), (status = 415, body = ApiError),
         (status = 422, body = ApiError, description = "An unknown rating or tag, an over-long comment or correction, or nothing given"),
+        (status = 429, body = ApiError, description = "Too many requests from your address; see Retry-After"),
     ),
     security((), ("api_key" = [])))]
 pub async fn put_feedback(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<i64>,
+    MessageId(id): MessageId,
     AppJson(input): AppJson<FeedbackInput>,
 ) -> Result<Json<Feedback>, AppError> {
     let owner = visitor.owner().ok_or(AppError::NotFound("answer"))?;
@@ -250,13 +271,16 @@ pub async fn put_feedback(
     params(("id" = i64, Path, description = "The answer's id")),
     responses(
         (status = 204, description = "No feedback on the answer any more"),
+        (status = 401, body = ApiError, description = "Invalid API key"),
         (status = 404, body = ApiError, description = "No such answer of yours"),
+        (status = 409, body = ApiError, description = "The answer is still being written"),
+        (status = 429, body = ApiError, description = "Too many requests from your address; see Retry-After"),
     ),
     security((), ("api_key" = [])))]
 pub async fn delete_feedback(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<i64>,
+    MessageId(id): MessageId,
 ) -> Result<StatusCode, AppError> {
     let owner = visitor.owner().ok_or(AppError::NotFound("answer"))?;
     feedback::take_back(&state, &owner, id).await?;

@@ -178,6 +178,15 @@ async fn only_the_owner_can_judge_and_only_answers() {
     assert_eq!(response.status(), 404);
     let response = put_feedback(&app, &app.client, 999_999, json!({"rating": "up"})).await;
     assert_eq!(response.status(), 404);
+    // An id that is no message id at all is just as unknown.
+    for id in ["9223372036854775808", "abc"] {
+        let response = app.get(&format!("/api/v1/messages/{id}/feedback")).await;
+        assert_eq!(response.status(), 404, "{id}");
+        let response = app
+            .post_form(&format!("/messages/{id}/feedback"), &[("rating", "up")])
+            .await;
+        assert_eq!(response.status(), 404, "{id}");
+    }
     assert_eq!(feedback_row(&app, answer).await, None);
 }
 
