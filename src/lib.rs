@@ -21,6 +21,8 @@
 //!   (`Meter`), the reservation every model call needs, and the ledger writer.
 //! - [`drain`] — the open answers a shutdown waits for, then cuts off.
 //! - [`markdown`] — model output to sanitized HTML.
+//! - [`i18n`] — English and Korean: the visitor's language, and the sentences of
+//!   `locales/` in it.
 //! - [`export`] — reviewed and corrected answers as fine-tuning data (OpenAI, TRL,
 //!   LLaMA-Factory formats), checked and streamed page by page.
 //! - [`apps`] — prompt apps: `apps/*.prompt` files (dotprompt) parsed, checked and
@@ -55,6 +57,7 @@ pub mod domain;
 pub mod drain;
 pub mod error;
 pub mod export;
+pub mod i18n;
 pub mod limits;
 pub mod llm;
 pub mod markdown;

@@ -19,12 +19,14 @@ enum May {
 const LAYERS: &[(&str, May)] = &[
     // The shared words (roles, statuses, owners, the clock) depend on nothing.
     ("domain", May::Only(&[])),
+    // The languages and their sentences: below everything that speaks to a visitor.
+    ("i18n", May::Only(&[])),
     // The model client speaks HTTP to a model; it knows no table.
     ("llm", May::Only(&["domain"])),
     // The SQL knows rows, not who logs in, what a budget is, or which page asked.
     ("db", May::Only(&["domain", "config"])),
     // A prompt app is a file and its rendering: no table, no visitor, no page, no call.
-    ("apps", May::Only(&["domain", "config"])),
+    ("apps", May::Only(&["domain", "config", "i18n"])),
     // Who is asking is answered below the routes, which use it.
     ("auth", May::Not(&["routes", "chat"])),
 ];

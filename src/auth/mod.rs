@@ -12,7 +12,7 @@ use std::{net::IpAddr, time::Duration};
 
 use axum::{
     extract::FromRequestParts,
-    http::request::Parts,
+    http::{Method, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
 use axum_login::{AuthUser, AuthnBackend, UserId};
@@ -40,6 +40,7 @@ use crate::{
     },
     domain::Owner,
     error::AppError,
+    i18n::Lang,
 };
 
 /// The session key holding a guest's id.
@@ -183,6 +184,11 @@ pub struct Visitor {
     pub user: Option<User>,
     pub session: Session,
     pub ip: IpAddr,
+    /// The language the pages are written in for them.
+    pub lang: Lang,
+    /// The page asked for (path and query) when it is a GET, where switching the
+    /// language comes back to; `/` otherwise.
+    pub page: String,
     guest_id: Option<String>,
 }
 
@@ -250,6 +256,15 @@ impl FromRequestParts<AppState> for Visitor {
             .extensions
             .get::<ClientIp>()
             .map_or(IpAddr::from([127, 0, 0, 1]), |ClientIp(ip)| *ip);
+        let lang = Lang::of(&parts.headers);
+        let page = match parts.method {
+            Method::GET => parts
+                .uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_string(),
+            _ => "/".to_string(),
+        };
         // A request that brings a key is that key's user, or nobody: it never falls back
         // to a session cookie, so a forged cross-site request cannot ride on one.
         if api_key::bearer(&parts.headers).is_some() {
@@ -258,6 +273,8 @@ impl FromRequestParts<AppState> for Visitor {
                 user: Some(api_visitor.user),
                 session: auth.session,
                 ip,
+                lang,
+                page,
                 guest_id: None,
             });
         }
@@ -289,6 +306,8 @@ impl FromRequestParts<AppState> for Visitor {
             user: auth.user,
             session: auth.session,
             ip,
+            lang,
+            page,
             guest_id,
         })
     }

@@ -12,7 +12,7 @@ use axum::{
     Json,
     body::Body,
     extract::{ConnectInfo, Request, State},
-    http::{HeaderMap, HeaderName, HeaderValue, Method, header},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::Next,
     response::{Html, IntoResponse, Response},
 };
@@ -28,6 +28,7 @@ use crate::{
     auth::{AuthSession, ClientIp, api_key, client_ip},
     db::users::UserRole,
     error::{AppError, ErrorReport},
+    i18n::{Lang, Text},
 };
 
 pub async fn record_client_ip(
@@ -243,9 +244,30 @@ pub fn add_headers<B>(
 struct ErrorPage {
     layout: pages::Layout,
     status: u16,
-    reason: &'static str,
+    reason: Text,
     message: String,
     request_id: Option<String>,
+}
+
+/// An error page's heading.
+fn reason(status: StatusCode) -> Text {
+    match status.as_u16() {
+        400 => Text::new("status-400"),
+        401 => Text::new("status-401"),
+        403 => Text::new("status-403"),
+        404 => Text::new("status-404"),
+        405 => Text::new("status-405"),
+        408 => Text::new("status-408"),
+        409 => Text::new("status-409"),
+        413 => Text::new("status-413"),
+        415 => Text::new("status-415"),
+        422 => Text::new("status-422"),
+        429 => Text::new("status-429"),
+        500 => Text::new("status-500"),
+        502 => Text::new("status-502"),
+        503 => Text::new("status-503"),
+        _ => Text::new("status-other"),
+    }
 }
 
 /// An error shown inside a page by htmx.
@@ -265,6 +287,7 @@ pub async fn render_errors(
     let is_api = request.uri().path().starts_with("/api/");
     let is_openai = request.uri().path().starts_with("/v1/");
     let is_htmx = request.headers().contains_key("hx-request");
+    let lang = Lang::of(request.headers());
     let request_id = request
         .headers()
         .get(REQUEST_ID)
@@ -301,13 +324,13 @@ pub async fn render_errors(
         headers.insert("hx-reswap", HeaderValue::from_static("innerHTML"));
         response
     } else {
-        let mut layout = pages::Layout::bare(&state);
+        let mut layout = pages::Layout::bare(&state, lang);
         layout.user_email = user.as_ref().map(|u| u.email.clone());
         layout.is_admin = user.as_ref().is_some_and(|u| u.role == UserRole::Admin);
         let page = ErrorPage {
             layout,
             status: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or_default(),
+            reason: reason(status),
             message,
             request_id: shown_id,
         };

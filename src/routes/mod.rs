@@ -13,6 +13,7 @@ mod extract;
 mod feedback;
 mod health;
 mod keys;
+mod language;
 pub mod metrics;
 pub mod middleware;
 mod openai;
@@ -112,6 +113,7 @@ pub fn router(state: AppState) -> Router {
             get(account::show_login).post(account::log_in.layer(auth_attempts)),
         )
         .route("/logout", post(account::log_out))
+        .route("/language", post(language::choose_language))
         // API keys
         .route(
             "/settings/keys",

@@ -746,5 +746,5 @@ async fn error_pages_know_who_is_logged_in() {
         html.contains("someone@example.com"),
         "the header shows the user"
     );
-    assert!(html.contains("Not Found"));
+    assert!(html.contains("Not found"));
 }

@@ -18,6 +18,7 @@ mod helpers;
 mod hostile;
 mod images;
 mod keys;
+mod language;
 mod limits;
 mod load;
 mod logs;

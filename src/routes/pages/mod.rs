@@ -31,6 +31,7 @@ use crate::{
     },
     domain::{DataPolicy, MessageStatus, Role},
     error::AppError,
+    i18n::Lang,
     markdown::{self, RenderCache},
 };
 
@@ -39,6 +40,9 @@ const SIDEBAR_CONVERSATIONS: i64 = 100;
 
 /// What every page shows around its content.
 pub struct Layout {
+    pub lang: Lang,
+    /// Where switching the language comes back to.
+    pub page: String,
     pub site_name: String,
     pub demo: bool,
     /// The visitor's conversations (none for a guest who has not written yet).
@@ -79,14 +83,17 @@ impl Layout {
             user_email: visitor.user.as_ref().map(|u| u.email.clone()),
             is_admin: visitor.is_admin(),
             can_review: visitor.user.as_ref().is_some_and(|u| u.can_review()),
-            ..Self::bare(state)
+            page: visitor.page.clone(),
+            ..Self::bare(state, visitor.lang)
         })
     }
 
     /// The layout of an error page: no database access, so it renders even when the
     /// database is the problem.
-    pub fn bare(state: &AppState) -> Self {
+    pub fn bare(state: &AppState, lang: Lang) -> Self {
         Self {
+            lang,
+            page: "/".to_string(),
             site_name: state.site.name.clone(),
             demo: state.config.provider.is_demo(),
             conversations: Vec::new(),

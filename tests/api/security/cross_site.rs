@@ -26,6 +26,7 @@ const STATE_CHANGING: &[(&str, &str)] = &[
     ("POST", "/signup"),
     ("POST", "/login"),
     ("POST", "/logout"),
+    ("POST", "/language"),
     ("POST", "/settings/keys"),
     ("POST", "/settings/keys/{id}/revoke"),
     ("POST", "/admin/keys/{id}/revoke"),
