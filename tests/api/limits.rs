@@ -59,6 +59,7 @@ async fn one_client_writing_without_pause_is_held_to_the_write_rate() {
     let guest = http_client();
     let conversation = app.create_conversation_as(&guest).await;
     let mut statuses = Vec::new();
+    let started = std::time::Instant::now();
     for i in 0..100 {
         // Alternating writes that call no model: creating and renaming.
         let response = if i % 2 == 0 {
@@ -73,10 +74,15 @@ async fn one_client_writing_without_pause_is_held_to_the_write_rate() {
         };
         statuses.push(response.status().as_u16());
     }
-    let allowed = statuses.iter().filter(|s| **s != 429).count();
-    // 60 a minute, the first create included.
-    assert_eq!(allowed, 59, "{statuses:?}");
-    assert!(statuses[59..].iter().all(|s| *s == 429), "{statuses:?}");
+    // 60 a minute, the first create included: a burst of 60, then one a second. On a
+    // loaded machine the loop can take seconds, and each lets one more through.
+    let refilled = started.elapsed().as_secs() as usize;
+    assert!(statuses[..59].iter().all(|s| *s != 429), "{statuses:?}");
+    let later = statuses[59..].iter().filter(|s| **s != 429).count();
+    assert!(
+        later <= refilled,
+        "{later} past the burst in {refilled} s: {statuses:?}"
+    );
     // Reading is never limited by it.
     assert_eq!(app.get("/api/v1/conversations").await.status(), 200);
     assert_eq!(app.mock.posts(), 0);

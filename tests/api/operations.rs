@@ -241,8 +241,10 @@ async fn shutdown_lets_a_healthy_stream_finish_within_the_grace_period() {
 #[tokio::test]
 async fn a_backup_taken_during_writes_is_intact_restores_and_holds_every_acknowledged_write() {
     let app = TestApp::spawn().await;
+    let (first_write, written) = tokio::sync::oneshot::channel();
     let writer = {
         let app_db = app.db.clone();
+        let mut first_write = Some(first_write);
         tokio::spawn(async move {
             let mut acknowledged = Vec::new();
             for i in 0..400 {
@@ -255,12 +257,16 @@ async fn a_backup_taken_during_writes_is_intact_restores_and_holds_every_acknowl
                 .await
                 .unwrap();
                 acknowledged.push((Instant::now(), id));
+                if let Some(first) = first_write.take() {
+                    let _ = first.send(());
+                }
                 tokio::task::yield_now().await;
             }
             acknowledged
         })
     };
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    // The backup starts once writes are under way, however slow the machine is.
+    written.await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("backup.db");
     let started = Instant::now();
