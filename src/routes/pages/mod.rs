@@ -44,6 +44,8 @@ pub struct Layout {
     /// Where switching the language comes back to.
     pub page: String,
     pub site_name: String,
+    /// The page's `<meta name="description">`: the site's tagline unless a page says more.
+    pub description: String,
     pub demo: bool,
     /// The visitor's conversations (none for a guest who has not written yet).
     pub conversations: Vec<Conversation>,
@@ -95,6 +97,7 @@ impl Layout {
             lang,
             page: "/".to_string(),
             site_name: state.site.name.clone(),
+            description: state.site.tagline.clone(),
             demo: state.config.provider.is_demo(),
             conversations: Vec::new(),
             active: None,
