@@ -174,7 +174,11 @@ impl Snapshot {
         if let Some(run) = &self.run {
             let mut question = format!("{} {}", run.icon, run.title);
             for field in &run.input {
-                let sep = if field.value.contains('\n') { "\n" } else { " " };
+                let sep = if field.value.contains('\n') {
+                    "\n"
+                } else {
+                    " "
+                };
                 question.push_str(&format!("\n\n{}:{sep}{}", field.label, field.value));
             }
             chat.push((Role::User, question, None));

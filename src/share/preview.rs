@@ -2,9 +2,10 @@
 //! for) with the site's name and the share's title, drawn with Pretendard, a font that
 //! covers Latin and Hangul (static/fonts/, OFL-1.1). Drawn once per snapshot and kept.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont, point};
+use bytes::Bytes;
 
 pub const WIDTH: u32 = 1200;
 pub const HEIGHT: u32 = 630;
@@ -28,9 +29,9 @@ static FONT: LazyLock<FontRef<'static>> = LazyLock::new(|| {
 
 /// Images drawn, by share token and snapshot version (`updated_at`): an update draws a
 /// new one, and the old one ages out. Bounded by bytes held.
-static DRAWN: LazyLock<moka::sync::Cache<(String, i64), Arc<[u8]>>> = LazyLock::new(|| {
+static DRAWN: LazyLock<moka::sync::Cache<(String, i64), Bytes>> = LazyLock::new(|| {
     moka::sync::Cache::builder()
-        .weigher(|_, png: &Arc<[u8]>| u32::try_from(png.len()).unwrap_or(u32::MAX))
+        .weigher(|_, png: &Bytes| u32::try_from(png.len()).unwrap_or(u32::MAX))
         .max_capacity(16 << 20)
         .build()
 });
@@ -41,12 +42,12 @@ pub fn cached(
     updated_at: i64,
     site_name: &str,
     title: &str,
-) -> Result<Arc<[u8]>, png::EncodingError> {
+) -> Result<Bytes, png::EncodingError> {
     let key = (token.to_string(), updated_at);
     if let Some(png) = DRAWN.get(&key) {
         return Ok(png);
     }
-    let png: Arc<[u8]> = draw(site_name, title)?.into();
+    let png = Bytes::from(draw(site_name, title)?);
     DRAWN.insert(key, png.clone());
     Ok(png)
 }
@@ -68,7 +69,13 @@ pub fn draw(site_name: &str, title: &str) -> Result<Vec<u8>, png::EncodingError>
     let top = 200.0 + ((HEIGHT as f32 - 200.0 - 60.0) - block).max(0.0) / 2.0;
     for (i, line) in lines.iter().enumerate() {
         let baseline = top + TITLE_SIZE + i as f32 * TITLE_LINE;
-        canvas.text(line, PxScale::from(TITLE_SIZE), MARGIN, baseline, TITLE_COLOR);
+        canvas.text(
+            line,
+            PxScale::from(TITLE_SIZE),
+            MARGIN,
+            baseline,
+            TITLE_COLOR,
+        );
     }
     canvas.png()
 }
@@ -174,8 +181,7 @@ impl Canvas {
         let coverage = coverage.clamp(0.0, 1.0);
         for (channel, &ink) in color.iter().enumerate() {
             let under = f32::from(self.pixels[at + channel]);
-            self.pixels[at + channel] =
-                (under + (f32::from(ink) - under) * coverage).round() as u8;
+            self.pixels[at + channel] = (under + (f32::from(ink) - under) * coverage).round() as u8;
         }
     }
 

@@ -53,7 +53,11 @@ fn tokens_are_22_url_safe_characters_and_never_repeat() {
     // 16 bytes is seen both set and clear.
     let decoded: Vec<Vec<u8>> = tokens
         .iter()
-        .map(|t| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t).unwrap())
+        .map(|t| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(t)
+                .unwrap()
+        })
         .collect();
     for byte in 0..16 {
         let ones = decoded.iter().fold(0u8, |acc, d| acc | d[byte]);
@@ -99,7 +103,10 @@ fn a_snapshot_follows_the_chosen_answer_of_a_regenerated_question() {
     let snapshot = Snapshot::of(&messages, None);
     assert_eq!(
         contents(&snapshot),
-        [(SharedRole::User, "Q"), (SharedRole::Assistant, "Preferred")]
+        [
+            (SharedRole::User, "Q"),
+            (SharedRole::Assistant, "Preferred")
+        ]
     );
 }
 
@@ -107,13 +114,33 @@ fn a_snapshot_follows_the_chosen_answer_of_a_regenerated_question() {
 fn a_runs_prompt_and_instructions_never_reach_its_snapshot() {
     let mut example = answer(3, 2, "An example answer", MessageStatus::Complete);
     example.model = None;
-    let mut result = answer(5, 4, r#"{"summary": "Short", "points": ["a", 2]}"#, MessageStatus::Complete);
+    let mut result = answer(
+        5,
+        4,
+        r#"{"summary": "Short", "points": ["a", 2]}"#,
+        MessageStatus::Complete,
+    );
     result.model = Some("gpt-4o-mini".into());
     let messages = [
-        message(1, Role::System, "SECRET INSTRUCTIONS", MessageStatus::Complete),
-        message(2, Role::User, "An example question", MessageStatus::Complete),
+        message(
+            1,
+            Role::System,
+            "SECRET INSTRUCTIONS",
+            MessageStatus::Complete,
+        ),
+        message(
+            2,
+            Role::User,
+            "An example question",
+            MessageStatus::Complete,
+        ),
         example,
-        message(4, Role::User, "Summarize: RENDERED TEMPLATE", MessageStatus::Complete),
+        message(
+            4,
+            Role::User,
+            "Summarize: RENDERED TEMPLATE",
+            MessageStatus::Complete,
+        ),
         result,
         message(6, Role::User, "A follow-up", MessageStatus::Complete),
         answer(7, 6, "Its answer", MessageStatus::Complete),
@@ -149,7 +176,11 @@ fn an_excerpt_counts_characters_not_bytes() {
     assert_eq!(cut.chars().count(), EXCERPT_CHARS);
     assert!(cut.ends_with('…'));
     let fits = "나".repeat(EXCERPT_CHARS);
-    assert_eq!(excerpt(&fits), fits, "200 Korean characters (600 bytes) fit");
+    assert_eq!(
+        excerpt(&fits),
+        fits,
+        "200 Korean characters (600 bytes) fit"
+    );
     assert_eq!(
         markdown_text("# Title\n\nSome *marked* `code`\n- a\n- b"),
         "Title Some marked code a b"
