@@ -232,7 +232,7 @@ fn validate_name(name: &str) -> Result<&str, String> {
 }
 
 /// `PUBLIC_URL`, else the address this request came to.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+pub(super) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(public) = &state.config.public_url {
         return public.trim_end_matches('/').to_string();
     }

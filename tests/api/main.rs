@@ -29,3 +29,4 @@ mod process;
 mod review;
 mod runs;
 mod security;
+mod shares;
