@@ -1,6 +1,6 @@
 //! A share's link preview: a 1200×630 PNG (the size Open Graph and Twitter cards ask
 //! for) with the site's name and the share's title, drawn with Pretendard, a font that
-//! covers Latin and Hangul (static/fonts/, OFL-1.1). Drawn once per snapshot and kept.
+//! covers Latin and Hangul (assets/fonts/, OFL-1.1). Drawn once per snapshot and kept.
 
 use std::sync::LazyLock;
 
@@ -23,7 +23,7 @@ const SITE_COLOR: [u8; 3] = [0x8e, 0xc5, 0xf0];
 const TITLE_COLOR: [u8; 3] = [0xf4, 0xf6, 0xf9];
 
 static FONT: LazyLock<FontRef<'static>> = LazyLock::new(|| {
-    FontRef::try_from_slice(include_bytes!("../../static/fonts/Pretendard-SemiBold.otf"))
+    FontRef::try_from_slice(include_bytes!("../../assets/fonts/Pretendard-SemiBold.otf"))
         .expect("the vendored font is a valid OpenType font")
 });
 
