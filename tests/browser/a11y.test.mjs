@@ -73,14 +73,20 @@ for (const locale of ['en-US', 'ko-KR']) {
       const item = await setup.request.get('/review/next', { maxRedirects: 0 });
       assert.equal(item.status(), 303);
       const reviewItem = new URL(item.headers().location, 'http://x').pathname;
+      const shared = await setup.request.post(`/conversations/${conversation}/share`, { maxRedirects: 0 });
+      assert.equal(shared.status(), 303);
+      const shares = await (await setup.request.get('/settings/shares')).text();
+      const share = shares.match(/\/s\/[A-Za-z0-9_-]{22}/)?.[0];
+      assert.ok(share, 'the shares page lists the link');
       const admin = await setup.context().storageState();
 
       const pages = {
-        guest: ['/', '/apps', '/apps/translate', '/login', '/signup', '/no-such-page'],
+        guest: ['/', '/apps', '/apps/translate', '/login', '/signup', '/no-such-page', share],
         admin: [
           `/conversations/${conversation}`,
           `/apps/translate/runs/${runId}`,
           '/settings/keys',
+          '/settings/shares',
           '/admin',
           '/review',
           reviewItem,
