@@ -117,13 +117,13 @@ fn default_stack() -> Vec<Part> {
         part(
             "SQLite + sqlx",
             "storage, with queries checked at compile time",
-            "컴파일할 때 검사하는 쿼리와 저장소",
+            "저장소, 쿼리는 컴파일할 때 검사",
             "https://github.com/launchbadge/sqlx",
         ),
         part(
             "async-openai",
             "any OpenAI-compatible model server",
-            "OpenAI 호환 모델 서버라면 무엇이든",
+            "모든 OpenAI 호환 모델 서버에 연결",
             "https://github.com/64bit/async-openai",
         ),
         part(
@@ -135,7 +135,7 @@ fn default_stack() -> Vec<Part> {
         part(
             "Fluent",
             "English and Korean",
-            "영어와 한국어",
+            "영어와 한국어 화면",
             "https://projectfluent.org",
         ),
     ]

@@ -233,6 +233,8 @@ async fn the_download_holds_exactly_my_rows_and_none_of_another_users() {
         "application/json; charset=utf-8"
     );
     assert_eq!(response.headers()["cache-control"], "no-store");
+    // Streamed as it is read: the length is not known in advance.
+    assert!(response.headers().get("content-length").is_none());
     let text = response.text().await.unwrap();
     let file: Value = serde_json::from_str(&text).expect("the file is one JSON document");
 
