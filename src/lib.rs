@@ -20,6 +20,8 @@
 //! - [`budget`] — cost control: whom a call is charged to (`Spender`), today's spending
 //!   (`Meter`), the reservation every model call needs, and the ledger writer.
 //! - [`drain`] — the open answers a shutdown waits for, then cuts off.
+//! - [`share`] — share links: a conversation's or a run's read-only snapshot at
+//!   `/s/{token}`, its preview image, and the copy a visitor continues in their own chat.
 //! - [`markdown`] — model output to sanitized HTML.
 //! - [`i18n`] — English and Korean: the visitor's language, and the sentences of
 //!   `locales/` in it.
@@ -62,6 +64,7 @@ pub mod limits;
 pub mod llm;
 pub mod markdown;
 pub mod routes;
+pub mod share;
 pub mod startup;
 pub mod telemetry;
 

@@ -13,7 +13,9 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .url_schemes(["http", "https", "mailto"].into())
         // No images at all: a remote image would leak the reader's IP to anyone who can
         // make the model print a URL.
-        .rm_tags(["img"]);
+        .rm_tags(["img"])
+        // A long code line scrolls sideways inside its block: a keyboard must reach it.
+        .set_tag_attribute_value("pre", "tabindex", "0");
     builder
 });
 

@@ -6,17 +6,31 @@
 
   const composer = () => document.getElementById("composer");
 
-  // Enter sends, Shift+Enter adds a line (not while an IME is composing). Touch keyboards
-  // have no Shift+Enter, so there Enter adds a line and the Send button sends.
+  // Enter sends, Shift+Enter adds a line. Never while an IME is composing (Korean, Japanese,
+  // Chinese): that Enter commits the syllable. Safari ends the composition before its
+  // keydown, which then only shows as keyCode 229. Touch keyboards have no Shift+Enter, so
+  // there Enter adds a line and the Send button sends.
   const touch = window.matchMedia("(pointer: coarse)").matches;
   document.addEventListener("keydown", (event) => {
     const box = event.target;
     if (touch) return;
     if (!(box instanceof HTMLTextAreaElement) || box.form !== composer()) return;
-    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    if (event.key !== "Enter" || event.shiftKey) return;
+    if (event.isComposing || event.keyCode === 229) return;
     event.preventDefault();
     if (box.value.trim() !== "") box.form.requestSubmit();
   });
+
+  // The message box grows with its text. CSS `field-sizing: content` does it where the
+  // browser has it; elsewhere the box is sized to its content here (capped by max-height).
+  if (!CSS.supports("field-sizing", "content")) {
+    document.addEventListener("input", (event) => {
+      const box = event.target;
+      if (!(box instanceof HTMLTextAreaElement) || box.form !== composer()) return;
+      box.style.height = "auto";
+      box.style.height = `${box.scrollHeight + 2}px`;
+    });
+  }
 
   // A suggestion on the landing page is sent like a typed message (so it streams); without
   // JavaScript its button posts the form by itself.

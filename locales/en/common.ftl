@@ -7,9 +7,13 @@ nav-settings = Settings
 nav-log-out = Log out
 nav-log-in = Log in
 nav-sign-up = Sign up
+nav-menu = Menu
+nav-close = Close the menu
 nav-main = Main
 demo-badge = demo model
 demo-badge-title = No model is configured: answers come from the built-in demo model. See the README to connect a real one.
+drawer-open = ☰ Conversations
+drawer-close = Close the list
 language-switch-label = Language
 
 error-request-id = Request id:

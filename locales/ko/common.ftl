@@ -7,9 +7,13 @@ nav-settings = 설정
 nav-log-out = 로그아웃
 nav-log-in = 로그인
 nav-sign-up = 가입하기
+nav-menu = 메뉴
+nav-close = 메뉴 닫기
 nav-main = 주 메뉴
 demo-badge = 데모 모델
 demo-badge-title = 설정된 모델이 없어 내장 데모 모델이 답합니다. 실제 모델을 연결하는 방법은 README를 보세요.
+drawer-open = ☰ 대화 목록
+drawer-close = 목록 닫기
 language-switch-label = 언어
 
 error-request-id = 요청 ID:

@@ -18,15 +18,30 @@ pub async fn backup(db: &SqlitePool, target: &Path) -> anyhow::Result<u64> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the backup folder {}", dir.display()))?;
     }
-    let path = target
-        .to_str()
-        .context("the backup path is not valid UTF-8")?;
-    sqlx::query("VACUUM INTO ?")
-        .bind(path)
-        .execute(db)
-        .await
-        .with_context(|| format!("VACUUM INTO {} failed", target.display()))?;
-    check(target).await?;
+    // Written beside the target and renamed once checked: the target's name only ever
+    // holds a whole backup, whoever looks at the folder (a copy job, the pruning) when.
+    let mut partial = target.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    let _ = std::fs::remove_file(&partial);
+    let written = async {
+        let path = partial
+            .to_str()
+            .context("the backup path is not valid UTF-8")?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(path)
+            .execute(db)
+            .await
+            .with_context(|| format!("VACUUM INTO {} failed", target.display()))?;
+        check(&partial).await?;
+        std::fs::rename(&partial, target)
+            .with_context(|| format!("cannot rename the backup to {}", target.display()))
+    }
+    .await;
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written?;
     Ok(std::fs::metadata(target)?.len())
 }
 

@@ -45,3 +45,23 @@ pub async fn find_image(
     .fetch_optional(db)
     .await
 }
+
+/// Keeps a picture for another answer too (a copy of a shared conversation), so it
+/// outlives the answer that made it.
+pub async fn insert_image_copy(
+    conn: &mut SqliteConnection,
+    hash: &str,
+    message_id: i64,
+) -> sqlx::Result<()> {
+    let now = crate::domain::now_ms();
+    sqlx::query!(
+        "INSERT OR IGNORE INTO images (hash, message_id, mime, data, created_at)
+         SELECT hash, ?, mime, data, ? FROM images WHERE hash = ? LIMIT 1",
+        message_id,
+        now,
+        hash
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

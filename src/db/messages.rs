@@ -104,6 +104,18 @@ pub async fn insert_message(
     .await
 }
 
+/// Sets an answer's picture (its hash in `images`), for an answer copied from a share.
+pub async fn update_message_image(
+    conn: &mut SqliteConnection,
+    id: i64,
+    hash: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!("UPDATE messages SET image = ? WHERE id = ?", hash, id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// The conversation's messages, oldest first.
 pub async fn list_messages(
     conn: &mut SqliteConnection,

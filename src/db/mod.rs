@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod messages;
 pub mod reviews;
 pub mod settings;
+pub mod shares;
 pub mod users;
 
 use std::{str::FromStr, time::Duration};

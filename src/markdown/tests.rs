@@ -27,7 +27,7 @@ fn markdown_becomes_html() {
     let html = to_safe_html("# Title\n\n**bold** and `code`\n\n```rust\nfn main() {}\n```");
     assert!(html.contains("<h1>Title</h1>"));
     assert!(html.contains("<strong>bold</strong>"));
-    assert!(html.contains("<pre><code"));
+    assert!(html.contains(r#"<pre tabindex="0"><code"#), "{html}");
 }
 
 #[test]

@@ -21,13 +21,14 @@ pub mod middleware;
 mod openai;
 mod pages;
 mod review;
+mod shares;
 
 use axum::{
     Router,
     extract::{DefaultBodyLimit, Request},
     handler::Handler,
     http::HeaderName,
-    middleware::from_fn_with_state,
+    middleware::{from_fn_with_state, map_response},
     routing::{get, post},
 };
 use tower::ServiceBuilder;
@@ -104,6 +105,24 @@ pub fn router(state: AppState) -> Router {
             "/conversations/{id}/delete",
             post(pages::delete_conversation),
         )
+        // Share links (`shares::private_headers`: never indexed, no referrer)
+        .route(
+            "/conversations/{id}/share",
+            post(shares::share_conversation),
+        )
+        .route(
+            "/s/{token}",
+            get(shares::show_share).layer(map_response(shares::private_headers)),
+        )
+        .route(
+            "/s/{token}/preview.png",
+            get(shares::show_preview).layer(map_response(shares::private_headers)),
+        )
+        .route("/s/{token}/continue", post(shares::continue_share))
+        .route("/settings/shares", get(shares::show_shares))
+        .route("/settings/shares/{id}/revoke", post(shares::revoke_share))
+        .route("/admin/shares/{id}/pin", post(shares::pin_share))
+        .route("/admin/shares/{id}/unpin", post(shares::unpin_share))
         // Accounts
         .route(
             "/signup",

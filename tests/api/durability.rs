@@ -295,6 +295,18 @@ async fn insert_rows_of(db: &SqlitePool, version: i64) {
                 (1, 1, 1, '{\"message\": \"hi\"}', 'done', 'c-old-1', NULL, 1700000052000),
                 (2, 1, 2, '{\"message\": \"안녕\"}', 'pending', NULL, NULL, 1700000052000);"
         }
+        // A share link of an account's conversation, pinned to the showcase, and a
+        // guest's, with Korean in its title and snapshot.
+        20261205000001 => {
+            "INSERT INTO shares (id, token, conversation_id, title, snapshot, created_at,
+                                 updated_at, pinned_at) VALUES
+                (1, 'q1Lk9xVb3mNp0RsTuWyZ2A', 'c-user', 'Mine',
+                 '{\"messages\": [{\"role\": \"user\", \"content\": \"Question\"},
+                   {\"role\": \"assistant\", \"content\": \"Answer\"}], \"excerpt\": \"Answer\"}',
+                 1700000060000, 1700000061000, 1700000062000),
+                (2, 'Zz-_0123456789abcdefgh', 'c-guest', '손님의 대화',
+                 '{\"messages\": [], \"excerpt\": \"\"}', 1700000063000, 1700000063000, NULL);"
+        }
         _ => return,
     };
     sqlx::raw_sql(sql)

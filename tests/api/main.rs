@@ -31,3 +31,4 @@ mod process;
 mod review;
 mod runs;
 mod security;
+mod shares;

@@ -326,15 +326,28 @@ async fn scheduled_backups_run_on_their_interval_keep_the_newest_and_stop_at_shu
     ));
     let conversation = app.create_conversation().await;
     let backups = || -> Vec<std::path::PathBuf> {
+        // Whole backups only: one being written is `….db.partial` until it is checked.
         let mut files: Vec<_> = std::fs::read_dir(dir.path().join("backups"))
-            .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+            .map(|entries| {
+                entries
+                    .map(|e| e.unwrap().path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "db"))
+                    .collect()
+            })
             .unwrap_or_default();
         files.sort();
         files
     };
     assert!(backups().is_empty(), "the first backup waits an interval");
     tokio::time::sleep(Duration::from_millis(700)).await;
-    let files = backups();
+    // A new backup is renamed into place a moment before the oldest is pruned: on a busy
+    // machine a look can fall between the two, so look until the folder settles.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut files = backups();
+    while files.len() != 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        files = backups();
+    }
     assert_eq!(files.len(), 2, "only the newest two are kept: {files:?}");
     for file in &files {
         promptship::db::backup::check(file).await.unwrap();

@@ -25,7 +25,7 @@ fi
 export PROMPTSHIP_BIN="$bin"
 
 cd "$here"
-if [[ ! -d node_modules/playwright-core ]]; then
+if [[ ! -d node_modules/playwright-core || ! -d node_modules/axe-core ]]; then
   npm ci --no-audit --no-fund
 fi
 

@@ -39,6 +39,7 @@ use crate::{
         feedback::{Feedback, find_feedback},
         images::find_image,
         messages::list_messages,
+        shares::Pinned,
     },
     domain::{MessageStatus, Role},
     error::{AppError, FieldProblem},
@@ -273,6 +274,8 @@ pub struct AppPage {
     form_error: Option<String>,
     result: Option<ResultView>,
     problem: Option<String>,
+    /// Pinned shares, when the app is the site's home page (`home_app`).
+    pub showcase: Vec<Pinned>,
     oob: bool,
 }
 
@@ -323,6 +326,7 @@ impl AppPage {
             form_error,
             result: None,
             problem: state.apps.problem().map(|p| p.to_string()),
+            showcase: Vec::new(),
             oob: false,
         }
     }

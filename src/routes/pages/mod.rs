@@ -28,6 +28,7 @@ use crate::{
         conversations::{self, find_conversation, list_conversations},
         feedback::{Feedback, list_conversation_feedback},
         messages::{list_messages, thread},
+        shares::Pinned,
     },
     domain::{DataPolicy, MessageStatus, Role},
     error::AppError,
@@ -44,6 +45,8 @@ pub struct Layout {
     /// Where switching the language comes back to.
     pub page: String,
     pub site_name: String,
+    /// The page's `<meta name="description">`: the site's tagline unless a page says more.
+    pub description: String,
     pub demo: bool,
     /// The visitor's conversations (none for a guest who has not written yet).
     pub conversations: Vec<Conversation>,
@@ -95,6 +98,7 @@ impl Layout {
             lang,
             page: "/".to_string(),
             site_name: state.site.name.clone(),
+            description: state.site.tagline.clone(),
             demo: state.config.provider.is_demo(),
             conversations: Vec::new(),
             active: None,
@@ -103,17 +107,6 @@ impl Layout {
             can_review: false,
         }
     }
-}
-
-/// An answer that is a JSON object or list (a structured app's), parsed.
-fn structured(content: &str) -> Option<serde_json::Value> {
-    let trimmed = content.trim_start();
-    if !trimmed.starts_with('{') && !trimmed.starts_with('[') {
-        return None;
-    }
-    serde_json::from_str(content)
-        .ok()
-        .filter(|v: &serde_json::Value| v.is_object() || v.is_array())
 }
 
 /// A message as a page shows it.
@@ -156,7 +149,7 @@ impl MessageView {
             // paragraph of JSON.
             Role::Assistant
                 if message.status == MessageStatus::Complete
-                    && let Some(value) = structured(&message.content) =>
+                    && let Some(value) = crate::share::structured(&message.content) =>
             {
                 ("assistant", crate::apps::output_html(&value).into())
             }
@@ -276,6 +269,8 @@ pub struct ChatPage {
     data_notice: &'static str,
     /// Whether the notice links to the opt-out (a signed-in user).
     data_opt_out_link: bool,
+    /// The landing page's "See it in action" cards (pinned shares).
+    showcase: Vec<Pinned>,
     oob: bool,
 }
 
@@ -336,6 +331,7 @@ impl ChatPage {
             max_message_chars: state.config.max_message_chars,
             data_notice: "",
             data_opt_out_link: false,
+            showcase: Vec::new(),
             oob: false,
         }
     }
@@ -359,9 +355,9 @@ pub async fn show_home(
     if let Some(name) = &state.site.home_app
         && state.apps.current().get(name).is_some()
     {
-        return Ok(super::apps::app_page(&state, &visitor, name, false)
-            .await?
-            .into_response());
+        let mut page = super::apps::app_page(&state, &visitor, name, false).await?;
+        page.showcase = super::shares::showcase(&state).await?;
+        return Ok(page.into_response());
     }
     Ok(show_chat(State(state), visitor).await?.into_response())
 }
@@ -372,7 +368,9 @@ pub async fn show_chat(
     visitor: Visitor,
 ) -> Result<ChatPage, AppError> {
     let layout = Layout::load(&state, &visitor, None).await?;
-    Ok(ChatPage::new(&state, layout, None, &[], &[]).for_visitor(&state, &visitor))
+    let mut page = ChatPage::new(&state, layout, None, &[], &[]).for_visitor(&state, &visitor);
+    page.showcase = super::shares::showcase(&state).await?;
+    Ok(page)
 }
 
 pub async fn show_conversation(

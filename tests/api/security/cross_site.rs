@@ -59,6 +59,11 @@ const STATE_CHANGING: &[(&str, &str)] = &[
     ("POST", "/apps/{name}/runs"),
     ("POST", "/api/v1/apps/{name}/runs"),
     ("POST", "/v1/chat/completions"),
+    ("POST", "/conversations/{id}/share"),
+    ("POST", "/s/{token}/continue"),
+    ("POST", "/settings/shares/{id}/revoke"),
+    ("POST", "/admin/shares/{id}/pin"),
+    ("POST", "/admin/shares/{id}/unpin"),
 ];
 
 /// How browsers mark a request made by another site's page: with Fetch Metadata, without
@@ -95,6 +100,9 @@ struct Targets {
     own_key: i64,
     /// A live key of `user`'s.
     their_key: i64,
+    /// The admin's share of `conversation`: its id and its link's token.
+    share: i64,
+    token: String,
 }
 
 impl Targets {
@@ -155,7 +163,19 @@ impl Targets {
         .execute(&app.db)
         .await
         .unwrap();
+        let shared = admin
+            .post(app.url(&format!("/conversations/{conversation}/share")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(shared.status(), 303);
+        let (share, token) = sqlx::query_as::<_, (i64, String)>("SELECT id, token FROM shares")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
         Self {
+            share,
+            token,
             conversation,
             answer,
             user,
@@ -175,6 +195,10 @@ impl Targets {
             self.own_key.to_string()
         } else if template.starts_with("/admin/keys/") {
             self.their_key.to_string()
+        } else if template.starts_with("/settings/shares/")
+            || template.starts_with("/admin/shares/")
+        {
+            self.share.to_string()
         } else if template.starts_with("/messages/")
             || template.starts_with("/api/v1/messages/")
             || template.starts_with("/review/")
@@ -184,7 +208,10 @@ impl Targets {
             self.conversation.clone()
         };
         // A shipped app: a run of it would call the model.
-        template.replace("{id}", &id).replace("{name}", "translate")
+        template
+            .replace("{id}", &id)
+            .replace("{name}", "translate")
+            .replace("{token}", &self.token)
     }
 }
 
