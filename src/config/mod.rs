@@ -1,6 +1,7 @@
 //! Configuration: where it runs and with which secrets comes from the environment
 //! ([`Config`]); what the service *is* comes from the site file ([`Site`]).
 
+pub mod about;
 mod site;
 
 use std::{
@@ -15,6 +16,7 @@ use ipnet::IpNet;
 
 use secrecy::SecretString;
 
+pub use about::About;
 pub use site::Site;
 
 /// OpenAI's API, used when a key is set without a base URL.

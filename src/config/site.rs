@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::ConfigError;
+use super::{About, ConfigError};
 use crate::domain::DataPolicy;
 
 /// The site file used when `PROMPTSHIP_SITE` is not set and `promptship.toml` is missing,
@@ -47,6 +47,9 @@ pub struct Site {
     /// Dollars per million tokens, by model name, for cost reports and the money budget.
     #[serde(default)]
     pub prices: HashMap<String, Price>,
+    /// The about page: who built the service, their links, the stack (`[about]`).
+    #[serde(default)]
+    pub about: About,
 }
 
 fn default_image_model() -> String {
@@ -115,6 +118,7 @@ impl Site {
         if site.max_output_tokens == 0 {
             problems.push(format!("{name}: `max_output_tokens` must be above 0"));
         }
+        problems.extend(site.about.problems(name));
         if problems.is_empty() {
             Ok(site)
         } else {
@@ -141,5 +145,16 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("modle"), "{err}");
+    }
+
+    #[test]
+    fn an_about_link_that_is_not_a_web_url_stops_the_start_naming_its_key() {
+        let text = format!(
+            "{DEFAULT_SITE}\n[[about.links]]\nlabel = \"Blog\"\nurl = \"javascript:alert(1)\"\n"
+        );
+        let err = Site::parse("promptship.toml", &text).unwrap_err();
+        assert!(err.to_string().contains("[about] links[0].url"), "{err}");
+        let shipped = Site::parse("promptship.toml", DEFAULT_SITE).unwrap();
+        assert!(!shipped.about.stack.is_empty() && shipped.about.bio_ko.is_some());
     }
 }

@@ -134,7 +134,8 @@ pub async fn list_spending_by_user(
 }
 
 /// The `limit` guest addresses that spent most, by cost then tokens. Calls of users are
-/// not counted here, whatever their address.
+/// not counted here, whatever their address, nor those of deleted accounts (kept
+/// without a user or an address).
 pub async fn list_spending_by_guest_ip(
     db: &SqlitePool,
     first_day: &str,
@@ -149,7 +150,7 @@ pub async fn list_spending_by_guest_ip(
                   coalesce(sum(cost_microusd), 0) AS "cost_microusd!: i64",
                   coalesce(sum(status = 'failed'), 0) AS "errors!: i64"
            FROM usage
-           WHERE user_id IS NULL AND day BETWEEN ? AND ?
+           WHERE user_id IS NULL AND ip <> '' AND day BETWEEN ? AND ?
            GROUP BY ip
            ORDER BY 4 DESC, 3 DESC, ip
            LIMIT ?"#,

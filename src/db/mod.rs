@@ -1,6 +1,7 @@
 //! SQLite: opening the pool with the pragmas we rely on, migrations, and the SQL of each
 //! table in its own file.
 
+pub mod account_data;
 pub mod admin;
 pub mod api_keys;
 pub mod backup;
@@ -9,6 +10,7 @@ pub mod conversations;
 pub mod devices;
 pub mod export;
 pub mod feedback;
+pub mod figures;
 pub mod guests;
 pub mod images;
 pub mod ledger;

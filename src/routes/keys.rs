@@ -1,6 +1,6 @@
-//! The settings page: a user lists, creates and revokes their API keys for `/v1`, and
-//! keeps their conversations out of datasets. A new key is shown once, in the response
-//! to the form that created it; only its hash is stored.
+//! The settings page: a user lists, creates and revokes their API keys for `/v1` (their
+//! data has a page of its own, `data/`). A new key is shown once, in the response to the
+//! form that created it; only its hash is stored.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -15,11 +15,7 @@ use super::{extract::AppForm, pages::Layout};
 use crate::{
     AppState,
     auth::{SignedIn, api_key},
-    db::{
-        api_keys::{ApiKey, insert_api_key, list_api_keys, update_api_key_revoked},
-        users::update_user_data_opt_out,
-    },
-    domain::DataPolicy,
+    db::api_keys::{ApiKey, insert_api_key, list_api_keys, update_api_key_revoked},
     error::AppError,
 };
 
@@ -40,23 +36,6 @@ pub struct KeysPage {
     base_url: String,
     /// The model the example asks for.
     model: String,
-    /// What the site's data policy means for this user; empty when it is off.
-    data_policy: &'static str,
-    /// The user keeps their conversations out of datasets.
-    opted_out: bool,
-}
-
-/// What the site's data policy means for a signed-in user, in a sentence.
-pub fn data_policy_text(policy: DataPolicy) -> &'static str {
-    match policy {
-        DataPolicy::Off => "",
-        DataPolicy::Accounts => {
-            "This site may review the answers in signed-in users' conversations and use them (with your ratings and corrections) as training data for its models."
-        }
-        DataPolicy::All => {
-            "This site may review the answers in every conversation, guests' too, and use them (with ratings and corrections) as training data for its models."
-        }
-    }
 }
 
 /// A key as the pages show it, times already in UTC.
@@ -114,8 +93,6 @@ async fn page(
         new_key,
         base_url: base_url(state, headers),
         model: super::openai::models(state).swap_remove(0).0,
-        data_policy: data_policy_text(state.site.data_policy),
-        opted_out: signed_in.user.data_opt_out,
     })
 }
 
@@ -125,35 +102,6 @@ pub async fn show_keys(
     headers: HeaderMap,
 ) -> Result<KeysPage, AppError> {
     page(&state, &signed_in, &headers, String::new(), None, None).await
-}
-
-#[derive(Deserialize)]
-pub struct DataForm {
-    /// `1` to keep the user's conversations out of datasets, `0` to allow them.
-    opt_out: String,
-}
-
-/// The switch that keeps a user's conversations out of every dataset export and the
-/// review queue.
-pub async fn set_data_opt_out(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
-    AppForm(form): AppForm<DataForm>,
-) -> Result<Redirect, AppError> {
-    let opt_out = match form.opt_out.as_str() {
-        "1" => true,
-        "0" => false,
-        _ => {
-            return Err(AppError::Invalid(
-                "`opt_out` must be 1 (keep my conversations out) or 0 (allow them).".into(),
-            ));
-        }
-    };
-    update_user_data_opt_out(&state.db, signed_in.user.id, opt_out).await?;
-    // The next request reads the switch from the database, not the login cache.
-    state.users.forget(signed_in.user.id);
-    tracing::info!(user = signed_in.user.id, opt_out, "data opt-out changed");
-    Ok(Redirect::to("/settings/keys#data"))
 }
 
 #[derive(Deserialize)]

@@ -1,5 +1,6 @@
 //! Every URL on one screen, and the middleware around them.
 
+pub mod about;
 mod account;
 mod admin;
 mod api;
@@ -7,6 +8,7 @@ mod apps;
 mod assets;
 mod batches;
 mod bodies;
+mod data;
 mod docs;
 mod export;
 mod extract;
@@ -129,17 +131,27 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/login",
-            get(account::show_login).post(account::log_in.layer(auth_attempts)),
+            get(account::show_login).post(account::log_in.layer(auth_attempts.clone())),
         )
         .route("/logout", post(account::log_out))
         .route("/language", post(language::choose_language))
+        .route("/about", get(about::show_about))
         // API keys
         .route(
             "/settings/keys",
             get(keys::show_keys).post(keys::create_key),
         )
         .route("/settings/keys/{id}/revoke", post(keys::revoke_key))
-        .route("/settings/data", post(keys::set_data_opt_out))
+        // Your data
+        .route(
+            "/settings/data",
+            get(data::show_data).post(data::set_data_opt_out),
+        )
+        .route("/settings/data/export", get(data::download_data))
+        .route(
+            "/settings/account/delete",
+            post(data::delete_account.layer(auth_attempts)),
+        )
         .route("/admin/keys/{id}/revoke", post(admin::revoke_key))
         // Admin
         .route("/admin", get(admin::show_admin))

@@ -78,6 +78,9 @@ pub struct Shared {
     pub limits: Limits,
     /// Sessions, in SQLite so they survive restarts.
     pub sessions: SqliteStore,
+    /// The about page's live figures, read at most every 30 s, and when the process
+    /// started (its uptime).
+    pub figures: routes::about::FigureCache,
 }
 
 impl AppState {
@@ -170,6 +173,7 @@ impl AppState {
             login_throttle: LoginThrottle::default(),
             limits,
             sessions,
+            figures: routes::about::FigureCache::default(),
         })))
     }
 }

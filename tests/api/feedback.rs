@@ -434,7 +434,7 @@ async fn visitors_are_told_the_data_policy_and_users_can_opt_out() {
     );
     let user = app.sign_up("off@example.com").await;
     let settings = user
-        .get(app.url("/settings/keys"))
+        .get(app.url("/settings/data"))
         .send()
         .await
         .unwrap()
@@ -462,7 +462,7 @@ async fn visitors_are_told_the_data_policy_and_users_can_opt_out() {
         .await
         .unwrap();
     assert!(page.contains("may be reviewed and used"), "{page}");
-    assert!(page.contains(r#"href="/settings/keys#data""#));
+    assert!(page.contains(r#"href="/settings/data""#));
 
     let response = app
         .post_form_as(&user, "/settings/data", &[("opt_out", "1")])
@@ -489,7 +489,7 @@ async fn visitors_are_told_the_data_policy_and_users_can_opt_out() {
         &page[page.find("data-policy").unwrap_or(0)..]
     );
     let settings = user
-        .get(app.url("/settings/keys"))
+        .get(app.url("/settings/data"))
         .send()
         .await
         .unwrap()

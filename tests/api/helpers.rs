@@ -50,7 +50,8 @@ pub struct TestApp {
 
 /// The admin account of `TestApp::admin`.
 pub const ADMIN_EMAIL: &str = "admin@example.com";
-const ADMIN_PASSWORD: &str = "a long admin passphrase";
+/// The admin account's password.
+pub const ADMIN_PASSWORD: &str = "a long admin passphrase";
 
 /// The password every test account uses.
 pub const PASSWORD: &str = "correct horse battery staple";

@@ -1,6 +1,8 @@
 //! Integration tests: the real router over HTTP, a temporary SQLite file, and a mock
 //! OpenAI-compatible upstream.
 
+mod about;
+mod account_data;
 mod accounts;
 mod admin;
 mod apps;

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{changed_tables, database_rows};
 use crate::{
-    helpers::{ADMIN_EMAIL, PASSWORD, TestApp},
+    helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TestApp},
     hostile::form_body,
 };
 
@@ -23,6 +23,7 @@ const STATE_CHANGING: &[(&str, &str)] = &[
     ("POST", "/messages/{id}/feedback/delete"),
     ("POST", "/messages/{id}/prefer"),
     ("POST", "/settings/data"),
+    ("POST", "/settings/account/delete"),
     ("POST", "/signup"),
     ("POST", "/login"),
     ("POST", "/logout"),
@@ -123,6 +124,15 @@ impl Targets {
         app.api_key("user@example.com").await;
         app.api_key("disabled@example.com").await;
         app.sign_up(ATTACKER).await;
+        // A second admin, so that a forged deletion of the admin's account would succeed.
+        promptship::auth::create_admin(
+            &app.db,
+            &app.state.hasher,
+            "second-admin@example.com",
+            ADMIN_PASSWORD.into(),
+        )
+        .await
+        .unwrap();
         let user = app.user_id("user@example.com").await;
         let disabled_user = app.user_id("disabled@example.com").await;
         let disabled = admin
@@ -227,6 +237,12 @@ fn working_body(path: &str) -> (&'static str, String) {
         };
         return ("application/json", body.to_string());
     }
+    // The admin's own password, which the account deletion asks for.
+    let password = if path == "/settings/account/delete" {
+        ADMIN_PASSWORD
+    } else {
+        PASSWORD
+    };
     let email = if path == "/signup" {
         "newcomer@example.com"
     } else {
@@ -238,7 +254,7 @@ fn working_body(path: &str) -> (&'static str, String) {
         ("title", "pwned"),
         ("name", "pwned"),
         ("email", email),
-        ("password", PASSWORD),
+        ("password", password),
         ("daily_token_budget", "0"),
         ("paused", "1"),
         ("mode", "closed"),
