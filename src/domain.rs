@@ -100,7 +100,8 @@ impl From<MessageStatus> for EntryStatus {
 }
 
 /// Why an answer is good or bad: the closed list a visitor picks from when judging an
-/// answer, and a reviewer when rejecting one. Stored by name (`wrong_facts`).
+/// answer, and a reviewer when rejecting one. Stored by name (`wrong_facts`); pages word
+/// it in the reader's language by that name (`feedback-tag` in `locales/*/feedback.ftl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedbackTag {
@@ -134,19 +135,6 @@ impl FeedbackTag {
             FeedbackTag::TooLong => "too_long",
             FeedbackTag::Unsafe => "unsafe",
             FeedbackTag::Formatting => "formatting",
-        }
-    }
-
-    /// The words a page shows for it.
-    pub fn label(self) -> &'static str {
-        match self {
-            FeedbackTag::Accurate => "Accurate",
-            FeedbackTag::Helpful => "Helpful",
-            FeedbackTag::WrongFacts => "Wrong facts",
-            FeedbackTag::NeedlessRefusal => "Refused when it should not",
-            FeedbackTag::TooLong => "Too long",
-            FeedbackTag::Unsafe => "Unsafe",
-            FeedbackTag::Formatting => "Formatting",
         }
     }
 

@@ -104,7 +104,8 @@
     if (!source) return;
     await navigator.clipboard.writeText(source.textContent);
     const label = button.textContent;
-    button.textContent = "Copied";
+    // The page gives the word in its language.
+    button.textContent = button.dataset.copied || "Copied";
     setTimeout(() => { button.textContent = label; }, 1500);
   });
 
