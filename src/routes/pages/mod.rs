@@ -98,7 +98,7 @@ impl Layout {
             lang,
             page: "/".to_string(),
             site_name: state.site.name.clone(),
-            description: state.site.tagline.clone(),
+            description: state.site.tagline(lang).to_string(),
             demo: state.config.provider.is_demo(),
             conversations: Vec::new(),
             active: None,
