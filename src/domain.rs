@@ -189,6 +189,14 @@ pub fn has_control_characters(text: &str) -> bool {
         .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
 
+/// How many characters a person typed: Unicode characters (never bytes, so Korean counts
+/// as it reads), with a CRLF line break counted as one. Browsers count a line break in a
+/// text box as one character for `maxlength` and send it as CRLF, so a form at the page's
+/// limit is at the server's too. The text itself is kept as sent.
+pub fn typed_chars(text: &str) -> usize {
+    text.chars().count() - text.matches("\r\n").count()
+}
+
 /// 00:00 UTC of a `YYYY-MM-DD` day, in Unix milliseconds: the day filters of the review
 /// queue and of exports. `None` for anything else (`2026-2-1`, `2026-02-30`).
 pub fn day_start_ms(text: &str) -> Option<i64> {
@@ -212,6 +220,18 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_characters_count_korean_by_characters_and_crlf_as_one() {
+        assert_eq!(typed_chars("한국어"), 3, "nine bytes, three characters");
+        assert_eq!(
+            typed_chars("가\r\n나\n다\r라"),
+            7,
+            "CRLF is one, lone CR and LF one each"
+        );
+        assert_eq!(typed_chars("🦀"), 1);
+        assert_eq!(typed_chars(""), 0);
+    }
 
     #[test]
     fn a_day_starts_at_midnight_utc_and_only_real_days_parse() {

@@ -20,20 +20,3 @@ pub struct AppForm<T>(pub T);
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(AppError))]
 pub struct AppQuery<T>(pub T);
-
-/// A form's text box as it was typed. Browsers count a line break as one character for
-/// `maxlength` but send it as CRLF, so a message at the page's limit would arrive over
-/// the server's; with line breaks as `\n` both count the same characters.
-pub fn typed_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    let text = <String as serde::Deserialize>::deserialize(deserializer)?;
-    Ok(unix_lines(text))
-}
-
-/// `text` with CRLF line breaks made LF.
-pub fn unix_lines(text: String) -> String {
-    if text.contains('\r') {
-        text.replace("\r\n", "\n")
-    } else {
-        text
-    }
-}

@@ -14,7 +14,7 @@ use axum::{
 
 use super::{
     bodies::ApiError,
-    extract::{AppForm, AppJson, unix_lines},
+    extract::{AppForm, AppJson},
     pages::is_htmx,
 };
 use crate::{
@@ -113,8 +113,8 @@ fn input_from_form(fields: Fields, before: Option<Feedback>) -> (FeedbackInput, 
         match name.as_str() {
             "rating" => input.rating = Some(value),
             "tags" => input.tags.push(value),
-            "comment" => input.comment = Some(unix_lines(value)),
-            "correction" => input.correction = Some(unix_lines(value)),
+            "comment" => input.comment = Some(value),
+            "correction" => input.correction = Some(value),
             "keep" => keep = true,
             _ => {}
         }

@@ -651,7 +651,7 @@ async fn korean_is_counted_by_characters_in_titles_and_messages() {
     );
 
     // 100 characters typed, two of them line breaks: a browser sends those as CRLF (102
-    // characters on the wire), and the server counts them as the box did.
+    // characters on the wire), and the server counts them as the box did (a CRLF is one).
     let typed = format!(
         "{}\n{}\n{}",
         "가".repeat(32),
@@ -659,7 +659,8 @@ async fn korean_is_counted_by_characters_in_titles_and_messages() {
         "다".repeat(33)
     );
     assert_eq!(typed.chars().count(), 100);
-    let id = chat(&app, &guest, &typed.replace('\n', "\r\n")).await;
+    let sent = typed.replace('\n', "\r\n");
+    let id = chat(&app, &guest, &sent).await;
     let stored: String = sqlx::query_scalar(
         "SELECT content FROM messages WHERE conversation_id = ? AND role = 'user'",
     )
@@ -667,7 +668,7 @@ async fn korean_is_counted_by_characters_in_titles_and_messages() {
     .fetch_one(&app.db)
     .await
     .unwrap();
-    assert_eq!(stored, typed, "kept with the line breaks as typed");
+    assert_eq!(stored, sent, "kept exactly as sent");
     // The title: the first line, by characters (never cut inside a syllable's bytes).
     let title: String = sqlx::query_scalar("SELECT title FROM conversations WHERE id = ?")
         .bind(&id)
@@ -677,7 +678,7 @@ async fn korean_is_counted_by_characters_in_titles_and_messages() {
     assert_eq!(title, "가".repeat(32));
 
     // One character more is refused, and nothing is saved.
-    let over = format!("{}가", typed);
+    let over = format!("{sent}가");
     let response = post(
         &app,
         &guest,

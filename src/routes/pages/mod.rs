@@ -431,7 +431,6 @@ pub async fn show_conversation(
 
 #[derive(Deserialize)]
 pub struct MessageForm {
-    #[serde(deserialize_with = "super::extract::typed_text")]
     content: String,
 }
 

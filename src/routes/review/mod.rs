@@ -32,7 +32,7 @@ use crate::{
         },
         users::User,
     },
-    domain::{DataPolicy, FeedbackTag, ReviewState, Role, has_control_characters},
+    domain::{DataPolicy, FeedbackTag, ReviewState, Role, has_control_characters, typed_chars},
     error::AppError,
 };
 
@@ -344,7 +344,7 @@ pub async fn accept_answer(
 
 #[derive(Deserialize)]
 pub struct EditForm {
-    #[serde(default, deserialize_with = "super::extract::typed_text")]
+    #[serde(default)]
     content: String,
 }
 
@@ -481,7 +481,7 @@ fn validate_edit(content: &str, max_chars: usize) -> Result<&str, AppError> {
             "The edit contains control characters (such as NUL or ESC): remove them.".into(),
         ));
     }
-    let chars = content.chars().count();
+    let chars = typed_chars(content);
     if chars > max_chars {
         return Err(AppError::Invalid(format!(
             "The edit is {chars} characters long, {} over the limit of {max_chars}: shorten it.",
