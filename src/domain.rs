@@ -100,7 +100,8 @@ impl From<MessageStatus> for EntryStatus {
 }
 
 /// Why an answer is good or bad: the closed list a visitor picks from when judging an
-/// answer, and a reviewer when rejecting one. Stored by name (`wrong_facts`).
+/// answer, and a reviewer when rejecting one. Stored by name (`wrong_facts`); pages word
+/// it in the reader's language by that name (`feedback-tag` in `locales/*/feedback.ftl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedbackTag {
@@ -134,19 +135,6 @@ impl FeedbackTag {
             FeedbackTag::TooLong => "too_long",
             FeedbackTag::Unsafe => "unsafe",
             FeedbackTag::Formatting => "formatting",
-        }
-    }
-
-    /// The words a page shows for it.
-    pub fn label(self) -> &'static str {
-        match self {
-            FeedbackTag::Accurate => "Accurate",
-            FeedbackTag::Helpful => "Helpful",
-            FeedbackTag::WrongFacts => "Wrong facts",
-            FeedbackTag::NeedlessRefusal => "Refused when it should not",
-            FeedbackTag::TooLong => "Too long",
-            FeedbackTag::Unsafe => "Unsafe",
-            FeedbackTag::Formatting => "Formatting",
         }
     }
 
@@ -201,6 +189,14 @@ pub fn has_control_characters(text: &str) -> bool {
         .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
 
+/// How many characters a person typed: Unicode characters (never bytes, so Korean counts
+/// as it reads), with a CRLF line break counted as one. Browsers count a line break in a
+/// text box as one character for `maxlength` and send it as CRLF, so a form at the page's
+/// limit is at the server's too. The text itself is kept as sent.
+pub fn typed_chars(text: &str) -> usize {
+    text.chars().count() - text.matches("\r\n").count()
+}
+
 /// 00:00 UTC of a `YYYY-MM-DD` day, in Unix milliseconds: the day filters of the review
 /// queue and of exports. `None` for anything else (`2026-2-1`, `2026-02-30`).
 pub fn day_start_ms(text: &str) -> Option<i64> {
@@ -224,6 +220,18 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_characters_count_korean_by_characters_and_crlf_as_one() {
+        assert_eq!(typed_chars("한국어"), 3, "nine bytes, three characters");
+        assert_eq!(
+            typed_chars("가\r\n나\n다\r라"),
+            7,
+            "CRLF is one, lone CR and LF one each"
+        );
+        assert_eq!(typed_chars("🦀"), 1);
+        assert_eq!(typed_chars(""), 0);
+    }
 
     #[test]
     fn a_day_starts_at_midnight_utc_and_only_real_days_parse() {

@@ -64,11 +64,17 @@
     target.scrollIntoView({ block: "end" });
   });
 
+  // The language switcher comes back to the page's new URL, not the one it was loaded at.
+  const comeBackTo = (url) => {
+    for (const back of document.querySelectorAll(".lang-switch input[name=back]")) back.value = url;
+  };
+
   // A new conversation was created by this message: give the page its URL, and send the
   // next message to it.
   document.addEventListener("conversation", (event) => {
     const url = event.detail.data;
     history.replaceState(null, "", url);
+    comeBackTo(url);
     const form = composer();
     if (form) {
       form.setAttribute("hx-post", url + "/messages");
@@ -84,6 +90,7 @@
   // the previous notice.
   document.addEventListener("run", (event) => {
     history.replaceState(null, "", event.detail.data);
+    comeBackTo(event.detail.data);
     const notice = document.getElementById("notice");
     if (notice) notice.textContent = "";
   });
@@ -104,7 +111,8 @@
     if (!source) return;
     await navigator.clipboard.writeText(source.textContent);
     const label = button.textContent;
-    button.textContent = "Copied";
+    // The page gives the word in its language.
+    button.textContent = button.dataset.copied || "Copied";
     setTimeout(() => { button.textContent = label; }, 1500);
   });
 

@@ -7,15 +7,17 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, de::IgnoredAny};
 use serde_json::{Map, Value};
 
-use super::{AppFileError, FieldHint, ModelConfig, OutputFormat, js};
+use super::{AppFileError, FieldHint, FieldText, ModelConfig, OutputFormat, js};
 
 /// promptship's extension keys, written at the top level as `promptship.<field>`.
 pub const EXTENSION_KEYS: &[&str] = &[
     "promptship.title",
     "promptship.title_ko",
+    "promptship.description_ko",
     "promptship.icon",
     "promptship.sample",
     "promptship.fields",
+    "promptship.fields_ko",
 ];
 
 /// dotprompt's own keys that an app may use.
@@ -56,12 +58,16 @@ pub struct FrontMatter {
     pub title: Option<String>,
     #[serde(rename = "promptship.title_ko")]
     pub title_ko: Option<String>,
+    #[serde(rename = "promptship.description_ko")]
+    pub description_ko: Option<String>,
     #[serde(rename = "promptship.icon")]
     pub icon: Option<String>,
     #[serde(rename = "promptship.sample")]
     pub sample: Option<Map<String, Value>>,
     #[serde(rename = "promptship.fields", default)]
     pub fields: BTreeMap<String, FieldHint>,
+    #[serde(rename = "promptship.fields_ko", default)]
+    pub fields_ko: BTreeMap<String, FieldText>,
 }
 
 /// `input:` — the schema of what a run is given, and defaults for its fields.

@@ -161,6 +161,18 @@ pub fn load(file: &Path, site: &Site) -> Result<(App, Template), Vec<AppFileErro
         ));
     }
 
+    for field in front
+        .fields_ko
+        .keys()
+        .filter(|f| !declares(input_schema.as_ref(), f))
+    {
+        problems.push(error(
+            key_line("promptship.fields_ko"),
+            format!("promptship.fields_ko names `{field}`, which input.schema does not declare"),
+            "use the name of an input field",
+        ));
+    }
+
     let (form, hint_problems) = form::build(input_schema.as_ref(), &input_defaults, &front.fields);
     for problem in hint_problems {
         problems.push(error(
@@ -285,6 +297,7 @@ pub fn load(file: &Path, site: &Site) -> Result<(App, Template), Vec<AppFileErro
         file: file.to_path_buf(),
         title_ko: front.title_ko,
         description: front.description,
+        description_ko: front.description_ko,
         icon: front.icon,
         model: front.model,
         config: front.config,
@@ -294,6 +307,7 @@ pub fn load(file: &Path, site: &Site) -> Result<(App, Template), Vec<AppFileErro
         output_schema,
         sample: front.sample,
         fields: front.fields,
+        fields_ko: front.fields_ko,
         form,
         input_validator,
         output_validator,

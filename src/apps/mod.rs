@@ -44,7 +44,10 @@ use handlebars::Handlebars;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::config::{Config, Site};
+use crate::{
+    config::{Config, Site},
+    i18n::Lang,
+};
 
 pub use catalog::Catalog;
 pub use form::{Field, FieldKind, Form};
@@ -79,6 +82,8 @@ pub struct App {
     pub title_ko: Option<String>,
     /// `description`: one line on what the app does.
     pub description: Option<String>,
+    /// `promptship.description_ko`: the description in Korean.
+    pub description_ko: Option<String>,
     /// `promptship.icon`: an emoji or short text for the gallery card.
     pub icon: Option<String>,
     /// `model`: a name from the site's `[models]`, or the site's own model; `None` for
@@ -99,6 +104,8 @@ pub struct App {
     pub sample: Option<Map<String, Value>>,
     /// `promptship.fields`: how the form shows an input field (by field name).
     pub fields: BTreeMap<String, FieldHint>,
+    /// `promptship.fields_ko`: a form field's label and help in Korean (by field name).
+    pub fields_ko: BTreeMap<String, FieldText>,
     /// The page's form, built from `input_schema`, or why the app is API-only.
     pub form: Form,
     /// `input_schema` compiled once, to check every run's input.
@@ -153,6 +160,56 @@ pub enum FieldHint {
     Textarea,
     /// One line.
     Line,
+}
+
+/// `promptship.fields_ko`: what the form shows for a field in Korean, instead of the
+/// schema's title (or name) and description.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldText {
+    pub label: Option<String>,
+    pub help: Option<String>,
+}
+
+/// Korean text when the file gives it (and it is not blank), else the plain text.
+fn in_lang<'a>(lang: Lang, plain: &'a str, ko: Option<&'a str>) -> &'a str {
+    match ko {
+        Some(ko) if lang == Lang::Ko && !ko.trim().is_empty() => ko,
+        _ => plain,
+    }
+}
+
+impl App {
+    /// The title in `lang`: `promptship.title_ko` for Korean, else `promptship.title`.
+    pub fn title_in(&self, lang: Lang) -> &str {
+        in_lang(lang, &self.title, self.title_ko.as_deref())
+    }
+
+    /// The description in `lang`; empty when the file has none.
+    pub fn description_in(&self, lang: Lang) -> &str {
+        in_lang(
+            lang,
+            self.description.as_deref().unwrap_or_default(),
+            self.description_ko.as_deref(),
+        )
+    }
+
+    /// A form field's label in `lang`.
+    pub fn label_in<'a>(&'a self, field: &'a Field, lang: Lang) -> &'a str {
+        let ko = self.fields_ko.get(&field.name);
+        in_lang(lang, &field.label, ko.and_then(|t| t.label.as_deref()))
+    }
+
+    /// A form field's help in `lang`, if it has any.
+    pub fn help_in<'a>(&'a self, field: &'a Field, lang: Lang) -> Option<&'a str> {
+        let ko = self.fields_ko.get(&field.name);
+        let help = in_lang(
+            lang,
+            field.help.as_deref().unwrap_or_default(),
+            ko.and_then(|t| t.help.as_deref()),
+        );
+        (!help.is_empty()).then_some(help)
+    }
 }
 
 /// The SHA-256 of an app file, in lowercase hex.

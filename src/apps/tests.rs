@@ -126,6 +126,55 @@ fn a_structured_app_reads_every_key() {
 }
 
 #[test]
+fn korean_visitors_get_the_ko_texts_and_everyone_else_the_plain_ones() {
+    let text = SUMMARIZE.replace(
+        "promptship.icon:",
+        "promptship.description_ko: 글의 요점.\n\
+         promptship.fields_ko:\n  text: {label: 글, help: 요약할 글}\n  level: {label: 길이}\n\
+         promptship.icon:",
+    );
+    let apps = load_one("summarize", &text).unwrap();
+    let app = apps.get("summarize").unwrap();
+    assert_eq!(app.title_in(Lang::Ko), "요약");
+    assert_eq!(app.title_in(Lang::En), "Summarize");
+    assert_eq!(app.description_in(Lang::Ko), "글의 요점.");
+    assert_eq!(app.description_in(Lang::En), "Key points of a text.");
+    let field = |name| app.form.field(name).unwrap();
+    assert_eq!(app.label_in(field("text"), Lang::Ko), "글");
+    assert_eq!(app.help_in(field("text"), Lang::Ko), Some("요약할 글"));
+    assert_eq!(app.label_in(field("text"), Lang::En), "Text");
+    assert_eq!(app.help_in(field("text"), Lang::En), Some("the text"));
+    // A label without help: the schema's help stays (none here).
+    assert_eq!(app.label_in(field("level"), Lang::Ko), "길이");
+    assert_eq!(app.help_in(field("level"), Lang::Ko), None);
+    // No Korean given at all: the plain texts.
+    let plain = load_one("summarize", SUMMARIZE).unwrap();
+    let plain = plain.get("summarize").unwrap();
+    assert_eq!(plain.description_in(Lang::Ko), "Key points of a text.");
+    assert_eq!(plain.label_in(field("text"), Lang::Ko), "Text");
+}
+
+#[test]
+fn korean_texts_for_a_field_the_schema_lacks_are_refused() {
+    let text = SUMMARIZE.replace(
+        "promptship.icon:",
+        "promptship.fields_ko: {txet: {label: 글}}\npromptship.icon:",
+    );
+    let problems = problems(&text.replace("name: summarize\n", ""));
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("promptship.fields_ko names `txet`")),
+        "{problems:?}"
+    );
+    let text = SUMMARIZE.replace(
+        "promptship.icon:",
+        "promptship.fields_ko: {text: {title: 글}}\npromptship.icon:",
+    );
+    assert!(load_one("summarize", &text).is_err(), "only label and help");
+}
+
+#[test]
 fn defaults_are_merged_under_the_input() {
     let apps = load_one("summarize", SUMMARIZE).unwrap();
     // Expected texts: dotprompt 1.1.2 rendering the same file with

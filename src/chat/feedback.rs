@@ -74,7 +74,7 @@ impl FeedbackInput {
         }
         let mut text = |field: &str, value: Option<String>, max: usize| {
             let value = value.filter(|v| !v.trim().is_empty())?;
-            let chars = value.chars().count();
+            let chars = crate::domain::typed_chars(&value);
             if chars > max {
                 problem(
                     field,

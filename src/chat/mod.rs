@@ -157,7 +157,7 @@ pub fn validate_message(content: &str, max_chars: usize) -> Result<(), AppError>
                 .into(),
         ));
     }
-    let chars = content.chars().count();
+    let chars = crate::domain::typed_chars(content);
     if chars > max_chars {
         return Err(AppError::TooLarge(format!(
             "The message is {chars} characters long; the limit is {max_chars}. Shorten it and send it again."

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::{About, ConfigError};
-use crate::domain::DataPolicy;
+use crate::{domain::DataPolicy, i18n::Lang};
 
 /// The site file used when `PROMPTSHIP_SITE` is not set and `promptship.toml` is missing,
 /// so the binary runs from any directory.
@@ -19,13 +19,22 @@ pub struct Site {
     pub name: String,
     /// One line under the name on the landing page.
     pub tagline: String,
+    /// The tagline in Korean; read through [`Site::tagline`].
+    #[serde(default)]
+    pub tagline_ko: Option<String>,
     /// Markdown shown on the landing page above the first message box.
     pub landing: String,
+    /// The landing text in Korean; read through [`Site::landing`].
+    #[serde(default)]
+    pub landing_ko: Option<String>,
     /// The system prompt sent first in every conversation.
     pub system_prompt: String,
     /// Example first messages offered on the landing page.
     #[serde(default)]
     pub suggestions: Vec<String>,
+    /// The suggestions in Korean; read through [`Site::suggestions`].
+    #[serde(default)]
+    pub suggestions_ko: Option<Vec<String>>,
     /// The model name sent to the provider (ignored by the demo model).
     pub model: String,
     /// The provider's model for image apps that name none (`output.format: image`).
@@ -67,6 +76,52 @@ pub struct Price {
     /// Dollars per picture: every call to a model with this price makes one.
     #[serde(default)]
     pub image: f64,
+}
+
+/// A text of the site file in `lang`: its `_ko` twin for Korean when the file gives one
+/// (an empty one counts as none), else the plain key, the fallback for every language.
+fn in_lang<'a, T: ?Sized>(
+    lang: Lang,
+    plain: &'a T,
+    ko: Option<&'a T>,
+    is_empty: impl Fn(&T) -> bool,
+) -> &'a T {
+    match (lang, ko) {
+        (Lang::Ko, Some(ko)) if !is_empty(ko) => ko,
+        _ => plain,
+    }
+}
+
+impl Site {
+    /// The tagline in `lang` (`tagline_ko` for Korean, else `tagline`).
+    pub fn tagline(&self, lang: Lang) -> &str {
+        in_lang(
+            lang,
+            &self.tagline,
+            self.tagline_ko.as_deref(),
+            str::is_empty,
+        )
+    }
+
+    /// The landing text (Markdown) in `lang`.
+    pub fn landing(&self, lang: Lang) -> &str {
+        in_lang(
+            lang,
+            &self.landing,
+            self.landing_ko.as_deref(),
+            str::is_empty,
+        )
+    }
+
+    /// The suggested first messages in `lang`.
+    pub fn suggestions(&self, lang: Lang) -> &[String] {
+        in_lang(
+            lang,
+            &self.suggestions,
+            self.suggestions_ko.as_deref(),
+            <[String]>::is_empty,
+        )
+    }
 }
 
 impl Site {
@@ -135,6 +190,27 @@ mod tests {
     fn the_shipped_site_file_is_valid() {
         let site = Site::parse("promptship.toml", DEFAULT_SITE).unwrap();
         assert!(!site.suggestions.is_empty());
+        assert_eq!(
+            site.suggestions(Lang::Ko).len(),
+            site.suggestions.len(),
+            "every suggestion has a Korean twin"
+        );
+    }
+
+    #[test]
+    fn a_text_comes_in_korean_when_the_file_gives_it_else_as_written() {
+        let base = "name='x'\nlanding='Hi'\nsystem_prompt=''\nmodel='m'\nmax_output_tokens=5\n";
+        let site = Site::parse(
+            "site.toml",
+            &format!(
+                "{base}tagline='Fast'\ntagline_ko='빠름'\nsuggestions=['a']\nsuggestions_ko=['가']"
+            ),
+        )
+        .unwrap();
+        assert_eq!(site.tagline(Lang::En), "Fast");
+        assert_eq!(site.tagline(Lang::Ko), "빠름");
+        assert_eq!(site.suggestions(Lang::Ko), ["가"]);
+        assert_eq!(site.landing(Lang::Ko), "Hi", "no landing_ko: the plain key");
     }
 
     #[test]

@@ -406,6 +406,8 @@ pub struct AppSummary {
     /// The title in Korean, when the app gives one.
     pub title_ko: Option<String>,
     pub description: Option<String>,
+    /// The description in Korean, when the app gives one.
+    pub description_ko: Option<String>,
     /// `text`, `json` or `image`.
     pub output_format: &'static str,
     /// The JSON Schema of a run's body.
@@ -425,6 +427,7 @@ impl AppSummary {
             title: app.title.clone(),
             title_ko: app.title_ko.clone(),
             description: app.description.clone(),
+            description_ko: app.description_ko.clone(),
             output_format: app.output_format.as_str(),
             input_schema: app.input_schema.clone().unwrap_or_else(
                 || serde_json::json!({"type": "object", "properties": {}, "additionalProperties": false}),

@@ -28,6 +28,7 @@ use crate::{
     },
     domain::{FeedbackTag, Owner},
     error::AppError,
+    i18n::{Lang, Text},
 };
 
 /// The `{id}` of a message route; anything but a message id is an answer that does not
@@ -50,8 +51,8 @@ pub struct FeedbackView {
     pub message_id: i64,
     pub up: bool,
     pub down: bool,
-    /// Every tag: (name, label, chosen).
-    pub tags: Vec<(&'static str, &'static str, bool)>,
+    /// Every tag: (name, chosen). The page words it (`feedback-tag`).
+    pub tags: Vec<(&'static str, bool)>,
     pub comment: String,
     pub correction: String,
     /// Whether there is feedback to remove.
@@ -63,7 +64,7 @@ pub struct FeedbackView {
     pub max_comment: usize,
     pub max_correction: usize,
     /// What just happened ("Saved."), after an htmx post.
-    pub notice: &'static str,
+    pub notice: Option<Text>,
 }
 
 impl FeedbackView {
@@ -79,7 +80,7 @@ impl FeedbackView {
             down: feedback.rated_down(),
             tags: FeedbackTag::ALL
                 .iter()
-                .map(|tag| (tag.as_str(), tag.label(), feedback.has(tag)))
+                .map(|tag| (tag.as_str(), feedback.has(tag)))
                 .collect(),
             comment: feedback.comment.unwrap_or_default(),
             correction: feedback.correction.unwrap_or_default(),
@@ -88,7 +89,7 @@ impl FeedbackView {
             open: false,
             max_comment: MAX_COMMENT_CHARS,
             max_correction,
-            notice: "",
+            notice: None,
         }
     }
 }
@@ -97,6 +98,7 @@ impl FeedbackView {
 #[template(source = "{% include \"partials/feedback.html\" %}", ext = "html")]
 struct FeedbackFragment {
     verdict: FeedbackView,
+    lang: Lang,
 }
 
 /// A form's fields in order (tags repeat).
@@ -145,9 +147,10 @@ async fn back_to(state: &AppState, owner: &Owner, answer: &Message) -> Result<Re
 /// The feedback block after a change, for htmx.
 async fn fragment(
     state: &AppState,
+    lang: Lang,
     message_id: i64,
     open: bool,
-    notice: &'static str,
+    notice: Text,
 ) -> Result<Response, AppError> {
     let feedback = find_feedback(&mut *state.db.acquire().await?, message_id).await?;
     let mut verdict = FeedbackView::new(
@@ -156,8 +159,8 @@ async fn fragment(
         state.config.max_message_chars,
     );
     verdict.open = open;
-    verdict.notice = notice;
-    Ok(FeedbackFragment { verdict }.into_response())
+    verdict.notice = Some(notice);
+    Ok(FeedbackFragment { verdict, lang }.into_response())
 }
 
 pub async fn give_feedback(
@@ -180,7 +183,8 @@ pub async fn give_feedback(
         Err(error) => return Err(error),
     };
     if is_htmx(&headers) {
-        return fragment(&state, id, !thumbs, "Thank you: saved.").await;
+        let saved = Text::new("feedback-saved");
+        return fragment(&state, visitor.lang, id, !thumbs, saved).await;
     }
     Ok(back_to(&state, &owner, &answer).await?.into_response())
 }
@@ -194,7 +198,8 @@ pub async fn take_back_feedback(
     let owner = visitor.owner().ok_or(AppError::NotFound("answer"))?;
     let answer = feedback::take_back(&state, &owner, id).await?;
     if is_htmx(&headers) {
-        return fragment(&state, id, false, "Removed.").await;
+        let removed = Text::new("feedback-removed");
+        return fragment(&state, visitor.lang, id, false, removed).await;
     }
     Ok(back_to(&state, &owner, &answer).await?.into_response())
 }

@@ -44,8 +44,8 @@ pub struct KeyView {
     pub name: String,
     pub prefix: String,
     pub created: String,
-    /// `never` for a key not used yet.
-    pub last_used: String,
+    /// `None` for a key not used yet.
+    pub last_used: Option<String>,
     pub live: bool,
 }
 
@@ -56,7 +56,7 @@ impl KeyView {
             name: key.name.clone(),
             prefix: key.prefix.clone(),
             created: utc_minute(key.created_at),
-            last_used: key.last_used_at.map_or("never".into(), utc_minute),
+            last_used: key.last_used_at.map(utc_minute),
             live: key.revoked_at.is_none(),
         }
     }

@@ -27,6 +27,7 @@ mod logs;
 mod mock_upstream;
 mod openai;
 mod operations;
+mod pages_i18n;
 mod process;
 mod review;
 mod runs;

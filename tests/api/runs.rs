@@ -371,7 +371,18 @@ async fn the_gallery_and_an_apps_form_are_built_from_the_files() {
     for name in ["summarize", "translate", "interview", "extract", "image"] {
         assert!(html.contains(&format!("href=\"/apps/{name}\"")), "{name}");
     }
-    assert!(html.contains("한영 번역"));
+    assert!(html.contains("Translate Korean ↔ English"));
+    // Korean visitors see the apps' Korean titles (`promptship.title_ko`).
+    let korean = crate::helpers::http_client()
+        .get(app.url("/apps"))
+        .header("accept-language", "ko")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(korean.contains("한영 번역"), "{korean}");
 
     let html = app.get("/apps/translate").await.text().await.unwrap();
     assert!(

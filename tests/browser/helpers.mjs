@@ -397,7 +397,8 @@ export async function postWithoutJavaScript(page, text) {
   );
   // The next page load is the redirect's target (the current page has loaded already).
   const loaded = page.waitForEvent('load', { timeout: ANSWER_TIMEOUT });
-  await page.locator('#composer').getByRole('button', { name: 'Send', exact: true }).click({ noWaitAfter: true });
+  // "Send" in English, "보내기" in Korean: the composer's first button, whatever the language.
+  await page.locator('#composer button[type=submit]:not(.regenerate)').click({ noWaitAfter: true });
   const response = await posted;
   await loaded;
   return response;

@@ -14,10 +14,12 @@ fi
 failed=0
 description=$(sed -n 's/^description = "\(.*\)"$/\1/p' Cargo.toml)
 tagline=$(sed -n 's/^tagline = "\(.*\)"$/\1/p' promptship.toml)
+tagline_ko=$(sed -n 's/^tagline_ko = "\(.*\)"$/\1/p' promptship.toml)
 render() { # the placeholders cargo-generate.toml and cargo-generate itself define
   sed -e 's/{{project-name}}/promptship/g' \
       -e "s|{{description}}|$description|g" \
-      -e "s|{{tagline}}|$tagline|g" "$1"
+      -e "s|{{tagline}}|$tagline|g" \
+      -e "s|{{tagline_ko}}|$tagline_ko|g" "$1"
 }
 for side in *.liquid; do
   plain=${side%.liquid}
@@ -33,7 +35,7 @@ for side in *.liquid; do
     echo "FAIL: $plain has Liquid in it: a plain clone would not build" >&2
     failed=1
   fi
-  if grep -o '{{[^}]*}}' "$side" | grep -v -e '{{project-name}}' -e '{{description}}' -e '{{tagline}}'; then
+  if grep -o '{{[^}]*}}' "$side" | grep -v -e '{{project-name}}' -e '{{description}}' -e '{{tagline}}' -e '{{tagline_ko}}'; then
     echo "FAIL: $side uses a placeholder neither cargo-generate nor cargo-generate.toml defines" >&2
     failed=1
   fi

@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 use super::{
     extract::AppForm,
     feedback::FeedbackView,
-    pages::{Layout, is_htmx},
+    pages::{Layout, Meta, is_htmx},
 };
 use crate::{
     AppState,
@@ -43,6 +43,7 @@ use crate::{
     },
     domain::{MessageStatus, Role},
     error::{AppError, FieldProblem},
+    i18n::Lang,
     markdown,
 };
 
@@ -77,7 +78,6 @@ pub(crate) fn answer_output(format: OutputFormat, answer: &Message) -> Value {
 struct Card {
     name: String,
     title: String,
-    title_ko: Option<String>,
     description: String,
     icon: String,
     format: &'static str,
@@ -99,14 +99,14 @@ pub async fn show_gallery(
     visitor: Visitor,
 ) -> Result<GalleryPage, AppError> {
     let layout = Layout::load(&state, &visitor, None).await?;
+    let lang = layout.lang;
     let apps = state.apps.current();
     let cards = apps
         .iter()
         .map(|app| Card {
             name: app.name.clone(),
-            title: app.title.clone(),
-            title_ko: app.title_ko.clone(),
-            description: app.description.clone().unwrap_or_default(),
+            title: app.title_in(lang).to_string(),
+            description: app.description_in(lang).to_string(),
             icon: app.icon.clone().unwrap_or_else(|| "✦".into()),
             format: app.output_format.as_str(),
         })
@@ -190,7 +190,7 @@ pub struct ResultView {
     /// An image answer's picture.
     image: Option<String>,
     error: Option<String>,
-    meta: String,
+    meta: Meta,
     /// The owner's feedback controls, once the run has ended.
     verdict: Option<FeedbackView>,
 }
@@ -231,16 +231,6 @@ impl ResultView {
             _ if streaming => (String::new(), None),
             _ => (markdown::to_safe_html(&answer.content), None),
         };
-        let mut meta = Vec::new();
-        if !streaming {
-            meta.extend(answer.model.clone());
-            if let Some(tokens) = answer.completion_tokens {
-                meta.push(format!("{tokens} tokens"));
-            }
-            if let Some(ms) = answer.duration_ms {
-                meta.push(format!("{:.1} s", ms as f64 / 1000.0));
-            }
-        }
         Self {
             run_id: run_id.to_string(),
             status: answer.status.as_str(),
@@ -250,7 +240,7 @@ impl ResultView {
             json,
             image: answer.image.clone(),
             error: answer.error.clone(),
-            meta: meta.join(" · "),
+            meta: Meta::of(answer),
             verdict: None,
         }
     }
@@ -262,7 +252,6 @@ pub struct AppPage {
     layout: Layout,
     name: String,
     title: String,
-    title_ko: Option<String>,
     description: String,
     icon: String,
     format: &'static str,
@@ -287,14 +276,15 @@ impl AppPage {
         values: &HashMap<String, String>,
         errors: &[FieldError],
     ) -> Self {
+        let lang = layout.lang;
         let fields = app
             .form
             .fields()
             .iter()
             .map(|field| FieldView {
                 name: field.name.clone(),
-                label: field.label.clone(),
-                help: field.help.clone(),
+                label: app.label_in(field, lang).to_string(),
+                help: app.help_in(field, lang).map(str::to_string),
                 required: field.required,
                 kind: field.kind.clone(),
                 value: values.get(&field.name).cloned().unwrap_or_default(),
@@ -312,9 +302,8 @@ impl AppPage {
         Self {
             layout,
             name: app.name.clone(),
-            title: app.title.clone(),
-            title_ko: app.title_ko.clone(),
-            description: app.description.clone().unwrap_or_default(),
+            title: app.title_in(lang).to_string(),
+            description: app.description_in(lang).to_string(),
             icon: app.icon.clone().unwrap_or_else(|| "✦".into()),
             format: app.output_format.as_str(),
             api_only: match &app.form {
@@ -415,7 +404,8 @@ pub async fn run_app(
         return Ok(Redirect::to(&format!("/apps/{name}/runs/{run_id}")).into_response());
     }
     let max_correction = state.config.max_message_chars;
-    Ok(Sse::new(result_events(app.clone(), turn, max_correction)).into_response())
+    let events = result_events(app.clone(), turn, max_correction, visitor.lang);
+    Ok(Sse::new(events).into_response())
 }
 
 /// The result fragment swapped under the form.
@@ -423,6 +413,7 @@ pub async fn run_app(
 #[template(path = "partials/app_result.html")]
 struct ResultFragment {
     result: ResultView,
+    lang: Lang,
 }
 
 /// The run's events in the shape the page's htmx and app.js expect: the empty result
@@ -432,6 +423,7 @@ fn result_events(
     app: App,
     turn: Turn,
     max_correction: usize,
+    lang: Lang,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let run_id = turn.conversation.id.clone();
     let app_name = app.name.clone();
@@ -439,6 +431,7 @@ fn result_events(
         let fragment = ResultFragment {
             // A new answer has no feedback yet.
             result: ResultView::new(&app, &run_id, answer).judged(answer, None, max_correction),
+            lang,
         };
         match fragment.render() {
             Ok(html) => Event::default().data(html),

@@ -45,6 +45,7 @@ pub struct NewBatchPage {
     rows: Vec<RowError>,
     max_upload: String,
     max_rows: usize,
+    name_chars: usize,
 }
 
 /// What the form holds (sent back filled in when refused).
@@ -104,6 +105,7 @@ async fn new_batch_page(
         rows,
         max_upload: describe_bytes(state.config.batch_max_upload_bytes),
         max_rows: state.config.batch_max_rows,
+        name_chars: NAME_CHARS,
     })
 }
 

@@ -21,6 +21,7 @@ use crate::{
     batches::{self, generate::Seed},
     db::batches::{Batch, BatchSource, BatchState, find_batch, list_batches, list_items},
     error::AppError,
+    i18n::{Lang, Text},
 };
 
 /// Where the new batch form posts: `read_body` lets this path's body be as large as
@@ -45,7 +46,8 @@ pub struct BatchesPage {
 pub struct BatchRow {
     id: i64,
     name: String,
-    target: String,
+    /// The app it runs; `None` for the chat prompt.
+    app: Option<String>,
     state: &'static str,
     done: i64,
     failed: i64,
@@ -63,12 +65,12 @@ pub async fn show_batches(
         .into_iter()
         .map(|summary| BatchRow {
             id: summary.batch.id,
-            target: target_label(&summary.batch),
             state: summary.batch.state.as_str(),
             done: summary.counts.done,
             failed: summary.counts.failed,
             total: summary.counts.total(),
             created: utc_minute(summary.batch.created_at),
+            app: summary.batch.app,
             name: summary.batch.name,
         })
         .collect();
@@ -83,7 +85,8 @@ pub async fn show_batches(
 pub struct BatchPage {
     layout: Layout,
     name: String,
-    target: String,
+    /// The app it runs; `None` for the chat prompt.
+    app: Option<String>,
     created: String,
     view: ProgressView,
 }
@@ -93,6 +96,7 @@ pub struct BatchPage {
 #[template(path = "partials/batch_progress.html")]
 pub struct ProgressPartial {
     view: ProgressView,
+    lang: Lang,
 }
 
 pub struct ProgressView {
@@ -108,7 +112,7 @@ pub struct ProgressView {
     running: i64,
     total: i64,
     finished: i64,
-    eta: Option<String>,
+    eta: Option<Text>,
     /// For a generated batch: how many inputs were asked for, and dropped.
     wanted: Option<usize>,
     dropped: Option<(usize, usize)>,
@@ -157,12 +161,13 @@ pub async fn show_batch(
     let batch = found(&state, id).await?;
     let view = progress_view(&state, &batch).await?;
     if is_htmx(&headers) {
-        return Ok(ProgressPartial { view }.into_response());
+        let lang = visitor.lang;
+        return Ok(ProgressPartial { view, lang }.into_response());
     }
     Ok(BatchPage {
         layout: Layout::load(&state, &visitor, None).await?,
-        target: target_label(&batch),
         created: utc_minute(batch.created_at),
+        app: batch.app,
         name: batch.name,
         view,
     }
@@ -265,14 +270,6 @@ fn back_to(id: i64) -> Redirect {
     Redirect::to(&format!("/admin/batches/{id}"))
 }
 
-/// "summarize", "chat".
-fn target_label(batch: &Batch) -> String {
-    match &batch.app {
-        Some(app) => app.clone(),
-        None => "chat".into(),
-    }
-}
-
 /// What an upload over the cap is told.
 pub fn too_large(cap: usize) -> String {
     format!(
@@ -296,12 +293,14 @@ fn describe_bytes(bytes: usize) -> String {
     }
 }
 
-/// "about 40 s", "about 3 min", "about 2 h 5 min".
-fn describe_eta(secs: i64) -> String {
+/// The time left: "about 40 s left", "about 3 min left", "about 2 h 5 min left".
+fn describe_eta(secs: i64) -> Text {
     match secs {
-        s if s < 60 => format!("about {s} s"),
-        s if s < 3600 => format!("about {} min", (s + 59) / 60),
-        s => format!("about {} h {} min", s / 3600, (s % 3600) / 60),
+        s if s < 60 => Text::new("batch-eta-seconds").arg("s", s),
+        s if s < 3600 => Text::new("batch-eta-minutes").arg("min", (s + 59) / 60),
+        s => Text::new("batch-eta-hours")
+            .arg("h", s / 3600)
+            .arg("min", (s % 3600) / 60),
     }
 }
 
@@ -322,8 +321,9 @@ mod tests {
         assert_eq!(describe_bytes(5 * 1024 * 1024), "5 MiB");
         assert_eq!(describe_bytes(300 * 1024), "300 KiB");
         assert_eq!(describe_bytes(100), "100 bytes");
-        assert_eq!(describe_eta(42), "about 42 s");
-        assert_eq!(describe_eta(121), "about 3 min");
-        assert_eq!(describe_eta(7_500), "about 2 h 5 min");
+        assert_eq!(describe_eta(42).to_string(), "about 42 s left");
+        assert_eq!(describe_eta(121).to_string(), "about 3 min left");
+        assert_eq!(describe_eta(7_500).to_string(), "about 2 h 5 min left");
+        assert_eq!(describe_eta(7_500).in_lang(Lang::Ko), "약 2시간 5분 남음");
     }
 }

@@ -32,7 +32,7 @@ use crate::{
     },
     domain::{DataPolicy, MessageStatus, Role},
     error::AppError,
-    i18n::Lang,
+    i18n::{Lang, Text},
     markdown::{self, RenderCache},
 };
 
@@ -98,7 +98,7 @@ impl Layout {
             lang,
             page: "/".to_string(),
             site_name: state.site.name.clone(),
-            description: state.site.tagline.clone(),
+            description: state.site.tagline(lang).to_string(),
             demo: state.config.provider.is_demo(),
             conversations: Vec::new(),
             active: None,
@@ -106,6 +106,45 @@ impl Layout {
             is_admin: false,
             can_review: false,
         }
+    }
+}
+
+/// Model, tokens and timing of an answer that has ended, for the curious: "gpt-4o-mini ·
+/// 42 tokens · 1.3 s", put into words in the reader's language.
+#[derive(Clone, Debug, Default)]
+pub struct Meta {
+    pub model: Option<String>,
+    pub tokens: Option<i64>,
+    pub duration_ms: Option<i64>,
+}
+
+impl Meta {
+    /// An ended answer's meta; none while it is being written.
+    pub fn of(message: &Message) -> Self {
+        if message.status == MessageStatus::Streaming {
+            return Self::default();
+        }
+        Self {
+            model: message.model.clone(),
+            tokens: message.completion_tokens,
+            duration_ms: message.duration_ms,
+        }
+    }
+
+    /// The line, empty when there is nothing to say.
+    pub fn in_lang(&self, lang: impl Into<Lang>) -> String {
+        let lang = lang.into();
+        let mut parts = Vec::new();
+        parts.extend(self.model.clone());
+        if let Some(tokens) = self.tokens {
+            parts.push(lang.t1("meta-tokens", "count", tokens));
+        }
+        if let Some(ms) = self.duration_ms {
+            // Formatted here: Fluent would print 1.30 as "1.3" but 2.0 as "2".
+            let seconds = format!("{:.1}", ms as f64 / 1000.0);
+            parts.push(lang.t1("meta-seconds", "seconds", seconds));
+        }
+        parts.join(" · ")
     }
 }
 
@@ -120,7 +159,7 @@ pub struct MessageView {
     pub html: Arc<str>,
     pub error: Option<String>,
     /// Model, tokens and timing, for the curious.
-    pub meta: String,
+    pub meta: Meta,
     /// An image app's picture, by the hash it is served under.
     pub image: Option<String>,
     /// The owner's feedback controls, on an answer that has ended.
@@ -158,16 +197,10 @@ impl MessageView {
                 rendered.html(message.id, message.updated_at, &message.content),
             ),
         };
-        let mut meta = Vec::new();
-        if message.status != MessageStatus::Streaming && message.role == Role::Assistant {
-            meta.extend(message.model.clone());
-            if let Some(tokens) = message.completion_tokens {
-                meta.push(format!("{tokens} tokens"));
-            }
-            if let Some(ms) = message.duration_ms {
-                meta.push(format!("{:.1} s", ms as f64 / 1000.0));
-            }
-        }
+        let meta = match message.role {
+            Role::Assistant => Meta::of(message),
+            Role::System | Role::User => Meta::default(),
+        };
         Self {
             id: message.id,
             conversation_id: message.conversation_id.clone(),
@@ -176,7 +209,7 @@ impl MessageView {
             content: message.content.clone(),
             html,
             error: message.error.clone(),
-            meta: meta.join(" · "),
+            meta,
             image: message.image.clone(),
             verdict: None,
             siblings: 1,
@@ -264,9 +297,11 @@ pub struct ChatPage {
     /// The site's apps, offered on the landing page: (name, icon, title).
     apps: Vec<(String, String, String)>,
     max_message_chars: usize,
-    /// What the site's data policy means for this visitor, under the composer; empty
+    /// The longest title the rename form takes.
+    title_limit: usize,
+    /// What the site's data policy means for this visitor, under the composer; none
     /// when nothing they write can become training data.
-    data_notice: &'static str,
+    data_notice: Option<Text>,
     /// Whether the notice links to the opt-out (a signed-in user).
     data_opt_out_link: bool,
     /// The landing page's "See it in action" cards (pinned shares).
@@ -275,18 +310,12 @@ pub struct ChatPage {
 }
 
 /// What the site's data policy means for a visitor.
-fn data_notice(policy: DataPolicy, visitor: &Visitor) -> &'static str {
+fn data_notice(policy: DataPolicy, visitor: &Visitor) -> Option<Text> {
     match (policy, &visitor.user) {
-        (DataPolicy::Off, _) | (DataPolicy::Accounts, None) => "",
-        (_, Some(user)) if user.data_opt_out => {
-            "Your conversations are kept out of this site's training data."
-        }
-        (_, Some(_)) => {
-            "Answers in your conversations may be reviewed and used, with your ratings and corrections, as training data."
-        }
-        (DataPolicy::All, None) => {
-            "Answers here, guests' too, may be reviewed and used, with ratings and corrections, as training data. Sign up to be able to opt out."
-        }
+        (DataPolicy::Off, _) | (DataPolicy::Accounts, None) => None,
+        (_, Some(user)) if user.data_opt_out => Some(Text::new("chat-data-opted-out")),
+        (_, Some(_)) => Some(Text::new("chat-data-used")),
+        (DataPolicy::All, None) => Some(Text::new("chat-data-used-guests")),
     }
 }
 
@@ -305,6 +334,7 @@ impl ChatPage {
             ),
             None => ("/conversations".to_string(), String::new()),
         };
+        let lang = layout.lang;
         Self {
             layout,
             conversation,
@@ -316,20 +346,21 @@ impl ChatPage {
             ),
             action,
             regenerate,
-            tagline: state.site.tagline.clone(),
-            landing_html: markdown::to_safe_html(&state.site.landing),
-            suggestions: state.site.suggestions.clone(),
+            tagline: state.site.tagline(lang).to_string(),
+            landing_html: markdown::to_safe_html(state.site.landing(lang)),
+            suggestions: state.site.suggestions(lang).to_vec(),
             apps: state
                 .apps
                 .current()
                 .iter()
                 .map(|app| {
                     let icon = app.icon.clone().unwrap_or_else(|| "✦".into());
-                    (app.name.clone(), icon, app.title.clone())
+                    (app.name.clone(), icon, app.title_in(lang).to_string())
                 })
                 .collect(),
             max_message_chars: state.config.max_message_chars,
-            data_notice: "",
+            title_limit: super::TITLE_LIMIT,
+            data_notice: None,
             data_opt_out_link: false,
             showcase: Vec::new(),
             oob: false,
@@ -341,7 +372,7 @@ impl ChatPage {
     /// With the data policy notice this visitor should see.
     fn for_visitor(mut self, state: &AppState, visitor: &Visitor) -> Self {
         self.data_notice = data_notice(state.site.data_policy, visitor);
-        self.data_opt_out_link = visitor.user.is_some() && !self.data_notice.is_empty();
+        self.data_opt_out_link = visitor.user.is_some() && self.data_notice.is_some();
         self
     }
 }

@@ -20,6 +20,7 @@ use crate::{
     chat::{Turn, TurnEvent},
     db::{feedback::list_conversation_feedback, messages::list_messages},
     error::AppError,
+    i18n::Lang,
 };
 
 /// The messages list, swapped into `#messages` when a turn starts.
@@ -28,6 +29,7 @@ use crate::{
 struct MessagesFragment {
     messages: Vec<MessageView>,
     oob: bool,
+    lang: Lang,
 }
 
 /// The finished answer, swapped over its placeholder; the sidebar too when the turn
@@ -41,6 +43,7 @@ struct AnswerFragment {
     message: MessageView,
     sidebar: Option<Layout>,
     oob: bool,
+    lang: Lang,
 }
 
 /// htmx gets the answer as a stream; a plain form post waits for it and redirects.
@@ -67,6 +70,7 @@ pub(super) async fn respond(
             state.config.max_message_chars,
         ),
         oob: false,
+        lang: visitor.lang,
     }
     .render()
     .map_err(anyhow::Error::from)?;
@@ -119,6 +123,7 @@ fn page_events(
                         ),
                         sidebar,
                         oob: true,
+                        lang: visitor.lang,
                     };
                     match fragment.render() {
                         Ok(html) => Event::default().data(html),

@@ -32,7 +32,7 @@ use crate::{
         },
         users::User,
     },
-    domain::{DataPolicy, FeedbackTag, ReviewState, Role, has_control_characters},
+    domain::{DataPolicy, FeedbackTag, ReviewState, Role, has_control_characters, typed_chars},
     error::AppError,
 };
 
@@ -92,8 +92,8 @@ pub struct QueuePage {
 pub struct RowView {
     id: i64,
     title: String,
-    /// The app's name, or `chat`.
-    app: String,
+    /// The app's name; `None` for a chat.
+    app: Option<String>,
     model: String,
     created: String,
     preview: String,
@@ -101,8 +101,8 @@ pub struct RowView {
     /// `up`, `down` or empty.
     rating: &'static str,
     has_correction: bool,
-    /// Who holds it, until when.
-    holder: Option<String>,
+    /// Who holds it, until when (UTC).
+    holder: Option<(String, String)>,
 }
 
 impl RowView {
@@ -110,7 +110,7 @@ impl RowView {
         Self {
             id: row.id,
             title: row.title,
-            app: row.app.unwrap_or_else(|| "chat".into()),
+            app: row.app,
             model: row.model.unwrap_or_default(),
             created: utc_minute(row.created_at),
             preview: row.preview,
@@ -120,7 +120,7 @@ impl RowView {
             holder: row
                 .claimed_by
                 .zip(row.claimed_until)
-                .map(|(who, until)| format!("{who} until {}", utc_minute(until))),
+                .map(|(who, until)| (who, utc_minute(until))),
         }
     }
 }
@@ -231,12 +231,13 @@ pub struct ItemPage {
     /// What the edit box starts with: the reviewer's edit, the owner's correction, or the
     /// answer.
     prefill: String,
-    /// The owner's tags, as labels.
+    /// The owner's tags, by name (the page words them).
     owner_tags: Vec<&'static str>,
     rating: &'static str,
-    /// The rejection's reason, as a label.
+    /// The rejection's reason, a tag's name.
     reason: Option<&'static str>,
-    tags: Vec<(&'static str, &'static str)>,
+    /// Every tag's name, in the order of the reason keys 1–7.
+    tags: Vec<&'static str>,
     max_chars: usize,
 }
 
@@ -288,7 +289,7 @@ pub async fn show_answer(
         .into_iter()
         .map(|event| EventView {
             at: utc_minute(event.created_at),
-            reason: event.reason.as_deref().and_then(tag_label),
+            reason: event.reason.as_deref().and_then(tag_name),
             event,
         })
         .collect();
@@ -314,21 +315,22 @@ pub async fn show_answer(
             .as_deref()
             .unwrap_or_default()
             .split_whitespace()
-            .filter_map(tag_label)
+            .filter_map(tag_name)
             .collect(),
         rating: rating_name(item.rating),
-        reason: item.reason.as_deref().and_then(tag_label),
+        reason: item.reason.as_deref().and_then(tag_name),
         tags: FeedbackTag::ALL
             .into_iter()
-            .map(|tag| (tag.as_str(), tag.label()))
+            .map(FeedbackTag::as_str)
             .collect(),
         max_chars: state.config.max_message_chars,
         item,
     })
 }
 
-fn tag_label(name: &str) -> Option<&'static str> {
-    FeedbackTag::parse(name).map(FeedbackTag::label)
+/// A stored tag's name, if it is a tag (the page words it in the reader's language).
+fn tag_name(name: &str) -> Option<&'static str> {
+    FeedbackTag::parse(name).map(FeedbackTag::as_str)
 }
 
 pub async fn accept_answer(
@@ -479,7 +481,7 @@ fn validate_edit(content: &str, max_chars: usize) -> Result<&str, AppError> {
             "The edit contains control characters (such as NUL or ESC): remove them.".into(),
         ));
     }
-    let chars = content.chars().count();
+    let chars = typed_chars(content);
     if chars > max_chars {
         return Err(AppError::Invalid(format!(
             "The edit is {chars} characters long, {} over the limit of {max_chars}: shorten it.",
