@@ -266,4 +266,53 @@ mod tests {
                 .unwrap();
         assert_eq!((status.as_str(), counted), ("interrupted", 0));
     }
+
+    #[tokio::test]
+    async fn an_entry_of_a_user_deleted_since_its_call_began_is_kept_without_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::connect(&format!("sqlite://{}/ledger.db", dir.path().display()))
+            .await
+            .unwrap();
+        crate::db::migrate(&db).await.unwrap();
+        for id in [1, 2] {
+            sqlx::query(
+                "INSERT INTO users (id, email, password_hash, role, created_at)
+                 VALUES (?, ?, 'x', 'user', 0)",
+            )
+            .bind(id)
+            .bind(format!("user{id}@example.com"))
+            .execute(&db)
+            .await
+            .unwrap();
+        }
+        let (writer, _task) = LedgerWriter::spawn(db.clone());
+        // Both users' calls begin; user 1 deletes their account before the batch is
+        // written; the batch holds the two entries and a guest's.
+        let of = |id: i64, user_id: Option<i64>| Entry {
+            user_id,
+            ..entry(id)
+        };
+        writer.reserve(of(1, Some(1))).await;
+        writer.reserve(of(2, Some(2))).await;
+        writer.reserve(of(3, None)).await;
+        sqlx::query("DELETE FROM users WHERE id = 1")
+            .execute(&db)
+            .await
+            .unwrap();
+        writer.flush().await;
+        let rows: Vec<(i64, Option<i64>, String, i64)> =
+            sqlx::query_as("SELECT id, user_id, ip, counted FROM usage ORDER BY id")
+                .fetch_all(&db)
+                .await
+                .unwrap();
+        assert_eq!(
+            rows,
+            [
+                (1, None, String::new(), 0),
+                (2, Some(2), "192.0.2.1".into(), 1),
+                (3, None, "192.0.2.1".into(), 1),
+            ],
+            "every entry written; the deleted user's as the deletion leaves theirs"
+        );
+    }
 }

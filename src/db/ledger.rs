@@ -62,13 +62,19 @@ const PREPARED_ENTRIES: usize = 32;
 /// counted is never changed here (an admin's reset stays). Built at run time, as a
 /// statement's length depends on the batch; its columns are those `insert_entry`'s
 /// checked query names.
+///
+/// The entries reach the writer up to half a second after their call began, so their
+/// user may have deleted their account, or a message its conversation, in between. Such
+/// an entry is written as the deletion left the others: without the user (and address,
+/// and not counted) or the message. Inserted as given, it would break its foreign key and
+/// fail the whole batch, losing everyone's entries in it.
 pub async fn upsert_entries(
     conn: &mut SqliteConnection,
     entries: &[Box<Entry>],
 ) -> sqlx::Result<()> {
     let mut query = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO usage (id, day, user_id, guest_id, ip, message_id, model, prompt_tokens, \
-         completion_tokens, cost_microusd, status, duration_ms, created_at, app) ",
+        "WITH e (id, day, user_id, guest_id, ip, message_id, model, prompt_tokens, \
+         completion_tokens, cost_microusd, status, duration_ms, created_at, app) AS (",
     );
     query.push_values(entries, |mut values, r| {
         values
@@ -87,8 +93,18 @@ pub async fn upsert_entries(
             .push_bind(r.created_at)
             .push_bind(&r.app);
     });
+    // `WHERE true`: SQLite's grammar needs it between a SELECT and ON CONFLICT.
     query.push(
-        " ON CONFLICT (id) DO UPDATE SET prompt_tokens = excluded.prompt_tokens, \
+        ") INSERT INTO usage (id, day, user_id, guest_id, ip, message_id, model, prompt_tokens, \
+         completion_tokens, cost_microusd, status, duration_ms, created_at, app, counted) \
+         SELECT e.id, e.day, u.id, e.guest_id, \
+                CASE WHEN e.user_id IS NOT NULL AND u.id IS NULL THEN '' ELSE e.ip END, \
+                m.id, e.model, e.prompt_tokens, e.completion_tokens, e.cost_microusd, e.status, \
+                e.duration_ms, e.created_at, e.app, \
+                e.user_id IS NULL OR u.id IS NOT NULL \
+         FROM e LEFT JOIN users u ON u.id = e.user_id LEFT JOIN messages m ON m.id = e.message_id \
+         WHERE true \
+         ON CONFLICT (id) DO UPDATE SET prompt_tokens = excluded.prompt_tokens, \
          completion_tokens = excluded.completion_tokens, cost_microusd = excluded.cost_microusd, \
          status = excluded.status, duration_ms = excluded.duration_ms",
     );
