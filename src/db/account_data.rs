@@ -19,7 +19,7 @@
 
 use sqlx::{Connection, SqliteConnection, SqlitePool};
 
-use super::users::UserRole;
+use super::{messages::Message, users::UserRole};
 use crate::domain::{MessageStatus, Role};
 
 /// A conversation of the user's with one of its messages (`None` fields for a
@@ -34,27 +34,7 @@ pub struct ConversationRow {
     pub app_version: Option<String>,
     /// The run's input (JSON text), for an app run.
     pub app_input: Option<String>,
-    pub message: Option<MessageRow>,
-}
-
-/// A message as the download writes it: every field of the row.
-#[derive(Clone, Debug)]
-pub struct MessageRow {
-    pub id: i64,
-    pub role: Role,
-    pub content: String,
-    pub status: MessageStatus,
-    pub error: Option<String>,
-    pub model: Option<String>,
-    pub prompt_tokens: Option<i64>,
-    pub completion_tokens: Option<i64>,
-    pub first_token_ms: Option<i64>,
-    pub duration_ms: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub image: Option<String>,
-    pub reply_to: Option<i64>,
-    pub preferred: bool,
+    pub message: Option<Message>,
 }
 
 /// The next `limit` of the user's conversations after `after` (by id), each with all its
@@ -92,8 +72,9 @@ pub async fn list_own_conversations_page(
         .into_iter()
         .map(|r| {
             let message = match (r.id, r.role, r.content, r.status) {
-                (Some(id), Some(role), Some(content), Some(status)) => Some(MessageRow {
+                (Some(id), Some(role), Some(content), Some(status)) => Some(Message {
                     id,
+                    conversation_id: r.conversation_id.clone(),
                     role,
                     content,
                     status,

@@ -21,13 +21,13 @@ use crate::{
     auth::SignedIn,
     db::{
         account_data::{
-            ConversationRow, MessageRow, list_own_conversations_page, list_own_feedback_page,
+            ConversationRow, list_own_conversations_page, list_own_feedback_page,
             list_own_shares_page, sum_user_usage_of_day,
         },
         api_keys::{ApiKey, list_api_keys},
+        messages::Message,
         users::{User, UserRole},
     },
-    domain::{MessageStatus, Role},
     error::AppError,
 };
 
@@ -193,51 +193,7 @@ struct ConversationJson {
     app_version: Option<String>,
     /// The run's input.
     app_input: Option<Value>,
-    messages: Vec<MessageJson>,
-}
-
-#[derive(Serialize)]
-struct MessageJson {
-    id: i64,
-    role: Role,
-    content: String,
-    status: MessageStatus,
-    error: Option<String>,
-    model: Option<String>,
-    prompt_tokens: Option<i64>,
-    completion_tokens: Option<i64>,
-    first_token_ms: Option<i64>,
-    duration_ms: Option<i64>,
-    created_at: i64,
-    updated_at: i64,
-    /// An image app's picture: its SHA-256, served at `/images/{hash}`.
-    image: Option<String>,
-    /// The question an answer answers; answers to the same question are siblings.
-    reply_to: Option<i64>,
-    /// The sibling marked as the better answer.
-    preferred: bool,
-}
-
-impl From<MessageRow> for MessageJson {
-    fn from(m: MessageRow) -> Self {
-        Self {
-            id: m.id,
-            role: m.role,
-            content: m.content,
-            status: m.status,
-            error: m.error,
-            model: m.model,
-            prompt_tokens: m.prompt_tokens,
-            completion_tokens: m.completion_tokens,
-            first_token_ms: m.first_token_ms,
-            duration_ms: m.duration_ms,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-            image: m.image,
-            reply_to: m.reply_to,
-            preferred: m.preferred,
-        }
-    }
+    messages: Vec<Message>,
 }
 
 impl Download {
@@ -376,7 +332,7 @@ fn group(rows: Vec<ConversationRow>) -> Vec<ConversationJson> {
             });
         }
         if let (Some(conversation), Some(message)) = (conversations.last_mut(), row.message) {
-            conversation.messages.push(message.into());
+            conversation.messages.push(message);
         }
     }
     conversations
@@ -407,6 +363,7 @@ fn stream(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{MessageStatus, Role};
 
     fn row(conversation: &str, message: Option<i64>) -> ConversationRow {
         ConversationRow {
@@ -417,8 +374,9 @@ mod tests {
             app: None,
             app_version: None,
             app_input: Some("{\"text\":\"hi\"}".into()),
-            message: message.map(|id| MessageRow {
+            message: message.map(|id| Message {
                 id,
+                conversation_id: conversation.into(),
                 role: Role::User,
                 content: "c".into(),
                 status: MessageStatus::Complete,
