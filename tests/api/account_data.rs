@@ -351,24 +351,9 @@ async fn guests_have_no_data_page_nor_download() {
 async fn the_settings_page_links_to_the_data_page_which_shows_both_actions() {
     let app = TestApp::spawn_unthrottled(&[]).await;
     let user = app.sign_up("reader@example.com").await;
-    let keys = user
-        .get(app.url("/settings/keys"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let keys = app.text_as(&user, "/settings/keys").await;
     assert!(keys.contains(r#"href="/settings/data""#), "{keys}");
-    let page = user
-        .get(app.url("/settings/data"))
-        .header("accept-language", "ko")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.text_in(&user, "/settings/data", "ko").await;
     assert!(page.contains(r#"href="/settings/data/export""#));
     assert!(page.contains(r#"action="/settings/account/delete""#));
     assert!(page.contains("계정 삭제하기"), "in Korean");
@@ -377,14 +362,7 @@ async fn the_settings_page_links_to_the_data_page_which_shows_both_actions() {
 /// The admin page's sums of the ledger: today's and the window's figures, and the table
 /// by day.
 async fn admin_totals(app: &TestApp, admin: &reqwest::Client) -> Vec<String> {
-    let page = admin
-        .get(app.url("/admin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.text_as(admin, "/admin").await;
     let between = |from: &str, to: &str| {
         let start = page.find(from).unwrap_or_else(|| panic!("no {from}"));
         let end = start + page[start..].find(to).unwrap();

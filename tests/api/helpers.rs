@@ -151,6 +151,16 @@ impl TestApp {
         client.post(self.url(path)).form(form).send().await.unwrap()
     }
 
+    /// The body of `GET path` from `client`.
+    pub async fn text_as(&self, client: &reqwest::Client, path: &str) -> String {
+        body_text(client.get(self.url(path))).await
+    }
+
+    /// The body of `GET path` from `client`, asked for in `lang` (`Accept-Language`).
+    pub async fn text_in(&self, client: &reqwest::Client, path: &str, lang: &str) -> String {
+        body_text(client.get(self.url(path)).header("accept-language", lang)).await
+    }
+
     /// Posts a `/v1` chat completion with the API key `key`, from a client without
     /// cookies.
     pub async fn complete(&self, key: &str, body: Value) -> reqwest::Response {
@@ -376,6 +386,11 @@ pub fn http_client() -> reqwest::Client {
         .cookie_store(true)
         .build()
         .unwrap()
+}
+
+/// Sends `request` and reads its whole body as text.
+async fn body_text(request: reqwest::RequestBuilder) -> String {
+    request.send().await.unwrap().text().await.unwrap()
 }
 
 pub async fn read_events(response: reqwest::Response) -> Vec<SseEvent> {

@@ -2,29 +2,19 @@
 
 use crate::helpers::{TestApp, http_client};
 
-async fn page(app: &TestApp, client: &reqwest::Client, path: &str, accept: &str) -> String {
-    client
-        .get(app.url(path))
-        .header("accept-language", accept)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn pages_speak_the_browsers_language_when_it_is_offered_else_english() {
     let app = TestApp::spawn().await;
     let client = http_client();
-    let korean = page(&app, &client, "/apps", "ko-KR,ko;q=0.9,en;q=0.8").await;
+    let korean = app
+        .text_in(&client, "/apps", "ko-KR,ko;q=0.9,en;q=0.8")
+        .await;
     assert!(korean.contains(r#"<html lang="ko">"#), "{korean}");
     assert!(korean.contains(">앱</a>"), "the header in Korean");
     assert!(!korean.contains(">Apps</a>"));
 
     for accept in ["en-US,en;q=0.9", "fr-FR,de;q=0.8", "ko;q=0, en;q=0.5", ""] {
-        let english = page(&app, &client, "/apps", accept).await;
+        let english = app.text_in(&client, "/apps", accept).await;
         assert!(english.contains(r#"<html lang="en">"#), "{accept}");
         assert!(english.contains(">Apps</a>"), "{accept}");
     }
@@ -34,7 +24,7 @@ async fn pages_speak_the_browsers_language_when_it_is_offered_else_english() {
 async fn the_switcher_remembers_the_choice_in_a_cookie_and_goes_back_to_the_page() {
     let app = TestApp::spawn().await;
     let browser = http_client();
-    let english = page(&app, &browser, "/apps", "en").await;
+    let english = app.text_in(&browser, "/apps", "en").await;
     assert!(
         english.contains(r#"name="back" value="/apps""#),
         "the switcher knows the page"
@@ -66,7 +56,7 @@ async fn the_switcher_remembers_the_choice_in_a_cookie_and_goes_back_to_the_page
         assert!(cookie.contains(part), "{part} missing: {cookie}");
     }
     // The choice beats the browser's languages from now on.
-    let korean = page(&app, &browser, "/apps", "en-US,en").await;
+    let korean = app.text_in(&browser, "/apps", "en-US,en").await;
     assert!(korean.contains(r#"<html lang="ko">"#));
     assert!(
         korean.contains(r#"value="en" lang="en""#),
@@ -82,7 +72,7 @@ async fn the_switcher_remembers_the_choice_in_a_cookie_and_goes_back_to_the_page
         .unwrap();
     assert_eq!(back.status(), 303);
     assert!(
-        page(&app, &browser, "/apps", "ko")
+        app.text_in(&browser, "/apps", "ko")
             .await
             .contains(r#"<html lang="en">"#)
     );
@@ -103,7 +93,7 @@ async fn a_language_not_offered_or_a_way_off_the_site_changes_nothing() {
     let body = refused.text().await.unwrap();
     assert!(body.contains("en, ko"), "says which are offered: {body}");
     assert!(
-        page(&app, &browser, "/apps", "en")
+        app.text_in(&browser, "/apps", "en")
             .await
             .contains(r#"<html lang="en">"#)
     );

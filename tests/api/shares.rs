@@ -326,23 +326,9 @@ async fn only_the_owner_can_share_a_conversation() {
     let location = started.headers()["location"].to_str().unwrap().to_string();
     let guest_conversation = location.trim_start_matches("/conversations/");
     let token = share_as(&app, &guest, guest_conversation).await;
-    let list = guest
-        .get(app.url("/settings/shares"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let list = app.text_as(&guest, "/settings/shares").await;
     assert!(list.contains(&format!("/s/{token}")), "{list}");
-    let others = other
-        .get(app.url("/settings/shares"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let others = app.text_as(&other, "/settings/shares").await;
     assert!(!others.contains(&token));
 }
 
@@ -456,14 +442,7 @@ async fn a_shared_picture_is_shown_to_strangers_and_kept_in_a_copy() {
         .await;
     assert_eq!(deleted.status(), 303);
     let location = copied.headers()["location"].to_str().unwrap().to_string();
-    let copy = visitor
-        .get(app.url(&location))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let copy = app.text_as(&visitor, &location).await;
     assert!(copy.contains(src), "{copy}");
     assert_eq!(
         http_client()
@@ -590,12 +569,8 @@ async fn an_admin_pins_shares_to_the_landing_pages_showcase() {
         .fetch_one(&app.db)
         .await
         .unwrap();
-    let landing = |client: reqwest::Client, path: &'static str| {
-        let url = app.url(path);
-        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
-    };
     assert!(
-        !landing(http_client(), "/chat")
+        !app.text_as(&http_client(), "/chat")
             .await
             .contains("See it in action")
     );
@@ -613,14 +588,7 @@ async fn an_admin_pins_shares_to_the_landing_pages_showcase() {
     assert!(!page.contains("Pin to showcase"), "only an admin sees it");
 
     let admin = app.admin().await;
-    let page = admin
-        .get(app.url(&format!("/s/{token}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.text_as(&admin, &format!("/s/{token}")).await;
     assert!(page.contains(&format!("/admin/shares/{id}/pin")), "{page}");
     let pinned = admin
         .post(app.url(&format!("/admin/shares/{id}/pin")))
@@ -631,30 +599,15 @@ async fn an_admin_pins_shares_to_the_landing_pages_showcase() {
     assert_eq!(pinned.headers()["location"], format!("/s/{token}").as_str());
 
     for path in ["/chat", "/"] {
-        let page = landing(http_client(), path).await;
+        let page = app.text_as(&http_client(), path).await;
         assert!(page.contains("See it in action"), "{path}: {page}");
         assert!(page.contains(&format!("href=\"/s/{token}\"")), "{path}");
         assert!(page.contains("A showcased answer."), "{path}: the excerpt");
     }
-    let korean = http_client()
-        .get(app.url("/chat"))
-        .header("accept-language", "ko")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let korean = app.text_in(&http_client(), "/chat", "ko").await;
     assert!(korean.contains("이렇게 쓰입니다"));
 
-    let page = admin
-        .get(app.url(&format!("/s/{token}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.text_as(&admin, &format!("/s/{token}")).await;
     assert!(page.contains("Unpin"));
     let unpinned = admin
         .post(app.url(&format!("/admin/shares/{id}/unpin")))
@@ -664,11 +617,69 @@ async fn an_admin_pins_shares_to_the_landing_pages_showcase() {
     assert_eq!(unpinned.status(), 303);
     for path in ["/chat", "/"] {
         assert!(
-            !landing(http_client(), path)
+            !app.text_as(&http_client(), path)
                 .await
                 .contains("See it in action")
         );
     }
+}
+
+/// The tokens of the showcase's cards on `page`, in the order shown.
+fn showcased(page: &str) -> Vec<String> {
+    let Some(start) = page.find("See it in action") else {
+        return Vec::new();
+    };
+    page[start..]
+        .split("href=\"/s/")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_showcase_shows_the_six_most_recently_pinned() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = home_app_site(dir.path());
+    let app = TestApp::spawn_unthrottled(&[("PROMPTSHIP_SITE", &site)]).await;
+    let admin = app.admin().await;
+    let mut shares = Vec::new();
+    for i in 0..7 {
+        let conversation = answered_as(&app, &admin, &format!("Example {i}.")).await;
+        let token = share_as(&app, &admin, &conversation).await;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM shares WHERE token = ?")
+            .bind(&token)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        shares.push((id, token));
+    }
+    let pin = |id: i64| {
+        let request = admin.post(app.url(&format!("/admin/shares/{id}/pin")));
+        async move {
+            assert_eq!(request.send().await.unwrap().status(), 303);
+            // Pins a millisecond apart, so their order is the order pinned.
+            tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        }
+    };
+    // Pinned newest share first, so the order pinned is not the order made.
+    for (id, _) in shares.iter().rev() {
+        pin(*id).await;
+    }
+    let expected: Vec<String> = shares[..6].iter().map(|(_, t)| t.clone()).collect();
+    assert_eq!(
+        showcased(&app.text_as(&http_client(), "/chat").await),
+        expected,
+        "the last pinned first, six at most"
+    );
+
+    // Pinned again, the first share comes back on top.
+    pin(shares[6].0).await;
+    let expected: Vec<String> = [&shares[6]]
+        .into_iter()
+        .chain(&shares[..5])
+        .map(|(_, t)| t.clone())
+        .collect();
+    assert_eq!(showcased(&app.text_as(&http_client(), "/").await), expected);
 }
 
 #[tokio::test]
