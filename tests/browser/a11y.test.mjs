@@ -81,12 +81,13 @@ for (const locale of ['en-US', 'ko-KR']) {
       const admin = await setup.context().storageState();
 
       const pages = {
-        guest: ['/', '/apps', '/apps/translate', '/login', '/signup', '/no-such-page', share],
+        guest: ['/', '/about', '/apps', '/apps/translate', '/login', '/signup', '/no-such-page', share],
         admin: [
           `/conversations/${conversation}`,
           `/apps/translate/runs/${runId}`,
           '/settings/keys',
           '/settings/shares',
+          '/settings/data',
           '/admin',
           '/review',
           reviewItem,

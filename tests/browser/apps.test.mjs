@@ -23,6 +23,7 @@ import {
   SCREENSHOT_DIR,
   UUID,
   assertGrowsInSteps,
+  assertNoSidewaysScroll,
   browserTest,
   pathOf,
   recordPosts,
@@ -113,32 +114,6 @@ async function openWithSample(page, app) {
   await page.goto(`/apps/${app}`);
   await page.getByRole('link', { name: 'Fill with the sample', exact: true }).click();
   await page.waitForURL(`**/apps/${app}?sample`);
-}
-
-/**
- * Asserts the page cannot be scrolled sideways: nothing is wider than the screen. On a
- * phone (isMobile) Chromium widens the layout viewport to fit content that sticks out, so
- * innerWidth is checked against the screen's width too.
- */
-async function assertNoSidewaysScroll(page, when) {
-  const screenWidth = page.viewportSize().width;
-  const { scrollWidth, innerWidth, widest } = await page.evaluate((screenWidth) => {
-    const innerWidth = window.innerWidth;
-    // The element sticking out furthest to the right, for the message.
-    let widest = null;
-    for (const element of document.body.querySelectorAll('*')) {
-      const right = element.getBoundingClientRect().right;
-      if (right > screenWidth + 1 && (!widest || right > widest.right)) {
-        widest = { right: Math.round(right), element: `${element.tagName.toLowerCase()}.${[...element.classList].join('.')}` };
-      }
-    }
-    return { scrollWidth: document.scrollingElement.scrollWidth, innerWidth, widest };
-  }, screenWidth);
-  assert.ok(
-    scrollWidth <= innerWidth && innerWidth <= screenWidth,
-    `${when}: the page is wider than the ${screenWidth} px screen (scrollWidth ${scrollWidth}, ` +
-      `innerWidth ${innerWidth}); furthest right: ${JSON.stringify(widest)}`,
-  );
 }
 
 /** Asserts an element is shown and fits the screen's width. */

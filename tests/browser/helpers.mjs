@@ -386,6 +386,32 @@ export function pathOf(page) {
 }
 
 /**
+ * Asserts the page cannot be scrolled sideways. On a phone (isMobile) Chromium widens the
+ * layout viewport to fit content that sticks out, so innerWidth is checked against the
+ * screen's width too. With `nothingSticksOut`, no element may reach past the screen's
+ * right edge either, even one whose overflow is hidden (long unbroken text clipped away).
+ */
+export async function assertNoSidewaysScroll(page, when, { nothingSticksOut = false } = {}) {
+  const screen = page.viewportSize().width;
+  const { scrollWidth, innerWidth, widest } = await page.evaluate((screen) => {
+    // The element sticking out furthest to the right, for the message.
+    let widest = null;
+    for (const element of document.body.querySelectorAll('*')) {
+      const right = element.getBoundingClientRect().right;
+      if (right > screen + 1 && (!widest || right > widest.right)) {
+        widest = { right: Math.round(right), element: `${element.tagName.toLowerCase()}.${[...element.classList].join('.')}` };
+      }
+    }
+    return { scrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth, widest };
+  }, screen);
+  assert.ok(
+    scrollWidth <= innerWidth && innerWidth <= screen && !(nothingSticksOut && widest),
+    `${when}: wider than the ${screen} px screen (scrollWidth ${scrollWidth}, innerWidth ${innerWidth}); ` +
+      `furthest right: ${JSON.stringify(widest)}`,
+  );
+}
+
+/**
  * With JavaScript off: posts the composer and waits for the next page load (the
  * redirect's target, or an error page). Returns the POST's response.
  */

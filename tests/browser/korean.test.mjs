@@ -16,6 +16,7 @@ import {
   CONVERSATION_URL,
   SCREENSHOTS,
   SCREENSHOT_DIR,
+  assertNoSidewaysScroll,
   browserTest,
   pathOf,
   recordStream,
@@ -31,26 +32,6 @@ const PHONE = {
   hasTouch: true,
   deviceScaleFactor: 2,
 };
-
-/** Asserts nothing sticks out to the right of a phone's screen: no sideways scrolling. */
-async function assertFitsScreen(page, when) {
-  const screen = page.viewportSize().width;
-  const { scrollWidth, innerWidth, widest } = await page.evaluate((screen) => {
-    let widest = null;
-    for (const element of document.body.querySelectorAll('*')) {
-      const right = element.getBoundingClientRect().right;
-      if (right > screen + 1 && (!widest || right > widest.right)) {
-        widest = { right: Math.round(right), element: `${element.tagName.toLowerCase()}.${[...element.classList].join('.')}` };
-      }
-    }
-    return { scrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth, widest };
-  }, screen);
-  assert.ok(
-    widest === null && scrollWidth <= innerWidth && innerWidth <= screen,
-    `${when}: wider than the ${screen} px screen (scrollWidth ${scrollWidth}, innerWidth ${innerWidth}); ` +
-      `furthest right: ${JSON.stringify(widest)}`,
-  );
-}
 
 browserTest('a Korean browser gets the chat in Korean, and the switcher brings English back', {}, async ({ openPage, pageErrors }) => {
   const page = await openPage(KOREAN);
@@ -145,7 +126,7 @@ browserTest('a long Korean title and message wrap to fit a phone', {}, async ({ 
     page.locator('#composer button[type=submit]:not(.regenerate)').click(),
   ]);
   await page.locator('#messages article.message.assistant.complete').waitFor({ timeout: 20_000 });
-  await assertFitsScreen(page, 'a long Korean message');
+  await assertNoSidewaysScroll(page, 'a long Korean message', { nothingSticksOut: true });
 
   // Renamed to 200 Korean characters (the limit, counted as characters), the title wraps.
   const title = '아주긴한국어제목'.repeat(25);
@@ -158,7 +139,7 @@ browserTest('a long Korean title and message wrap to fit a phone', {}, async ({ 
   await page.locator('h1.chat-title').waitFor();
   assert.equal(await page.locator('h1.chat-title').textContent(), title);
   assert.equal(await page.locator('input[name=title]').getAttribute('maxlength'), '200');
-  await assertFitsScreen(page, 'a 200-character Korean title');
+  await assertNoSidewaysScroll(page, 'a 200-character Korean title', { nothingSticksOut: true });
   // Korean breaks between words, not inside one (keep-all).
   assert.equal(await page.locator('.message.user').evaluate((e) => getComputedStyle(e).wordBreak), 'keep-all');
 });

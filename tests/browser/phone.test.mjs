@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import {
   CONVERSATION_URL,
+  assertNoSidewaysScroll,
   browserTest,
   pathOf,
   recordPosts,
@@ -27,15 +28,6 @@ async function assertHeaderOneLine(page, when) {
   });
   assert.ok(height <= 60, `${when}: the header is ${height} px high (wrapped?)`);
   assert.ok(Math.abs(brandTop - menuTop) <= 4, `${when}: the header's items are not on one line`);
-}
-
-/** Nothing is wider than the screen. */
-async function assertNoSidewaysScroll(page, when) {
-  const { scrollWidth, innerWidth } = await page.evaluate(() => ({
-    scrollWidth: document.scrollingElement.scrollWidth,
-    innerWidth: window.innerWidth,
-  }));
-  assert.ok(scrollWidth <= 360 && innerWidth <= 360, `${when}: the page is ${scrollWidth} px wide on a 360 px screen`);
 }
 
 /** Every visible link and button inside `selector` is at least 44 px high and wide. */

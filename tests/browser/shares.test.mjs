@@ -13,6 +13,7 @@ import {
   CONVERSATION_URL,
   SCREENSHOTS,
   SCREENSHOT_DIR,
+  assertNoSidewaysScroll,
   browserTest,
   pathOf,
   sendWithoutJavaScript,
@@ -79,8 +80,7 @@ browserTest('share from the chat, read the link in a fresh browser, continue in 
   // On a phone: the page fits the screen's width.
   const phone = await openPage({ ...PHONE, extraHTTPHeaders: { 'Accept-Language': 'ko' } });
   await phone.goto(url);
-  const width = await phone.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(width <= 390, `no horizontal scroll on a phone: ${width}px`);
+  await assertNoSidewaysScroll(phone, 'a share page on a phone');
 
   // Continue in my own chat: a conversation of the stranger's, with the same messages.
   await stranger.getByRole('button', { name: 'Continue in my own chat' }).click();
@@ -107,4 +107,27 @@ browserTest('without JavaScript: share, find it on "Shared links", revoke it', {
   assert.equal(await page.locator('a.share-url').count(), 0);
   const gone = await page.goto(url);
   assert.equal(gone.status(), 404);
+});
+
+browserTest('an app run streamed by htmx offers Share without a reload', {}, async ({ openPage, pageErrors }) => {
+  const page = await openPage(DESKTOP);
+  await page.goto('/apps/translate');
+  await waitForScripts(page);
+  await page.getByRole('link', { name: 'Fill with the sample', exact: true }).click();
+  await page.waitForURL('**/apps/translate?sample');
+  await waitForScripts(page);
+  let loads = 0;
+  page.on('load', () => loads++);
+  await page.locator('#app-form button[type=submit]').click();
+  const result = page.locator('#result article.run[data-status=complete]');
+  await result.waitFor({ timeout: 20_000 });
+  await result.getByRole('button', { name: 'Share', exact: true }).click();
+  const link = result.locator('#share-result a.share-url');
+  await link.waitFor();
+  assert.match(await link.getAttribute('href'), /\/s\/[A-Za-z0-9_-]{22}$/);
+  assert.equal(loads, 0, 'the run, its result and its link came without a page load');
+  const shared = await openPage(DESKTOP);
+  const response = await shared.goto(await link.getAttribute('href'));
+  assert.equal(response.status(), 200);
+  assert.deepEqual(pageErrors, []);
 });
