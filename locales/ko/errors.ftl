@@ -26,7 +26,7 @@ not-found-user = 이 사용자를 찾을 수 없습니다. 링크를 확인하�
 
 # 스키마에 맞지 않는 입력: 모든 필드의 문제를 한 문장으로.
 error-input-problems = 입력에 문제가 { $count }개 있습니다: { $problems }.
-# 그 목록의 필드 하나: "`notes`: 꼭 입력해야 합니다"
+# 그 목록의 필드 하나: "`notes`: 필수 항목입니다"
 field-problem = `{ $field }`: { $problem }
 
 # 서버가 읽지 못한 요청. `detail`은 axum이 영어로 쓴 메시지입니다.

@@ -177,7 +177,10 @@ mod tests {
         assert_eq!(Text::from_stored(&stored, &[]), text);
 
         let stopped = Text::new("answer-stopped");
-        assert_eq!(Text::from_stored("Stopped.", &[stopped.clone()]), stopped);
+        assert_eq!(
+            Text::from_stored("Stopped.", std::slice::from_ref(&stopped)),
+            stopped
+        );
         let old = Text::from_stored("Something said long ago.", &[stopped]);
         assert_eq!(old.in_lang(Lang::Ko), "Something said long ago.");
         let unknown = Text::from_stored(r#"{"id":"no-such-id"}"#, &[]);
