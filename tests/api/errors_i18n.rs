@@ -191,8 +191,8 @@ async fn every_kind_of_refusal_reads_in_korean_with_its_status_unchanged() {
     let app = TestApp::spawn_with(&[("MAX_MESSAGE_CHARS", "10")]).await;
     let conversation = app.create_conversation().await;
     let admin = app.admin().await;
-    let key_path = format!("/api/v1/conversations/{conversation}");
-    let messages_path = format!("{key_path}/messages");
+    let conversation_path = format!("/api/v1/conversations/{conversation}");
+    let messages_path = format!("{conversation_path}/messages");
     let url = |path: &str| app.url(path);
 
     // (what, status, request, the start of the Korean message, values kept in both)
@@ -204,7 +204,7 @@ async fn every_kind_of_refusal_reads_in_korean_with_its_status_unchanged() {
             Box::new(|accept: Option<&str>| {
                 asking(
                     app.client
-                        .patch(url(&key_path))
+                        .patch(url(&conversation_path))
                         .json(&json!({"title": " "})),
                     accept,
                 )
