@@ -25,6 +25,7 @@ use crate::{
     auth::{ClientIp, network},
     config::Config,
     error::AppError,
+    i18n::Text,
 };
 
 /// Rate limits by the network of the client address found by `record_client_ip` (which
@@ -94,10 +95,7 @@ impl Limits {
     /// `WRITE_RATE_PER_MINUTE`.
     pub fn write(&self, ip: IpAddr) -> Result<(), AppError> {
         check(&self.writes, ip).map_err(|wait| AppError::LimitReached {
-            message: format!(
-                "Too many requests from your address: wait {} s and try again.",
-                wait.as_secs()
-            ),
+            message: Text::new("limit-requests").arg("seconds", wait.as_secs()),
             retry_after: wait,
         })
     }
@@ -105,10 +103,7 @@ impl Limits {
     /// Counts a new guest from `ip`; refuses one past `GUESTS_PER_HOUR`.
     pub fn new_guest(&self, ip: IpAddr) -> Result<(), AppError> {
         check(&self.guests, ip).map_err(|wait| AppError::LimitReached {
-            message: format!(
-                "Too many new visitors from your address: sign up, or try again in {} min.",
-                wait.as_secs().div_ceil(60)
-            ),
+            message: Text::new("limit-new-guests").arg("minutes", wait.as_secs().div_ceil(60)),
             retry_after: wait,
         })
     }
@@ -167,10 +162,7 @@ fn layer(rate: &Rate) -> RateLimit {
 fn refusal(error: GovernorError) -> Response<Body> {
     match error {
         GovernorError::TooManyRequests { wait_time, .. } => AppError::LimitReached {
-            message: format!(
-                "Too many requests from your address: wait {} s and try again.",
-                wait_time.max(1)
-            ),
+            message: Text::new("limit-requests").arg("seconds", wait_time.max(1)),
             retry_after: Duration::from_secs(wait_time.max(1)),
         }
         .into_response(),

@@ -21,8 +21,9 @@ const LAYERS: &[(&str, May)] = &[
     ("domain", May::Only(&[])),
     // The languages and their sentences: below everything that speaks to a visitor.
     ("i18n", May::Only(&[])),
-    // The model client speaks HTTP to a model; it knows no table.
-    ("llm", May::Only(&["domain"])),
+    // The model client speaks HTTP to a model; it knows no table. (Its failures carry
+    // the sentence a visitor is told, a `Text` of `i18n`.)
+    ("llm", May::Only(&["domain", "i18n"])),
     // The SQL knows rows, not who logs in, what a budget is, or which page asked.
     ("db", May::Only(&["domain", "config"])),
     // A prompt app is a file and its rendering: no table, no visitor, no page, no call.

@@ -1,6 +1,7 @@
-//! A JSON Schema validator's errors in plain English: where in the value (the path) and
+//! A JSON Schema validator's errors in plain words: where in the value (the path) and
 //! what is wrong, worded to follow the thing it is about ("is required", "must be one
-//! of: formal, casual"), so a form, the API and an invalid model answer read alike.
+//! of: formal, casual"), so a form, the API and an invalid model answer read alike. The
+//! words are [`Text`]s, put into the reader's language where they are shown.
 
 use std::{borrow::Cow, fmt::Write as _};
 
@@ -12,6 +13,8 @@ use jsonschema::{
 };
 use serde_json::Value;
 
+use crate::i18n::Text;
+
 /// One step into a JSON value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -20,12 +23,12 @@ pub enum Step {
 }
 
 /// What is wrong at a place in the value.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Problem {
     /// The steps from the root to the value (for a missing or undeclared key, to the key).
     pub path: Vec<Step>,
     /// What is wrong, to follow the value's name: "must be text".
-    pub message: String,
+    pub message: Text,
     pub kind: ProblemKind,
 }
 
@@ -67,16 +70,16 @@ fn explain(error: ValidationError<'_>) -> Vec<Problem> {
             LocationSegment::Index(i) => Step::Index(i),
         })
         .collect();
-    let at = |message: String| {
+    let at = |message: Text| {
         vec![Problem {
             path: path.clone(),
             message,
             kind: ProblemKind::Value,
         }]
     };
-    let under = |key: &str, message: &str, kind| Problem {
+    let under = |key: &str, message: Text, kind| Problem {
         path: [path.clone(), vec![Step::Key(key.to_string())]].concat(),
-        message: message.to_string(),
+        message,
         kind,
     };
     let instance = error.instance();
@@ -84,85 +87,98 @@ fn explain(error: ValidationError<'_>) -> Vec<Problem> {
         Kind::Required { property } => {
             vec![under(
                 property.as_str().unwrap_or_default(),
-                "is required",
+                Text::new("schema-required"),
                 ProblemKind::Missing,
             )]
         }
         Kind::AdditionalProperties { unexpected } | Kind::UnevaluatedProperties { unexpected } => {
             unexpected
                 .iter()
-                .map(|key| {
-                    under(
-                        key,
-                        "is not declared by the schema",
-                        ProblemKind::Undeclared,
-                    )
-                })
+                .map(|key| under(key, Text::new("schema-undeclared"), ProblemKind::Undeclared))
                 .collect()
         }
-        Kind::Type { kind } => at(format!("must be {}", type_names(kind))),
-        Kind::Enum { options } => at(format!("must be one of: {}", options_text(options))),
-        Kind::Constant { expected_value } => at(format!("must be {}", text(expected_value))),
-        Kind::MaxLength { limit } => at(format!(
-            "must be at most {limit} characters (it has {})",
-            characters(instance)
-        )),
-        Kind::MinLength { limit: 1 } => at("must not be empty".into()),
-        Kind::MinLength { limit } => at(format!(
-            "must be at least {limit} characters (it has {})",
-            characters(instance)
-        )),
-        Kind::Maximum { limit } => at(format!("must be at most {limit}")),
-        Kind::Minimum { limit } => at(format!("must be at least {limit}")),
-        Kind::ExclusiveMaximum { limit } => at(format!("must be less than {limit}")),
-        Kind::ExclusiveMinimum { limit } => at(format!("must be more than {limit}")),
-        Kind::MultipleOf { multiple_of } => at(format!("must be a multiple of {multiple_of}")),
-        Kind::MaxItems { limit } => at(format!(
-            "must have at most {limit} item(s) (it has {})",
-            items(instance)
-        )),
-        Kind::MinItems { limit } => at(format!(
-            "must have at least {limit} item(s) (it has {})",
-            items(instance)
-        )),
-        Kind::UniqueItems => at("must not list the same item twice".into()),
-        Kind::MaxProperties { limit } => at(format!("must have at most {limit} field(s)")),
-        Kind::MinProperties { limit } => at(format!("must have at least {limit} field(s)")),
-        Kind::Pattern { pattern } => at(format!("must match the pattern `{pattern}`")),
-        Kind::Format { format } => at(format!("must be a valid {format}")),
-        Kind::AnyOf { .. } | Kind::OneOfNotValid { .. } => {
-            at("does not match any of the shapes the schema allows".into())
+        Kind::Type { kind } => at(Text::new("schema-type").arg("types", type_names(kind))),
+        Kind::Enum { options } => {
+            at(Text::new("schema-enum").arg("options", options_text(options)))
         }
-        Kind::OneOfMultipleValid { .. } => {
-            at("matches more than one of the shapes the schema allows".into())
+        Kind::Constant { expected_value } => {
+            at(Text::new("schema-constant").arg("value", text(expected_value).into_owned()))
         }
-        Kind::FalseSchema | Kind::Not { .. } => at("is not allowed here".into()),
+        Kind::MaxLength { limit } => at(Text::new("schema-max-length")
+            .arg("limit", *limit)
+            .arg("count", characters(instance))),
+        Kind::MinLength { limit: 1 } => at(Text::new("schema-empty")),
+        Kind::MinLength { limit } => at(Text::new("schema-min-length")
+            .arg("limit", *limit)
+            .arg("count", characters(instance))),
+        // Bounds as the schema writes them (2.5, 1e3), never reformatted.
+        Kind::Maximum { limit } => at(Text::new("schema-maximum").arg("limit", limit.to_string())),
+        Kind::Minimum { limit } => at(Text::new("schema-minimum").arg("limit", limit.to_string())),
+        Kind::ExclusiveMaximum { limit } => {
+            at(Text::new("schema-exclusive-maximum").arg("limit", limit.to_string()))
+        }
+        Kind::ExclusiveMinimum { limit } => {
+            at(Text::new("schema-exclusive-minimum").arg("limit", limit.to_string()))
+        }
+        Kind::MultipleOf { multiple_of } => {
+            at(Text::new("schema-multiple-of").arg("multiple", multiple_of.to_string()))
+        }
+        Kind::MaxItems { limit } => at(Text::new("schema-max-items")
+            .arg("limit", *limit)
+            .arg("count", items(instance))),
+        Kind::MinItems { limit } => at(Text::new("schema-min-items")
+            .arg("limit", *limit)
+            .arg("count", items(instance))),
+        Kind::UniqueItems => at(Text::new("schema-unique-items")),
+        Kind::MaxProperties { limit } => {
+            at(Text::new("schema-max-properties").arg("limit", *limit))
+        }
+        Kind::MinProperties { limit } => {
+            at(Text::new("schema-min-properties").arg("limit", *limit))
+        }
+        Kind::Pattern { pattern } => {
+            at(Text::new("schema-pattern").arg("pattern", pattern.as_str()))
+        }
+        Kind::Format { format } => at(Text::new("schema-format").arg("format", format.as_str())),
+        Kind::AnyOf { .. } | Kind::OneOfNotValid { .. } => at(Text::new("schema-no-shape")),
+        Kind::OneOfMultipleValid { .. } => at(Text::new("schema-many-shapes")),
+        Kind::FalseSchema | Kind::Not { .. } => at(Text::new("schema-not-allowed")),
         // Rare keywords: the validator's own words, without the value (it may be long).
-        _ => at(format!("does not match the schema: {}", error.masked())),
+        _ => at(Text::new("schema-other").arg("detail", error.masked().to_string())),
     }
 }
 
 /// `text`, `a whole number`, `text or null`.
-fn type_names(kind: &TypeKind) -> String {
-    let name = |t: JsonType| match t {
-        JsonType::String => "text",
-        JsonType::Integer => "a whole number",
-        JsonType::Number => "a number",
-        JsonType::Boolean => "true or false",
-        JsonType::Array => "a list",
-        JsonType::Object => "an object",
-        JsonType::Null => "null",
+fn type_names(kind: &TypeKind) -> Text {
+    let name = |t: JsonType| {
+        let name = match t {
+            JsonType::String => "string",
+            JsonType::Integer => "integer",
+            JsonType::Number => "number",
+            JsonType::Boolean => "boolean",
+            JsonType::Array => "array",
+            JsonType::Object => "object",
+            JsonType::Null => "null",
+        };
+        Text::new("schema-type-name").arg("type", name)
     };
     match kind {
-        TypeKind::Single(t) => name(*t).to_string(),
+        TypeKind::Single(t) => name(*t),
         // "null" last: "text or null" reads as the optional field it usually is.
-        TypeKind::Multiple(set) => set
-            .iter()
-            .filter(|t| *t != JsonType::Null)
-            .chain(set.iter().filter(|t| *t == JsonType::Null))
-            .map(name)
-            .collect::<Vec<_>>()
-            .join(" or "),
+        TypeKind::Multiple(set) => {
+            let names: Vec<Text> = set
+                .iter()
+                .filter(|t| *t != JsonType::Null)
+                .chain(set.iter().filter(|t| *t == JsonType::Null))
+                .map(name)
+                .collect();
+            // "a or (b or c)": each language joins two at a time.
+            names
+                .into_iter()
+                .rev()
+                .reduce(|rest, first| Text::new("schema-or").arg("first", first).arg("rest", rest))
+                .unwrap_or_else(|| name(JsonType::Null))
+        }
     }
 }
 

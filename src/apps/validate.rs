@@ -1,8 +1,7 @@
 //! A run's input and a model's answer checked against the app's schemas (compiled once,
 //! at load). The input comes from a submitted form (text turned into typed JSON) or from
-//! the API as JSON; every problem is reported at once, per field, in plain English.
+//! the API as JSON; every problem is reported at once, per field, in plain words.
 
-use serde::Serialize;
 mod form_text;
 
 use serde_json::{Map, Value};
@@ -13,26 +12,26 @@ use super::{
     explain::{self, Problem, ProblemKind, Step},
     form::Form,
 };
-use crate::domain::has_control_characters;
+use crate::{domain::has_control_characters, i18n::Text};
 
 /// How many of an invalid answer's problems its error names.
 const SHOWN_PROBLEMS: usize = 3;
 
 /// What is wrong with one field of an input, or with the whole input.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FieldError {
     /// The field's name (the input schema's property); empty for the input as a whole.
     pub field: String,
     /// What is wrong and how to put it right, to follow the field's name: "is required",
     /// "must be one of: formal, casual".
-    pub message: String,
+    pub message: Text,
 }
 
 impl FieldError {
-    fn new(field: &str, message: impl Into<String>) -> Self {
+    fn new(field: &str, message: Text) -> Self {
         Self {
             field: field.to_string(),
-            message: message.into(),
+            message,
         }
     }
 }
@@ -51,7 +50,7 @@ pub fn input_from_form(
     if let Form::ApiOnly { reason, .. } = &app.form {
         return Err(vec![FieldError::new(
             "",
-            format!("this app has no form: send its input as JSON to the API ({reason})"),
+            Text::new("input-api-only").arg("reason", reason.as_str()),
         )]);
     }
     let mut input = Map::new();
@@ -99,11 +98,7 @@ fn names_field(errors: &[FieldError], error: &FieldError) -> bool {
 /// On success, the input the template renders: `input.default` merged under it.
 pub fn validate_input(app: &App, input: &Value) -> Result<Map<String, Value>, Vec<FieldError>> {
     let Value::Object(input) = input else {
-        return Err(vec![FieldError::new(
-            "",
-            "the input must be a JSON object of the app's fields (its input_schema in GET \
-             /api/v1/apps), such as {\"text\": \"...\"}",
-        )]);
+        return Err(vec![FieldError::new("", Text::new("input-not-object"))]);
     };
     let unknown: Vec<FieldError> = input
         .keys()
@@ -120,12 +115,12 @@ pub fn validate_input(app: &App, input: &Value) -> Result<Map<String, Value>, Ve
 /// The model's answer to a JSON app, parsed and checked against its output schema; the
 /// error names the first problems and their places in the answer. An app without an
 /// output schema only has its answer parsed.
-pub fn validate_output(app: &App, text: &str) -> Result<Value, String> {
+pub fn validate_output(app: &App, text: &str) -> Result<Value, Text> {
     if text.trim().is_empty() {
-        return Err("the answer is empty, where JSON was expected".into());
+        return Err(Text::new("output-empty"));
     }
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| format!("the answer is not valid JSON ({e})"))?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| Text::new("output-not-json").arg("detail", e.to_string()))?;
     let Some(validator) = &app.output_validator else {
         return Ok(value);
     };
@@ -133,22 +128,21 @@ pub fn validate_output(app: &App, text: &str) -> Result<Value, String> {
     if problems.is_empty() {
         return Ok(value);
     }
-    let shown: Vec<String> = problems
+    let shown: Vec<Text> = problems
         .iter()
         .take(SHOWN_PROBLEMS)
         .map(|problem| match explain::path_text(&problem.path) {
-            path if path.is_empty() => format!("the answer {}", problem.message),
-            path => format!("`{path}` {}", problem.message),
+            path if path.is_empty() => {
+                Text::new("output-problem").arg("problem", problem.message.clone())
+            }
+            path => Text::new("field-problem")
+                .arg("field", path)
+                .arg("problem", problem.message.clone()),
         })
         .collect();
-    let more = match problems.len().saturating_sub(SHOWN_PROBLEMS) {
-        0 => String::new(),
-        n => format!(" (and {n} more)"),
-    };
-    Err(format!(
-        "the answer does not match the app's output schema: {}{more}",
-        shown.join("; ")
-    ))
+    Err(Text::new("output-schema-mismatch")
+        .arg("problems", shown)
+        .arg("more", problems.len().saturating_sub(SHOWN_PROBLEMS)))
 }
 
 /// The checks both kinds of input share, on an input made only of fields the app takes.
@@ -160,12 +154,7 @@ fn check(app: &App, input: Map<String, Value>) -> Result<Map<String, Value>, Vec
     let mut errors: Vec<FieldError> = merged
         .iter()
         .filter(|(key, value)| has_control_characters(key) || holds_control(value))
-        .map(|(key, _)| {
-            FieldError::new(
-                key,
-                "contains control characters (such as NUL or ESC): remove them",
-            )
-        })
+        .map(|(key, _)| FieldError::new(key, Text::new("input-control")))
         .collect();
     let merged = Value::Object(merged);
     if let Some(validator) = &app.input_validator {
@@ -189,20 +178,30 @@ fn field_error(problem: Problem) -> FieldError {
     let field = match path.next() {
         Some(Step::Key(key)) => key,
         Some(Step::Index(i)) => i.to_string(),
-        None => return FieldError::new("", format!("the input {}", problem.message)),
+        None => {
+            return FieldError::new(
+                "",
+                Text::new("input-problem").arg("problem", problem.message),
+            );
+        }
     };
-    // `text` of item 2: the rest of the path, innermost first.
-    let inside: Vec<String> = path
-        .rev()
+    // "`text` of item 2": the rest of the path, innermost first, each step inside the
+    // next as the language says it.
+    let place = path
         .map(|step| match step {
-            Step::Key(key) => format!("`{key}`"),
-            Step::Index(i) => format!("item {}", i + 1),
+            Step::Key(key) => Text::new("input-key").arg("key", key),
+            Step::Index(i) => Text::new("input-item").arg("number", i + 1),
         })
-        .collect();
-    let message = if inside.is_empty() {
-        problem.message
-    } else {
-        format!("{} {}", inside.join(" of "), problem.message)
+        .reduce(|outer, inner| {
+            Text::new("input-of")
+                .arg("inner", inner)
+                .arg("outer", outer)
+        });
+    let message = match place {
+        None => problem.message,
+        Some(place) => Text::new("input-inside")
+            .arg("place", place)
+            .arg("problem", problem.message),
     };
     FieldError::new(&field, message)
 }
@@ -257,15 +256,12 @@ fn accepts(app: &App, key: &str) -> bool {
         )
 }
 
-fn unknown_field(app: &App) -> String {
+fn unknown_field(app: &App) -> Text {
     let names = all_fields_of(app);
     if names.is_empty() {
-        "is not a field of this app, which takes no input".into()
+        Text::new("input-no-fields")
     } else {
-        format!(
-            "is not a field of this app (its fields: {})",
-            names.join(", ")
-        )
+        Text::new("input-unknown-field").arg("fields", names.join(", "))
     }
 }
 

@@ -39,8 +39,8 @@ use crate::{
         users::{User, UserRole, find_user, find_user_by_email},
     },
     domain::Owner,
-    error::AppError,
-    i18n::Lang,
+    error::{AppError, Thing},
+    i18n::{Lang, Text},
 };
 
 /// The session key holding a guest's id.
@@ -323,10 +323,8 @@ impl FromRequestParts<AppState> for Admin {
         let visitor = Visitor::from_request_parts(parts, state).await?;
         match visitor.user {
             Some(user) if user.role == UserRole::Admin => Ok(Admin(user)),
-            Some(_) => Err(AppError::Forbidden("This page is for admins only.".into())),
-            None => Err(AppError::Forbidden(
-                "This page is for admins only: log in with an admin account.".into(),
-            )),
+            Some(_) => Err(AppError::Forbidden(Text::new("error-admins-only"))),
+            None => Err(AppError::Forbidden(Text::new("error-admins-only-log-in"))),
         }
     }
 }
@@ -373,12 +371,12 @@ pub async fn create_admin(
             drop(tx);
             let existing = find_user_by_email(db, &email)
                 .await?
-                .ok_or(AppError::NotFound("user"))?;
+                .ok_or(AppError::NotFound(Thing::User))?;
             crate::db::users::update_user_password(db, existing.id, &hash).await?;
             crate::db::users::update_user_role(db, existing.id, UserRole::Admin).await?;
             return find_user(db, existing.id)
                 .await?
-                .ok_or(AppError::NotFound("user"));
+                .ok_or(AppError::NotFound(Thing::User));
         }
         Err(e) => return Err(e.into()),
     };

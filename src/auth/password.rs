@@ -10,7 +10,7 @@ use anyhow::Context;
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use tokio::sync::Semaphore;
 
-use crate::error::AppError;
+use crate::{error::AppError, i18n::Text};
 
 pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 128;
@@ -32,20 +32,18 @@ static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 pub fn check_new_password(password: &str, email: &str) -> Result<(), AppError> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        return Err(AppError::Invalid(format!(
-            "The password is too short: use at least {MIN_PASSWORD_CHARS} characters."
-        )));
+        return Err(AppError::Invalid(
+            Text::new("error-password-short").arg("min", MIN_PASSWORD_CHARS),
+        ));
     }
     if chars > MAX_PASSWORD_CHARS {
-        return Err(AppError::Invalid(format!(
-            "The password is too long: use at most {MAX_PASSWORD_CHARS} characters."
-        )));
+        return Err(AppError::Invalid(
+            Text::new("error-password-long").arg("max", MAX_PASSWORD_CHARS),
+        ));
     }
     let lower = password.to_lowercase();
     if COMMON_PASSWORDS.contains(lower.as_str()) || lower == email.trim().to_lowercase() {
-        return Err(AppError::Invalid(
-            "This password is too common and easy to guess: choose another one.".into(),
-        ));
+        return Err(AppError::Invalid(Text::new("error-password-common")));
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ use crate::{
     db::batches::{self, Batch},
     domain::EntryStatus,
     error::AppError,
+    i18n::Text,
 };
 
 /// Similarity at or above which a proposal counts as a near-duplicate: the 0.7 that
@@ -173,9 +174,7 @@ pub async fn generate(
 ) -> Result<(), AppError> {
     let mut seed = Seed::parse(batch);
     let Some(creator) = batch.created_by else {
-        return Err(AppError::Invalid(
-            "The account that made this batch is gone.".into(),
-        ));
+        return Err(AppError::Invalid(Text::new("batch-creator-gone")));
     };
     let spender = Spender::batch(creator, batch.id, None);
     let kept_inputs: Vec<Value> = batches::list_item_inputs(&state.db, batch.id)
@@ -240,6 +239,7 @@ async fn propose(
          `inputs` list holds exactly the number of inputs asked for. Each input must differ \
          from the examples and from every other input in topic, wording and length; never \
          copy or lightly reword one.",
+        // The model's instructions are in English, whoever reads the batch.
         target.label()
     );
     let lines = |inputs: &[Value]| {
@@ -325,9 +325,7 @@ async fn propose(
         )
         .await;
     if status != EntryStatus::Complete {
-        return Err(AppError::Invalid(
-            "The model did not finish proposing inputs: try again later.".into(),
-        ));
+        return Err(AppError::Invalid(Text::new("batch-proposals-unfinished")));
     }
     let proposals = serde_json::from_str::<Value>(&text)
         .ok()

@@ -23,6 +23,7 @@ use crate::{
     apps::{App, validate_input},
     chat,
     db::batches::{self, Batch, BatchSource, BatchState},
+    i18n::Text,
 };
 
 /// The window an ETA's rate is measured over.
@@ -42,10 +43,10 @@ pub enum Target<'a> {
 
 impl Target<'_> {
     /// "the app `summarize`", "the chat prompt".
-    pub fn label(&self) -> String {
+    pub fn label(&self) -> Text {
         match self {
-            Target::App(app) => format!("the app `{}`", app.name),
-            Target::Chat { .. } => "the chat prompt".into(),
+            Target::App(app) => Text::new("batch-target-app").arg("app", app.name.as_str()),
+            Target::Chat { .. } => Text::new("batch-target-chat"),
         }
     }
 
@@ -71,7 +72,7 @@ impl Target<'_> {
     }
 
     /// A CSV cell of field `name`, typed as the schema says.
-    pub fn typed(&self, name: &str, cell: &str) -> Result<Value, String> {
+    pub fn typed(&self, name: &str, cell: &str) -> Result<Value, Text> {
         match self {
             Target::App(app) => upload::typed_cell(
                 app.input_schema
@@ -85,7 +86,7 @@ impl Target<'_> {
 
     /// Checks one input: against the app's input schema (`apps::validate_input`), or as
     /// a chat message; each problem in plain words.
-    pub fn check(&self, input: &Value) -> Result<(), Vec<String>> {
+    pub fn check(&self, input: &Value) -> Result<(), Vec<Text>> {
         match self {
             Target::App(app) => validate_input(app, input).map(|_| ()).map_err(|errors| {
                 errors
@@ -94,23 +95,25 @@ impl Target<'_> {
                         if e.field.is_empty() {
                             e.message
                         } else {
-                            format!("`{}` {}", e.field, e.message)
+                            Text::new("field-problem")
+                                .arg("field", e.field)
+                                .arg("problem", e.message)
                         }
                     })
                     .collect()
             }),
             Target::Chat { max_chars } => {
                 let Some(Value::String(message)) = input.get(CHAT_FIELD) else {
-                    return Err(vec![format!(
-                        "needs a `{CHAT_FIELD}` field holding the text to send"
-                    )]);
+                    return Err(vec![
+                        Text::new("batch-chat-no-message").arg("field", CHAT_FIELD),
+                    ]);
                 };
                 if input.as_object().is_some_and(|o| o.len() > 1) {
-                    return Err(vec![format!(
-                        "has fields other than `{CHAT_FIELD}`, which the chat prompt does not take"
-                    )]);
+                    return Err(vec![
+                        Text::new("batch-chat-other-fields").arg("field", CHAT_FIELD),
+                    ]);
                 }
-                chat::validate_message(message, *max_chars).map_err(|e| vec![e.to_string()])
+                chat::validate_message(message, *max_chars).map_err(|e| vec![e.message()])
             }
         }
     }
@@ -153,14 +156,14 @@ pub async fn resume(state: &AppState, batch: &Batch) -> sqlx::Result<bool> {
 /// Pauses a running or generating batch by an admin's hand: no new item starts until it
 /// is resumed (the items running now finish). Returns whether it was running.
 pub async fn pause(state: &AppState, batch: &Batch) -> sqlx::Result<bool> {
-    let reason = "Paused by an admin.";
+    let reason = Text::new("batch-paused-by-admin").stored();
     for from in [BatchState::Running, BatchState::Generating] {
         if batches::update_batch_state(
             &state.db,
             batch.id,
             from,
             BatchState::Paused,
-            Some(reason),
+            Some(&reason),
             None,
         )
         .await?

@@ -24,6 +24,7 @@ use crate::{
     db::batches::{self, Batch, BatchState, ItemState},
     domain::MessageStatus,
     error::AppError,
+    i18n::Text,
 };
 
 /// How often the runner looks for work while a batch runs or proposes inputs, beside
@@ -142,6 +143,7 @@ async fn tick(state: &AppState) -> sqlx::Result<Option<Duration>> {
 
 /// Runs one claimed item to its end and saves how it ended.
 async fn run_item(state: &AppState, batch: &Batch, item: batches::BatchItem) -> sqlx::Result<()> {
+    // Stored by id, like an answer's error: the batch's page words it for its reader.
     let end = |item_state: ItemState, error: Option<String>| async move {
         metrics::counter!("batch_items_total", "state" => item_state.as_str()).increment(1);
         batches::update_item_state(&state.db, item.id, item_state, error.as_deref()).await
@@ -149,7 +151,7 @@ async fn run_item(state: &AppState, batch: &Batch, item: batches::BatchItem) -> 
     let Some(creator) = batch.created_by else {
         return end(
             ItemState::Failed,
-            Some("The account that made this batch is gone.".into()),
+            Some(Text::new("batch-creator-gone").stored()),
         )
         .await;
     };
@@ -159,20 +161,18 @@ async fn run_item(state: &AppState, batch: &Batch, item: batches::BatchItem) -> 
         Some(name) => {
             let apps = state.apps.current();
             let Some(app) = apps.get(name) else {
-                return end(
-                    ItemState::Failed,
-                    Some(format!("The app `{name}` is no longer served.")),
-                )
-                .await;
+                return end(ItemState::Failed, Some(app_gone(name).stored())).await;
             };
             match validate_input(app, &input) {
                 Ok(input) => chat::start_run(state, &spender, &apps, app, input).await,
                 Err(_) => {
                     return end(
                         ItemState::Failed,
-                        Some(format!(
-                            "The input no longer fits the app `{name}`'s schema."
-                        )),
+                        Some(
+                            Text::new("batch-input-unfit")
+                                .arg("app", name.as_str())
+                                .stored(),
+                        ),
                     )
                     .await;
                 }
@@ -200,7 +200,7 @@ async fn run_item(state: &AppState, batch: &Batch, item: batches::BatchItem) -> 
                 batch.id,
                 BatchState::Running,
                 BatchState::Paused,
-                Some(&message),
+                Some(&message.stored()),
                 Some(resume_at),
             )
             .await?
@@ -214,7 +214,12 @@ async fn run_item(state: &AppState, batch: &Batch, item: batches::BatchItem) -> 
             tracing::error!(%error, item = item.id, "a batch item could not start");
             return end(ItemState::Pending, None).await;
         }
-        Err(error) => return end(ItemState::Failed, Some(error.to_string())).await,
+        Err(error) => {
+            if error.status().is_server_error() {
+                tracing::error!(%error, item = item.id, "a batch item failed");
+            }
+            return end(ItemState::Failed, Some(error.message().stored())).await;
+        }
     };
     let answer = turn.finish().await;
     match answer.status {
@@ -224,12 +229,19 @@ async fn run_item(state: &AppState, batch: &Batch, item: batches::BatchItem) -> 
             end(ItemState::Pending, None).await
         }
         status => {
-            let error = answer
-                .error
-                .unwrap_or_else(|| format!("The answer ended {}.", status.as_str()));
+            let error = answer.error.unwrap_or_else(|| {
+                Text::new("batch-answer-ended")
+                    .arg("status", status.as_str())
+                    .stored()
+            });
             end(ItemState::Failed, Some(error)).await
         }
     }
+}
+
+/// Why a batch of an app that was removed cannot go on.
+fn app_gone(name: &str) -> Text {
+    Text::new("batch-app-gone").arg("app", name)
 }
 
 /// Generates a batch's inputs, then lets it run (or pauses it on a refusal).
@@ -237,9 +249,10 @@ async fn generate_inputs(state: AppState, batch: Batch) {
     let result = async {
         let apps = state.apps.current();
         let target = match &batch.app {
-            Some(name) => Target::App(apps.get(name).ok_or(AppError::Invalid(format!(
-                "The app `{name}` is no longer served."
-            )))?),
+            Some(name) => Target::App(
+                apps.get(name)
+                    .ok_or_else(|| AppError::Invalid(app_gone(name)))?,
+            ),
             None => Target::Chat {
                 max_chars: state.config.max_message_chars,
             },
@@ -269,14 +282,16 @@ async fn generate_inputs(state: AppState, batch: Batch) {
                 batch.id,
                 BatchState::Generating,
                 BatchState::Paused,
-                Some(&message),
+                Some(&message.stored()),
                 Some(resume_at),
             )
             .await
         }
         Err(error) => {
             tracing::warn!(batch = batch.id, %error, "batch generation stopped");
-            let reason = format!("Proposing inputs stopped: {error} Resume to try again.");
+            let reason = Text::new("batch-proposing-stopped")
+                .arg("error", error.message())
+                .stored();
             batches::update_batch_state(
                 &state.db,
                 batch.id,

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::Target;
+use crate::i18n::{Arg, Text};
 
 /// How the inputs are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,14 +35,14 @@ impl Format {
 
 /// What is wrong with one row: the line of the file it starts on, as an editor numbers
 /// them (a CSV's header is row 1) and each problem.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RowError {
     pub row: usize,
-    pub problems: Vec<String>,
+    pub problems: Vec<Text>,
 }
 
 /// Why an upload is refused as a whole.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub enum UploadError {
     /// The bytes are not UTF-8 (the line of the first bad byte).
     NotUtf8 { line: usize },
@@ -50,35 +51,20 @@ pub enum UploadError {
     /// No input in the file.
     Empty,
     /// The CSV header names columns the target does not take, or cannot be read.
-    Header(String),
+    Header(Text),
     /// Rows that fail the target's schema, every one of them.
     Rows(Vec<RowError>),
 }
 
-impl std::fmt::Display for UploadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl UploadError {
+    /// What the form says of it, above the bad rows.
+    pub fn text(&self) -> Text {
         match self {
-            UploadError::NotUtf8 { line } => write!(
-                f,
-                "The file is not UTF-8 text (the first bad byte is on line {line}): save it as UTF-8 (in Excel, \"CSV UTF-8\") and upload it again."
-            ),
-            UploadError::TooManyRows { max } => write!(
-                f,
-                "The file has more than {max} rows, the most one batch takes (BATCH_MAX_ROWS): split it."
-            ),
-            UploadError::Empty => write!(f, "The file has no inputs: add at least one row."),
-            UploadError::Header(problem) => write!(f, "{problem}"),
-            UploadError::Rows(rows) => write!(
-                f,
-                "{} {} the schema, so nothing was imported: fix {} and upload the file again.",
-                rows.len(),
-                if rows.len() == 1 {
-                    "row fails"
-                } else {
-                    "rows fail"
-                },
-                if rows.len() == 1 { "it" } else { "them" }
-            ),
+            UploadError::NotUtf8 { line } => Text::new("upload-not-utf8").arg("line", *line),
+            UploadError::TooManyRows { max } => Text::new("upload-too-many-rows").arg("max", *max),
+            UploadError::Empty => Text::new("upload-empty"),
+            UploadError::Header(problem) => problem.clone(),
+            UploadError::Rows(rows) => Text::new("upload-rows").arg("count", rows.len()),
         }
     }
 }
@@ -121,7 +107,7 @@ pub fn read_inputs(
     }
 }
 
-type Row = (usize, Result<Value, Vec<String>>);
+type Row = (usize, Result<Value, Vec<Text>>);
 
 fn csv_rows(text: &str, target: &Target<'_>, max_rows: usize) -> Result<Vec<Row>, UploadError> {
     let mut reader = csv::ReaderBuilder::new()
@@ -130,7 +116,11 @@ fn csv_rows(text: &str, target: &Target<'_>, max_rows: usize) -> Result<Vec<Row>
         .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|error| UploadError::Header(format!("The header row cannot be read: {error}.")))?
+        .map_err(|error| {
+            UploadError::Header(
+                Text::new("upload-header-unreadable").arg("detail", error.to_string()),
+            )
+        })?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
@@ -141,24 +131,27 @@ fn csv_rows(text: &str, target: &Target<'_>, max_rows: usize) -> Result<Vec<Row>
         .map(String::as_str)
         .collect();
     if !unknown.is_empty() || headers.is_empty() {
-        return Err(UploadError::Header(format!(
-            "The header row names {} that {} does not take: the columns must be among {}.",
-            if unknown.is_empty() {
-                "no column".to_string()
-            } else {
-                unknown
-                    .iter()
-                    .map(|h| format!("`{h}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            },
-            target.label(),
-            fields
+        let quoted = |names: &[&str]| {
+            names
                 .iter()
-                .map(|f| format!("`{f}`"))
+                .map(|name| format!("`{name}`"))
                 .collect::<Vec<_>>()
                 .join(", ")
-        )));
+        };
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        return Err(UploadError::Header(
+            Text::new("upload-header-columns")
+                .arg(
+                    "unknown",
+                    if unknown.is_empty() {
+                        Arg::from(Text::new("upload-no-column"))
+                    } else {
+                        Arg::from(quoted(&unknown))
+                    },
+                )
+                .arg("target", target.label())
+                .arg("fields", quoted(&fields)),
+        ));
     }
     let mut rows = Vec::new();
     for (index, record) in reader.records().enumerate() {
@@ -173,18 +166,19 @@ fn csv_rows(text: &str, target: &Target<'_>, max_rows: usize) -> Result<Vec<Row>
         let record = match record {
             Ok(record) => record,
             Err(error) => {
-                rows.push((row, Err(vec![format!("cannot be read as CSV: {error}")])));
+                let problem = Text::new("upload-row-csv").arg("detail", error.to_string());
+                rows.push((row, Err(vec![problem])));
                 continue;
             }
         };
         if record.len() != headers.len() {
             rows.push((
                 row,
-                Err(vec![format!(
-                    "has {} cells where the header has {}",
-                    record.len(),
-                    headers.len()
-                )]),
+                Err(vec![
+                    Text::new("upload-row-cells")
+                        .arg("cells", record.len())
+                        .arg("columns", headers.len()),
+                ]),
             ));
             continue;
         }
@@ -199,7 +193,11 @@ fn csv_rows(text: &str, target: &Target<'_>, max_rows: usize) -> Result<Vec<Row>
                 Ok(value) => {
                     input.insert(name.clone(), value);
                 }
-                Err(problem) => problems.push(format!("`{name}` {problem}")),
+                Err(problem) => problems.push(
+                    Text::new("field-problem")
+                        .arg("field", name.as_str())
+                        .arg("problem", problem),
+                ),
             }
         }
         rows.push((
@@ -241,7 +239,7 @@ fn jsonl_rows(text: &str, max_rows: usize) -> Result<Vec<Row>, UploadError> {
             return Err(UploadError::TooManyRows { max: max_rows });
         }
         let parsed = serde_json::from_str::<Value>(line)
-            .map_err(|error| vec![format!("is not JSON: {error}")]);
+            .map_err(|error| vec![Text::new("upload-row-json").arg("detail", error.to_string())]);
         rows.push((index + 1, parsed));
     }
     Ok(rows)
@@ -250,7 +248,7 @@ fn jsonl_rows(text: &str, max_rows: usize) -> Result<Vec<Row>, UploadError> {
 /// A CSV cell as the JSON type the schema gives its field: a number, a boolean
 /// (`true`/`false`, `yes`/`no`, `1`/`0`), a list or object as JSON (a list of texts may
 /// also be one item per line), anything else as text.
-pub(super) fn typed_cell(schema: Option<&Value>, cell: &str) -> Result<Value, String> {
+pub(super) fn typed_cell(schema: Option<&Value>, cell: &str) -> Result<Value, Text> {
     let types: Vec<&str> = match schema.and_then(|s| s.get("type")) {
         Some(Value::String(name)) => vec![name.as_str()],
         Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).collect(),
@@ -264,7 +262,7 @@ pub(super) fn typed_cell(schema: Option<&Value>, cell: &str) -> Result<Value, St
         return trimmed
             .parse::<i64>()
             .map(Value::from)
-            .map_err(|_| format!("must be a whole number, not {cell:?}"));
+            .map_err(|_| Text::new("cell-not-integer").arg("cell", format!("{cell:?}")));
     }
     if types.contains(&"number") {
         return trimmed
@@ -272,13 +270,13 @@ pub(super) fn typed_cell(schema: Option<&Value>, cell: &str) -> Result<Value, St
             .ok()
             .and_then(serde_json::Number::from_f64)
             .map(Value::Number)
-            .ok_or_else(|| format!("must be a number, not {cell:?}"));
+            .ok_or_else(|| Text::new("cell-not-number").arg("cell", format!("{cell:?}")));
     }
     if types.contains(&"boolean") {
         return match trimmed.to_ascii_lowercase().as_str() {
             "true" | "yes" | "1" => Ok(Value::Bool(true)),
             "false" | "no" | "0" => Ok(Value::Bool(false)),
-            _ => Err(format!("must be true or false, not {cell:?}")),
+            _ => Err(Text::new("cell-not-boolean").arg("cell", format!("{cell:?}"))),
         };
     }
     if types.contains(&"array") && !trimmed.starts_with('[') {
@@ -290,7 +288,8 @@ pub(super) fn typed_cell(schema: Option<&Value>, cell: &str) -> Result<Value, St
                 .collect(),
         ));
     }
-    serde_json::from_str(trimmed).map_err(|_| format!("must be written as JSON, not {cell:?}"))
+    serde_json::from_str(trimmed)
+        .map_err(|_| Text::new("cell-not-json").arg("cell", format!("{cell:?}")))
 }
 
 #[cfg(test)]
@@ -305,6 +304,7 @@ mod tests {
         assert!(
             typed_cell(Some(&int), "five")
                 .unwrap_err()
+                .to_string()
                 .contains("whole number")
         );
         let flag = json!({"type": "boolean"});
@@ -359,7 +359,11 @@ mod tests {
         };
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].row, 7, "{rows:?}");
-        assert!(rows[0].problems[0].contains("control characters"));
+        assert!(
+            rows[0].problems[0]
+                .to_string()
+                .contains("control characters")
+        );
         // Windows line ends too.
         let text = "message\r\nfine\r\n\r\nbad\u{7}\r\n";
         let Err(UploadError::Rows(rows)) = read_inputs(text.as_bytes(), Format::Csv, &target, 10)

@@ -25,6 +25,7 @@ use crate::{
     },
     domain::{EntryStatus, Owner},
     error::AppError,
+    i18n::Text,
 };
 
 /// Budgets' view of today, shared by every request.
@@ -175,8 +176,7 @@ impl Meter {
             tracing::warn!("model call refused: the kill switch is on");
             return Err(paused(
                 clock,
-                &resets(),
-                "The service is paused by its operator.",
+                Text::new("budget-paused-operator").arg("resets", resets()),
             ));
         }
         let mut totals = self.lock();
@@ -199,8 +199,7 @@ impl Meter {
             );
             return Err(paused(
                 clock,
-                &resets(),
-                "The service is paused: today's budget is spent.",
+                Text::new("budget-paused-spent").arg("resets", resets()),
             ));
         }
         match &spender.owner {
@@ -213,10 +212,9 @@ impl Meter {
                 if used + tokens > limit {
                     return Err(limited(
                         clock,
-                        format!(
-                            "You have used today's allowance of {limit} tokens. It resets at 00:00 UTC, {}.",
-                            resets()
-                        ),
+                        Text::new("budget-user-tokens")
+                            .arg("limit", limit)
+                            .arg("resets", resets()),
                     ));
                 }
             }
@@ -232,26 +230,17 @@ impl Meter {
                 if calls >= budgets.guest_daily_messages {
                     return Err(limited(
                         clock,
-                        format!(
-                            "You have used today's guest allowance of {} {}. It resets at 00:00 UTC, {}. Sign up for a larger allowance.",
-                            budgets.guest_daily_messages,
-                            if budgets.guest_daily_messages == 1 {
-                                "message"
-                            } else {
-                                "messages"
-                            },
-                            resets()
-                        ),
+                        Text::new("budget-guest-messages")
+                            .arg("limit", budgets.guest_daily_messages)
+                            .arg("resets", resets()),
                     ));
                 }
                 if guest_tokens + tokens > budgets.guest_daily_tokens {
                     return Err(limited(
                         clock,
-                        format!(
-                            "You have used today's guest allowance of {} tokens. It resets at 00:00 UTC, {}. Sign up for a larger allowance.",
-                            budgets.guest_daily_tokens,
-                            resets()
-                        ),
+                        Text::new("budget-guest-tokens")
+                            .arg("limit", budgets.guest_daily_tokens)
+                            .arg("resets", resets()),
                     ));
                 }
             }

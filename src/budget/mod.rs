@@ -25,6 +25,7 @@ use crate::{
     db::users::User,
     domain::{Owner, Role, now_ms},
     error::AppError,
+    i18n::Text,
 };
 
 /// Tokens a message costs beyond its text (role and separators), as OpenAI counts them.
@@ -178,15 +179,15 @@ pub struct Estimate<'a> {
     pub completion_tokens: i64,
 }
 
-fn paused(clock: &Clock, resets: &str, why: &str) -> AppError {
+fn paused(clock: &Clock, message: Text) -> AppError {
     metrics::counter!("budget_refusals_total", "limit" => "global").increment(1);
     AppError::Paused {
-        message: format!("{why} New messages are accepted again at 00:00 UTC, {resets}."),
+        message,
         retry_after: clock.until_reset(),
     }
 }
 
-fn limited(clock: &Clock, message: String) -> AppError {
+fn limited(clock: &Clock, message: Text) -> AppError {
     metrics::counter!("budget_refusals_total", "limit" => "personal").increment(1);
     AppError::LimitReached {
         message,
@@ -195,18 +196,21 @@ fn limited(clock: &Clock, message: String) -> AppError {
 }
 
 /// "in 3 h 20 min"
-fn describe_reset(left: Duration) -> String {
+fn describe_reset(left: Duration) -> Text {
     let minutes = left.as_secs().div_ceil(60);
     match (minutes / 60, minutes % 60) {
-        (0, m) => format!("in {m} min"),
-        (h, 0) => format!("in {h} h"),
-        (h, m) => format!("in {h} h {m} min"),
+        (0, m) => Text::new("resets-in-minutes").arg("minutes", m),
+        (h, 0) => Text::new("resets-in-hours").arg("hours", h),
+        (h, m) => Text::new("resets-in-hours-minutes")
+            .arg("hours", h)
+            .arg("minutes", m),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
 
     #[test]
     fn the_clock_moves_days_and_counts_down_to_midnight() {
@@ -249,11 +253,10 @@ mod tests {
 
     #[test]
     fn resets_read_naturally() {
-        assert_eq!(describe_reset(Duration::from_secs(59)), "in 1 min");
-        assert_eq!(describe_reset(Duration::from_secs(3600)), "in 1 h");
-        assert_eq!(
-            describe_reset(Duration::from_secs(3 * 3600 + 20 * 60)),
-            "in 3 h 20 min"
-        );
+        let reset = |secs| describe_reset(Duration::from_secs(secs));
+        assert_eq!(reset(59).to_string(), "in 1 min");
+        assert_eq!(reset(3600).to_string(), "in 1 h");
+        assert_eq!(reset(3 * 3600 + 20 * 60).to_string(), "in 3 h 20 min");
+        assert_eq!(reset(3 * 3600 + 20 * 60).in_lang(Lang::Ko), "3시간 20분 후");
     }
 }

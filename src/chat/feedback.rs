@@ -12,7 +12,8 @@ use crate::{
         messages::update_preferred,
     },
     domain::{FeedbackTag, MessageStatus, Owner, has_control_characters},
-    error::{AppError, FieldProblem},
+    error::{AppError, FieldProblem, Thing},
+    i18n::Text,
 };
 
 /// The longest comment, in characters.
@@ -40,7 +41,7 @@ impl FeedbackInput {
     /// The feedback it says, or every problem with it at once (a 422).
     pub fn check(self, max_correction_chars: usize) -> Result<Feedback, AppError> {
         let mut problems = Vec::new();
-        let mut problem = |field: &str, message: String| {
+        let mut problem = |field: &str, message: Text| {
             problems.push(FieldProblem {
                 field: field.into(),
                 message,
@@ -53,7 +54,7 @@ impl FeedbackInput {
             Some(other) => {
                 problem(
                     "rating",
-                    format!("`{other}` is not a rating: use `up`, `down`, or leave it out."),
+                    Text::new("feedback-bad-rating").arg("rating", other),
                 );
                 None
             }
@@ -65,10 +66,9 @@ impl FeedbackInput {
                 Some(_) => {}
                 None => problem(
                     "tags",
-                    format!(
-                        "`{name}` is not a known tag: use {}.",
-                        FeedbackTag::ALL.map(FeedbackTag::as_str).join(", ")
-                    ),
+                    Text::new("feedback-bad-tag")
+                        .arg("tag", name.as_str())
+                        .arg("tags", FeedbackTag::ALL.map(FeedbackTag::as_str).join(", ")),
                 ),
             }
         }
@@ -78,13 +78,12 @@ impl FeedbackInput {
             if chars > max {
                 problem(
                     field,
-                    format!("is {chars} characters long; the limit is {max}: shorten it."),
+                    Text::new("feedback-too-long")
+                        .arg("chars", chars)
+                        .arg("max", max),
                 );
             } else if has_control_characters(&value) {
-                problem(
-                    field,
-                    "contains control characters (such as NUL or ESC): remove them.".into(),
-                );
+                problem(field, Text::new("feedback-control"));
             }
             Some(value)
         };
@@ -99,7 +98,7 @@ impl FeedbackInput {
         if problems.is_empty() && feedback == Feedback::default() {
             problems.push(FieldProblem {
                 field: String::new(),
-                message: "The feedback is empty: give a rating, a tag, a comment or a correction (or delete the feedback to take it back).".into(),
+                message: Text::new("feedback-empty"),
             });
         }
         if problems.is_empty() {
@@ -119,11 +118,9 @@ async fn ended_answer(
 ) -> Result<Message, AppError> {
     let answer = find_own_answer(conn, owner, message_id)
         .await?
-        .ok_or(AppError::NotFound("answer"))?;
+        .ok_or(AppError::NotFound(Thing::Answer))?;
     if answer.status == MessageStatus::Streaming {
-        return Err(AppError::Conflict(
-            "This answer is still being written: judge it once it has ended.".into(),
-        ));
+        return Err(AppError::Conflict(Text::new("feedback-still-writing")));
     }
     Ok(answer)
 }
@@ -210,8 +207,14 @@ mod tests {
         };
         let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["rating", "tags", "correction"]);
-        assert!(problems[1].message.contains("wrong_facts"), "{problems:?}");
-        assert!(problems[2].message.contains("limit is 10"), "{problems:?}");
+        assert!(
+            problems[1].message.to_string().contains("wrong_facts"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[2].message.to_string().contains("limit is 10"),
+            "{problems:?}"
+        );
     }
 
     #[test]

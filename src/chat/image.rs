@@ -19,6 +19,7 @@ use crate::{
     },
     domain::{MessageStatus, now_ms},
     drain::Drain,
+    i18n::Text,
     llm::{GeneratedImage, LlmClient, UpstreamError},
 };
 
@@ -49,9 +50,9 @@ impl ImageTurn {
         let result = tokio::select! {
             biased;
             _ = self.cancel.cancelled() => Err(if self.drain.is_cut_off() {
-                "The server restarted while this picture was being made."
+                Text::new("picture-restarted")
             } else {
-                "Stopped."
+                Text::new("answer-stopped")
             }),
             result = call => result.map_err(|e: UpstreamError| e.user_message()),
         };
@@ -81,7 +82,7 @@ impl ImageTurn {
                 Outcome {
                     content: String::new(),
                     status: MessageStatus::Failed,
-                    error: Some(error.to_string()),
+                    error: Some(error.stored()),
                     prompt_tokens: None,
                     completion_tokens: None,
                     first_token_ms: None,

@@ -7,7 +7,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{Arc, LazyLock, Mutex},
 };
 
 use async_openai::types::chat::CreateChatCompletionRequest;
@@ -39,7 +39,9 @@ use crate::{
         messages::{clear_preferred, insert_message, list_messages, thread},
     },
     domain::{MessageStatus, Owner, Role},
-    error::AppError,
+    error::{AppError, Thing},
+    i18n::{Lang, Text},
+    llm::UpstreamError,
 };
 
 /// Deltas buffered between the model and a slow reader before the model is paused.
@@ -144,24 +146,49 @@ impl Turn {
     }
 }
 
+/// Why an answer did not end complete, from its saved `error`. Rows saved before texts
+/// were stored by id hold the English sentence, and so do the answers a crash left,
+/// which `interrupt_streaming_messages` marks in SQL: both read back as their text.
+pub fn answer_error(answer: &Message) -> Option<Text> {
+    answer.error.as_deref().map(stored_error)
+}
+
+/// The message as a client of the API receives it: its `error` in `lang`'s words.
+pub fn worded(mut message: Message, lang: Lang) -> Message {
+    message.error = answer_error(&message).map(|text| text.in_lang(lang));
+    message
+}
+
+/// An answer's stored `error` (or a batch item's, which holds its answer's) as its text.
+pub fn stored_error(stored: &str) -> Text {
+    static EARLIER: LazyLock<Vec<Text>> = LazyLock::new(|| {
+        let mut endings = vec![
+            Text::new("answer-stopped"),
+            Text::new("answer-reader-left"),
+            Text::new("answer-restarted"),
+            Text::new("picture-restarted"),
+        ];
+        endings.extend(UpstreamError::every_user_message());
+        endings
+    });
+    Text::from_stored(stored, &EARLIER)
+}
+
 /// Checks a user message before anything is saved.
 pub fn validate_message(content: &str, max_chars: usize) -> Result<(), AppError> {
     if content.trim().is_empty() {
-        return Err(AppError::Invalid(
-            "The message is empty: write something to send.".into(),
-        ));
+        return Err(AppError::Invalid(Text::new("error-message-empty")));
     }
     if crate::domain::has_control_characters(content) {
-        return Err(AppError::Invalid(
-            "The message contains control characters (such as NUL or ESC): remove them and send it again."
-                .into(),
-        ));
+        return Err(AppError::Invalid(Text::new("error-message-control")));
     }
     let chars = crate::domain::typed_chars(content);
     if chars > max_chars {
-        return Err(AppError::TooLarge(format!(
-            "The message is {chars} characters long; the limit is {max_chars}. Shorten it and send it again."
-        )));
+        return Err(AppError::TooLarge(
+            Text::new("error-message-too-long")
+                .arg("chars", chars)
+                .arg("max", max_chars),
+        ));
     }
     Ok(())
 }
@@ -175,9 +202,9 @@ pub async fn check_room(
 ) -> Result<(), AppError> {
     let max = state.config.guest_max_conversations;
     if matches!(owner, Owner::Guest(_)) && count_conversations(conn, owner).await? >= max {
-        return Err(AppError::Forbidden(format!(
-            "Guests can keep up to {max} conversations: delete one, or sign up to keep more."
-        )));
+        return Err(AppError::Forbidden(
+            Text::new("error-guest-conversations").arg("max", max),
+        ));
     }
     Ok(())
 }
@@ -201,12 +228,12 @@ pub async fn start_turn(
         Some(id) => (
             find_conversation(&mut tx, &spender.owner, id)
                 .await?
-                .ok_or(AppError::NotFound("conversation"))?,
+                .ok_or(AppError::NotFound(Thing::Conversation))?,
             false,
         ),
         None => {
             let Ask::Message(content) = &ask else {
-                return Err(AppError::NotFound("conversation"));
+                return Err(AppError::NotFound(Thing::Conversation));
             };
             check_room(&mut tx, state, &spender.owner).await?;
             let conversation =
@@ -242,9 +269,7 @@ pub async fn start_turn(
                 }
                 Some(_) => {}
                 None => {
-                    return Err(AppError::Invalid(
-                        "There is no question to answer again in this conversation.".into(),
-                    ));
+                    return Err(AppError::Invalid(Text::new("error-nothing-to-regenerate")));
                 }
             }
             None
@@ -416,15 +441,12 @@ pub async fn stop(
 ) -> Result<bool, AppError> {
     find_conversation(&mut *state.db.acquire().await?, owner, conversation_id)
         .await?
-        .ok_or(AppError::NotFound("conversation"))?;
+        .ok_or(AppError::NotFound(Thing::Conversation))?;
     Ok(state.turns.stop(conversation_id))
 }
 
 fn busy() -> AppError {
-    AppError::Conflict(
-        "An answer is still being written in this conversation: wait for it or stop it first."
-            .into(),
-    )
+    AppError::Conflict(Text::new("error-answer-busy"))
 }
 
 /// The first line of the first message, shortened.

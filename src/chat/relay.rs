@@ -21,6 +21,7 @@ use crate::{
     },
     domain::{MessageStatus, now_ms},
     drain::Drain,
+    i18n::Text,
     llm::{LlmClient, UpstreamError},
 };
 
@@ -37,7 +38,7 @@ enum Ending {
 }
 
 /// Checks a whole answer; the error says what does not match.
-pub(super) type OutputCheck = Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+pub(super) type OutputCheck = Arc<dyn Fn(&str) -> Result<(), Text> + Send + Sync>;
 
 pub(super) struct RunningTurn {
     /// The ledger entry reserved for this call, settled when it ends.
@@ -144,27 +145,25 @@ impl RunningTurn {
             }
         };
 
-        let invalid = match (&ending, &self.check) {
-            (Ending::Complete, Some(check)) => check(&text).err(),
-            _ => None,
-        };
         let (status, error) = match &ending {
-            Ending::Complete if invalid.is_some() => {
-                tracing::warn!(
-                    problem = invalid.as_deref(),
-                    "the answer broke the app's output schema"
-                );
-                (MessageStatus::InvalidOutput, invalid.as_deref())
-            }
-            Ending::Complete => (MessageStatus::Complete, None),
-            Ending::Stopped => (MessageStatus::Interrupted, Some("Stopped.")),
+            Ending::Complete => match self.check.as_ref().and_then(|check| check(&text).err()) {
+                Some(problem) => {
+                    tracing::warn!(%problem, "the answer broke the app's output schema");
+                    (MessageStatus::InvalidOutput, Some(problem))
+                }
+                None => (MessageStatus::Complete, None),
+            },
+            Ending::Stopped => (
+                MessageStatus::Interrupted,
+                Some(Text::new("answer-stopped")),
+            ),
             Ending::ReaderLeft => (
                 MessageStatus::Interrupted,
-                Some("The page was closed before the answer was finished."),
+                Some(Text::new("answer-reader-left")),
             ),
             Ending::ShuttingDown => (
                 MessageStatus::Interrupted,
-                Some("The server restarted while this answer was being written."),
+                Some(Text::new("answer-restarted")),
             ),
             Ending::Upstream(e) if accepted && e.is_cut_off() => {
                 (MessageStatus::Interrupted, Some(e.user_message()))
@@ -174,7 +173,8 @@ impl RunningTurn {
         let outcome = Outcome {
             content: text,
             status,
-            error: error.map(str::to_string),
+            // By id, in no language: each reader sees it in theirs.
+            error: error.map(|text| text.stored()),
             prompt_tokens: usage.as_ref().map(|u| i64::from(u.prompt_tokens)),
             completion_tokens: usage.as_ref().map(|u| i64::from(u.completion_tokens)),
             first_token_ms,

@@ -22,7 +22,8 @@ use crate::{
         messages::insert_message,
     },
     domain::{MessageStatus, Role},
-    error::AppError,
+    error::{AppError, Thing},
+    i18n::Text,
     llm,
 };
 
@@ -40,15 +41,19 @@ pub async fn start_run(
     let limit = state.config.max_message_chars;
     let chars = input_json.chars().count();
     if chars > limit {
-        return Err(AppError::TooLarge(format!(
-            "The input is {chars} characters long; the limit is {limit}. Shorten it and run the app again."
-        )));
+        return Err(AppError::TooLarge(
+            Text::new("error-input-too-long")
+                .arg("chars", chars)
+                .arg("max", limit),
+        ));
     }
     let messages = apps
         .render(&app.name, &input)
         .map_err(|error| match error {
-            RenderError::ReservedText(_) => AppError::Invalid(format!("{error}: remove it.")),
-            RenderError::UnknownApp(_) => AppError::NotFound("app"),
+            RenderError::ReservedText(field) => {
+                AppError::Invalid(Text::new("error-input-reserved").arg("field", field))
+            }
+            RenderError::UnknownApp(_) => AppError::NotFound(Thing::App),
             RenderError::Template(_) => AppError::Internal(anyhow::anyhow!(
                 "app `{}` could not be rendered: {error}",
                 app.name
@@ -59,10 +64,11 @@ pub async fn start_run(
         .map(|m| budget::count_tokens(&m.content) + budget::TOKENS_PER_MESSAGE)
         .sum();
     if prompt_tokens > state.config.max_context_tokens {
-        return Err(AppError::TooLarge(format!(
-            "The input makes a prompt of {prompt_tokens} tokens; this deployment accepts at most {}. Shorten it.",
-            state.config.max_context_tokens
-        )));
+        return Err(AppError::TooLarge(
+            Text::new("error-prompt-too-long")
+                .arg("tokens", prompt_tokens)
+                .arg("max", state.config.max_context_tokens),
+        ));
     }
     let model = provider_model(state, app);
     let max_output_tokens = app
@@ -152,11 +158,7 @@ pub async fn start_run(
         std::sync::Arc::new(move |text: &str| {
             crate::apps::validate_output(&app, text)
                 .map(|_| ())
-                .map_err(|problem| {
-                    format!(
-                        "The model's answer did not follow this app's output format ({problem}), so it is not shown as a result. Run the app again."
-                    )
-                })
+                .map_err(|problem| Text::new("answer-invalid-output").arg("problem", problem))
         }) as super::relay::OutputCheck
     });
     Ok(spawn_turn(

@@ -13,6 +13,8 @@ pub struct Message {
     pub content: String,
     pub status: MessageStatus,
     /// What the user is told when the answer is not complete.
+    // The row keeps it in no language, as a stored `Text` (`chat::answer_error` reads
+    // it); a client gets it in words (`chat::worded`).
     pub error: Option<String>,
     pub model: Option<String>,
     pub prompt_tokens: Option<i64>,
@@ -59,6 +61,7 @@ pub fn thread(messages: &[Message]) -> Vec<&Message> {
 pub struct Outcome {
     pub content: String,
     pub status: MessageStatus,
+    /// Why it is not complete: a stored `Text` (`Text::stored`), in no language.
     pub error: Option<String>,
     pub prompt_tokens: Option<i64>,
     pub completion_tokens: Option<i64>,

@@ -22,6 +22,7 @@ use crate::{
     },
     domain::{DataPolicy, MessageStatus, ReviewState, Role, day_start_ms, now_ms},
     error::AppError,
+    i18n::{Arg, Text},
 };
 use checks::{Seen, TOKEN_LIMIT, check_chat, count_example_tokens, fingerprint};
 use formats::{Example, Format, Pair, Turn, chat_form, pair_line, sft_line};
@@ -29,10 +30,6 @@ use manifest::{Filters, Manifest, Tokens};
 
 /// Answers read per page: a page's conversations are held in memory at once.
 const PAGE_ANSWERS: i64 = 256;
-
-/// What is refused when the site's policy is `off`.
-pub const POLICY_OFF: &str =
-    "data_policy is off in promptship.toml: nothing is exported; set it to \"accounts\" or \"all\"";
 
 /// What an answer is, for choosing which to export (`--status`). An answer may be in
 /// several classes (reviewed `accepted` and `upvoted` by its owner).
@@ -126,30 +123,29 @@ impl Options {
     ) -> Result<Self, AppError> {
         let names = |all: &[&str]| all.join(", ");
         let format = Format::parse(format.trim()).ok_or_else(|| {
-            AppError::Invalid(format!(
-                "Unknown format {format:?}: choose one of {}.",
-                names(&Format::ALL.map(Format::as_str))
-            ))
+            AppError::Invalid(
+                Text::new("export-unknown-format")
+                    .arg("format", format!("{format:?}"))
+                    .arg("formats", names(&Format::ALL.map(Format::as_str))),
+            )
         })?;
         let status = status.map(str::trim).filter(|s| !s.is_empty());
         let classes = match status {
             None => Class::DEFAULT.to_vec(),
             Some(_) if format.is_pairs() => {
-                return Err(AppError::Invalid(format!(
-                    "The status chooses answers for the SFT formats; {} pairs every \
-                     edited, corrected, preferred or rated answer with its original or \
-                     sibling: leave the status empty.",
-                    format.as_str()
-                )));
+                return Err(AppError::Invalid(
+                    Text::new("export-status-pairs").arg("format", format.as_str()),
+                ));
             }
             Some(list) => {
                 let mut classes = Vec::new();
                 for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
                     let class = Class::parse(name).ok_or_else(|| {
-                        AppError::Invalid(format!(
-                            "Unknown status {name:?}: the status is a comma list of {}.",
-                            names(&Class::ALL.map(Class::as_str))
-                        ))
+                        AppError::Invalid(
+                            Text::new("export-unknown-status")
+                                .arg("status", format!("{name:?}"))
+                                .arg("statuses", names(&Class::ALL.map(Class::as_str))),
+                        )
                     })?;
                     if !classes.contains(&class) {
                         classes.push(class);
@@ -162,9 +158,7 @@ impl Options {
             None => None,
             Some(text) => {
                 day_start_ms(text).ok_or_else(|| {
-                    AppError::Invalid(format!(
-                        "The date {text:?} is not a day written YYYY-MM-DD, such as 2026-12-01."
-                    ))
+                    AppError::Invalid(Text::new("export-bad-date").arg("date", format!("{text:?}")))
                 })?;
                 Some(text.to_string())
             }
@@ -172,10 +166,9 @@ impl Options {
         if let Some(split) = split
             && !(split > 0.0 && split < 1.0)
         {
-            return Err(AppError::Invalid(format!(
-                "The split {split} is not between 0 and 1: give the share of examples to \
-                 train on, such as 0.9."
-            )));
+            return Err(AppError::Invalid(
+                Text::new("export-bad-split").arg("split", split.to_string()),
+            ));
         }
         Ok(Self {
             format,
@@ -231,7 +224,7 @@ impl Exporter {
     /// Refuses when the site's data policy is `off`.
     pub fn new(db: SqlitePool, site: &Site, options: Options) -> Result<Self, AppError> {
         if site.data_policy == DataPolicy::Off {
-            return Err(AppError::Conflict(POLICY_OFF.into()));
+            return Err(AppError::Conflict(Text::new("export-policy-off")));
         }
         let manifest = Manifest {
             format: options.format.as_str(),
@@ -280,22 +273,24 @@ impl Exporter {
         }
         let skipped: u64 = self.manifest.skipped.values().sum();
         let filters = &self.manifest.filters;
-        Err(AppError::Invalid(format!(
-            "No answers match this export (format {}, status {}, app {}, since {}){}: \
-             nothing was written. Review some answers, or widen the status, app or date.",
-            self.options.format.as_str(),
-            filters
-                .status
-                .as_ref()
-                .map_or("any".into(), |s| s.join(",")),
-            filters.app.as_deref().unwrap_or("any"),
-            filters.since.as_deref().unwrap_or("any day"),
-            if skipped > 0 {
-                format!("; {skipped} failed the checks")
-            } else {
-                String::new()
-            }
-        )))
+        let given = |value: Option<String>, any: Text| value.map_or(Arg::Text(any), Arg::Str);
+        Err(AppError::Invalid(
+            Text::new("export-nothing")
+                .arg("format", self.options.format.as_str())
+                .arg(
+                    "status",
+                    given(
+                        filters.status.as_ref().map(|s| s.join(",")),
+                        Text::new("export-any"),
+                    ),
+                )
+                .arg("app", given(filters.app.clone(), Text::new("export-any")))
+                .arg(
+                    "since",
+                    given(filters.since.clone(), Text::new("export-any-day")),
+                )
+                .arg("skipped", skipped),
+        ))
     }
 
     /// The next page's lines (possibly none, when all were filtered out or skipped), or

@@ -8,7 +8,7 @@ use futures_util::Stream;
 use tokio::io::{AsyncWriteExt, BufWriter};
 
 use super::{Exporter, Line, checks::goes_to_train, manifest::Manifest};
-use crate::error::AppError;
+use crate::{error::AppError, i18n::Text};
 
 pub const TRAIN: &str = "train.jsonl";
 pub const VALIDATION: &str = "validation.jsonl";
@@ -25,10 +25,9 @@ pub async fn write_files(mut exporter: Exporter, dir: &Path) -> Result<Manifest,
     }
     for name in names.iter().chain(&["manifest.json", "dataset_info.json"]) {
         if dir.join(name).exists() {
-            return Err(AppError::Invalid(format!(
-                "{} already exists: choose another --out folder, or move it away.",
-                dir.join(name).display()
-            )));
+            return Err(AppError::Invalid(
+                Text::new("export-out-exists").arg("path", dir.join(name).display().to_string()),
+            ));
         }
     }
     tokio::fs::create_dir_all(dir)

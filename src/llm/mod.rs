@@ -26,7 +26,7 @@ pub use images::{GeneratedImage, MAX_IMAGE_BYTES};
 pub use raw::{Event, RawEvents};
 pub use retry::RetryPolicy;
 
-use crate::domain::Role;
+use crate::{domain::Role, i18n::Text};
 
 /// Where and how to reach the model server.
 pub struct LlmSettings {
@@ -250,33 +250,45 @@ pub enum UpstreamError {
 impl UpstreamError {
     /// What the person in front of the page is told: what happened and what to do,
     /// without anything from the provider's response.
-    pub fn user_message(&self) -> &'static str {
+    pub fn user_message(&self) -> Text {
         match self {
-            UpstreamError::RateLimited => {
-                "The model is busy right now (rate limited). Please try again in a minute."
-            }
+            UpstreamError::RateLimited => Text::new("upstream-rate-limited"),
             UpstreamError::QuotaExhausted | UpstreamError::Unauthorized(_) => {
-                "The service is unavailable right now. The operator has been told."
+                Text::new("upstream-unavailable")
             }
-            UpstreamError::Rejected(_) => "The model could not answer this request.",
-            UpstreamError::ServerError(_) => "The model server had an error. Please try again.",
-            UpstreamError::Timeout => "The model stopped responding. Please try again.",
-            UpstreamError::Unreachable => {
-                "The model server cannot be reached right now. Please try again later."
-            }
-            UpstreamError::Broken => "The connection to the model broke off mid-answer.",
-            UpstreamError::Malformed => {
-                "The model sent something that could not be read, so the answer ended."
-            }
-            UpstreamError::InBand => "The model server reported an error, so the answer ended.",
-            UpstreamError::NotAnImage => {
-                "The model sent back something that is not a picture, so nothing is shown."
-            }
-            UpstreamError::ImageTooLarge => {
-                "The model sent back a picture larger than this site accepts (8 MiB)."
-            }
-            UpstreamError::ImageTimeout => "Making the picture took too long. Please try again.",
+            UpstreamError::Rejected(_) => Text::new("upstream-rejected"),
+            UpstreamError::ServerError(_) => Text::new("upstream-server-error"),
+            UpstreamError::Timeout => Text::new("upstream-timeout"),
+            UpstreamError::Unreachable => Text::new("upstream-unreachable"),
+            UpstreamError::Broken => Text::new("upstream-broken"),
+            UpstreamError::Malformed => Text::new("upstream-malformed"),
+            UpstreamError::InBand => Text::new("upstream-in-band"),
+            UpstreamError::NotAnImage => Text::new("upstream-not-an-image"),
+            UpstreamError::ImageTooLarge => Text::new("upstream-image-too-large"),
+            UpstreamError::ImageTimeout => Text::new("upstream-image-timeout"),
         }
+    }
+
+    /// Every [`user_message`](Self::user_message), for reading back answers saved when
+    /// they were stored in English.
+    pub fn every_user_message() -> Vec<Text> {
+        [
+            UpstreamError::RateLimited,
+            UpstreamError::QuotaExhausted,
+            UpstreamError::Rejected(400),
+            UpstreamError::ServerError(500),
+            UpstreamError::Timeout,
+            UpstreamError::Unreachable,
+            UpstreamError::Broken,
+            UpstreamError::Malformed,
+            UpstreamError::InBand,
+            UpstreamError::NotAnImage,
+            UpstreamError::ImageTooLarge,
+            UpstreamError::ImageTimeout,
+        ]
+        .iter()
+        .map(UpstreamError::user_message)
+        .collect()
     }
 
     /// A short label for metrics.

@@ -27,6 +27,7 @@ use crate::{
     },
     domain,
     error::AppError,
+    i18n::Text,
 };
 
 #[derive(Template, WebTemplate)]
@@ -52,14 +53,15 @@ async fn page(
     visitor: &Visitor,
     mode: &'static str,
     email: String,
-    error: Option<String>,
+    error: Option<Text>,
 ) -> Result<AccountPage, AppError> {
+    let layout = Layout::load(state, visitor, None).await?;
     Ok(AccountPage {
-        layout: Layout::load(state, visitor, None).await?,
+        error: error.map(|text| text.in_lang(layout.lang)),
+        layout,
         mode,
         signup_mode: signup_mode(state).await?.as_str(),
         email,
-        error,
     })
 }
 
@@ -109,10 +111,7 @@ pub async fn log_in(
         .login_throttle
         .check(&form.email, visitor.ip, device_id)
         .map_err(|wait| AppError::LimitReached {
-            message: format!(
-                "Too many failed logins. Try again in {} min, or later from this address.",
-                wait.as_secs().div_ceil(60)
-            ),
+            message: Text::new("limit-logins").arg("minutes", wait.as_secs().div_ceil(60)),
             retry_after: wait,
         })?;
     let credentials = Credentials {
@@ -133,7 +132,7 @@ pub async fn log_in(
             &visitor,
             "login",
             form.email,
-            Some("Wrong email or password.".into()),
+            Some(Text::new("error-wrong-login")),
         )
         .await?
         .into_response();
@@ -195,7 +194,7 @@ pub async fn sign_up(
     AppForm(form): AppForm<SignupForm>,
 ) -> Result<Response, AppError> {
     let email = form.email.trim().to_lowercase();
-    let refuse = |message: String| async {
+    let refuse = |message: Text| async {
         let mut response = page(&state, &visitor, "signup", email.clone(), Some(message))
             .await?
             .into_response();
@@ -204,12 +203,10 @@ pub async fn sign_up(
     };
     let mode = signup_mode(&state).await?;
     if mode == SignupMode::Closed {
-        return Err(AppError::Forbidden(
-            "Sign-up is closed on this site.".into(),
-        ));
+        return Err(AppError::Forbidden(Text::new("error-signup-closed")));
     }
     if !is_plausible_email(&email) {
-        return refuse("Enter an email address, like name@example.com.".into()).await;
+        return refuse(Text::new("error-email")).await;
     }
     if let Err(AppError::Invalid(message)) = check_new_password(&form.password, &email) {
         return refuse(message).await;
@@ -220,8 +217,7 @@ pub async fn sign_up(
         Ok(user) => user,
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             drop(tx);
-            return refuse("An account with this email exists already: log in instead.".into())
-                .await;
+            return refuse(Text::new("error-email-taken")).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -229,7 +225,7 @@ pub async fn sign_up(
         && !users::update_invite_used(&mut tx, form.invite.trim(), user.id).await?
     {
         drop(tx);
-        return refuse("This invite code is not valid or was used already.".into()).await;
+        return refuse(Text::new("error-invite")).await;
     }
     tx.commit().await?;
     tracing::info!(user = user.id, "account created");

@@ -39,7 +39,8 @@ use crate::{
         },
     },
     domain::DataPolicy,
-    error::AppError,
+    error::{AppError, Thing},
+    i18n::Text,
 };
 
 /// Days in the usage window, today included.
@@ -155,7 +156,7 @@ impl<S: Send + Sync> FromRequestParts<S> for UserId {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let Path(id) = Path::<i64>::from_request_parts(parts, state)
             .await
-            .map_err(|_| AppError::NotFound("user"))?;
+            .map_err(|_| AppError::NotFound(Thing::User))?;
         Ok(Self(id))
     }
 }
@@ -167,9 +168,7 @@ pub async fn disable_user(
 ) -> Result<Redirect, AppError> {
     // Locking oneself out could leave the site without a working admin.
     if id == admin.id {
-        return Err(AppError::Invalid(
-            "You cannot disable your own account: ask another admin to do it.".into(),
-        ));
+        return Err(AppError::Invalid(Text::new("error-disable-self")));
     }
     user_found(update_user_disabled(&state.db, id, true).await?)?;
     user_changed(&state, id);
@@ -195,7 +194,7 @@ pub async fn reset_usage(
 ) -> Result<Redirect, AppError> {
     find_user(&state.db, id)
         .await?
-        .ok_or(AppError::NotFound("user"))?;
+        .ok_or(AppError::NotFound(Thing::User))?;
     // Rows still on their way to the ledger are written first, so they are reset too.
     state.meter.flush().await;
     let calls = update_entries_uncounted(&state.db, id, &state.clock.today()).await?;
@@ -287,9 +286,7 @@ pub async fn set_paused(
         "1" => true,
         "0" => false,
         _ => {
-            return Err(AppError::Invalid(
-                "`paused` must be 1 (pause model calls) or 0 (resume them).".into(),
-            ));
+            return Err(AppError::Invalid(Text::new("error-paused-value")));
         }
     };
     settings::set_paused(&state.db, paused).await?;
@@ -316,7 +313,7 @@ pub async fn set_signup_mode(
     let mode: SignupMode = form
         .mode
         .parse()
-        .map_err(|()| AppError::Invalid("Choose a sign-up mode: open, invite or closed.".into()))?;
+        .map_err(|()| AppError::Invalid(Text::new("error-signup-mode")))?;
     settings::set_signup_mode(&state.db, mode).await?;
     tracing::info!(
         admin = admin.id,
@@ -343,7 +340,7 @@ pub async fn revoke_key(
     KeyId(id): KeyId,
 ) -> Result<Redirect, AppError> {
     if !update_api_key_revoked(&state.db, id, None).await? {
-        return Err(AppError::NotFound("API key"));
+        return Err(AppError::NotFound(Thing::ApiKey));
     }
     state.api_keys.forget_all();
     tracing::info!(admin = admin.id, key = id, "admin revoked an API key");
@@ -362,7 +359,7 @@ fn back() -> Redirect {
 
 /// An update of a user row that touched nothing means there is no such user.
 fn user_found(updated: bool) -> Result<(), AppError> {
-    updated.then_some(()).ok_or(AppError::NotFound("user"))
+    updated.then_some(()).ok_or(AppError::NotFound(Thing::User))
 }
 
 /// Empty means the default budget; otherwise a whole number of tokens, 0 or more.
@@ -373,10 +370,9 @@ fn parse_budget(text: &str) -> Result<Option<i64>, AppError> {
     }
     match text.parse::<i64>() {
         Ok(tokens) if tokens >= 0 => Ok(Some(tokens)),
-        _ => Err(AppError::Invalid(format!(
-            "The daily token budget {text:?} is not a whole number of 0 or more: enter one, \
-             or leave it empty for the default."
-        ))),
+        _ => Err(AppError::Invalid(
+            Text::new("error-budget-value").arg("budget", format!("{text:?}")),
+        )),
     }
 }
 

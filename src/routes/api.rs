@@ -28,7 +28,8 @@ use crate::{
     budget::Spender,
     chat::{self, Ask, Turn, TurnEvent},
     db::{Conversation, conversations, messages::list_messages},
-    error::AppError,
+    error::{AppError, Thing},
+    i18n::{Lang, Text},
 };
 
 /// Conversations per page at most.
@@ -61,9 +62,9 @@ pub async fn list_conversations(
     let limit = page.limit.unwrap_or(20);
     let offset = page.offset.unwrap_or(0);
     if !(1..=MAX_PAGE).contains(&limit) || offset < 0 {
-        return Err(AppError::BadRequest(format!(
-            "`limit` must be 1 to {MAX_PAGE} and `offset` 0 or more."
-        )));
+        return Err(AppError::BadRequest(
+            Text::new("error-page-range").arg("max", MAX_PAGE),
+        ));
     }
     let Some(owner) = visitor.owner() else {
         return Ok(Json(ConversationPage {
@@ -129,15 +130,20 @@ pub async fn show_conversation(
     visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<Json<ConversationWithMessages>, AppError> {
-    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    let owner = visitor
+        .owner()
+        .ok_or(AppError::NotFound(Thing::Conversation))?;
     let mut conn = state.db.acquire().await?;
     let conversation = conversations::find_conversation(&mut conn, &owner, &id)
         .await?
-        .ok_or(AppError::NotFound("conversation"))?;
+        .ok_or(AppError::NotFound(Thing::Conversation))?;
     let messages = list_messages(&mut conn, &id).await?;
     Ok(Json(ConversationWithMessages {
         conversation,
-        messages,
+        messages: messages
+            .into_iter()
+            .map(|message| chat::worded(message, visitor.lang))
+            .collect(),
     }))
 }
 
@@ -168,14 +174,16 @@ pub async fn rename_conversation(
     AppJson(body): AppJson<Rename>,
 ) -> Result<Json<Conversation>, AppError> {
     let title = super::validate_title(&body.title)?;
-    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    let owner = visitor
+        .owner()
+        .ok_or(AppError::NotFound(Thing::Conversation))?;
     if !conversations::update_conversation_title(&state.db, &owner, &id, title).await? {
-        return Err(AppError::NotFound("conversation"));
+        return Err(AppError::NotFound(Thing::Conversation));
     }
     let conversation =
         conversations::find_conversation(&mut *state.db.acquire().await?, &owner, &id)
             .await?
-            .ok_or(AppError::NotFound("conversation"))?;
+            .ok_or(AppError::NotFound(Thing::Conversation))?;
     Ok(Json(conversation))
 }
 
@@ -193,10 +201,12 @@ pub async fn delete_conversation(
     visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    let owner = visitor
+        .owner()
+        .ok_or(AppError::NotFound(Thing::Conversation))?;
     chat::stop(&state, &owner, &id).await?;
     if !conversations::delete_conversation(&state.db, &owner, &id).await? {
-        return Err(AppError::NotFound("conversation"));
+        return Err(AppError::NotFound(Thing::Conversation));
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -236,7 +246,9 @@ pub async fn send_message(
     AppJson(body): AppJson<NewMessage>,
 ) -> Result<Response, AppError> {
     // An existing conversation has its owner already.
-    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    let owner = visitor
+        .owner()
+        .ok_or(AppError::NotFound(Thing::Conversation))?;
     let spender = Spender::of(&visitor, owner);
     let turn = chat::start_turn(&state, &spender, Some(&id), Ask::Message(body.content)).await?;
     let wants_stream = headers
@@ -244,10 +256,10 @@ pub async fn send_message(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/event-stream"));
     if wants_stream {
-        return Ok(Sse::new(api_events(turn)).into_response());
+        return Ok(Sse::new(api_events(turn, visitor.lang)).into_response());
     }
     let question = turn.question.clone();
-    let answer = turn.finish().await;
+    let answer = chat::worded(turn.finish().await, visitor.lang);
     Ok(Json(Exchange { question, answer }).into_response())
 }
 
@@ -266,7 +278,9 @@ pub async fn stop_answer(
     visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    let owner = visitor
+        .owner()
+        .ok_or(AppError::NotFound(Thing::Conversation))?;
     Ok(if chat::stop(&state, &owner, &id).await? {
         StatusCode::ACCEPTED
     } else {
@@ -276,17 +290,22 @@ pub async fn stop_answer(
 
 /// `start` (the saved question and the empty answer), `delta` events with
 /// `{"content": …}`, and `done` with the answer as saved (its `status` and `error` say
-/// how it ended).
-fn api_events(turn: Turn) -> impl Stream<Item = Result<Event, Infallible>> {
+/// how it ended, in `lang`).
+fn api_events(turn: Turn, lang: Lang) -> impl Stream<Item = Result<Event, Infallible>> {
     let start = Exchange {
         question: turn.question,
         answer: turn.answer,
     };
     let first = stream::once(async move { event("start", &start) });
-    let rest = stream::unfold(turn.events, |mut events| async move {
+    let rest = stream::unfold(turn.events, move |mut events| async move {
         let event = match events.recv().await? {
             TurnEvent::Delta(content) => event("delta", &Delta { content }),
-            TurnEvent::Done(answer) => event("done", &Done { answer: *answer }),
+            TurnEvent::Done(answer) => event(
+                "done",
+                &Done {
+                    answer: chat::worded(*answer, lang),
+                },
+            ),
         };
         Some((event, events))
     });

@@ -7,14 +7,14 @@ use axum::{
 };
 use rust_embed::Embed;
 
-use crate::error::AppError;
+use crate::error::{AppError, Thing};
 
 #[derive(Embed)]
 #[folder = "static/"]
 struct Assets;
 
 pub async fn serve_asset(Path(path): Path<String>) -> Result<Response, AppError> {
-    let file = Assets::get(&path).ok_or(AppError::NotFound("file"))?;
+    let file = Assets::get(&path).ok_or(AppError::NotFound(Thing::File))?;
     let mime = file.metadata.mimetype();
     let mut response = file.data.into_owned().into_response();
     let headers = response.headers_mut();

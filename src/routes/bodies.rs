@@ -9,7 +9,6 @@ use utoipa::ToSchema;
 use crate::{
     db::{Conversation, Message},
     domain::MessageStatus,
-    error::FieldProblem,
 };
 
 /// The error body of `/api/v1`.
@@ -27,7 +26,26 @@ pub struct ApiErrorDetail {
     request_id: Option<String>,
     /// For an input that breaks its app's schema (422): each field's problem.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    fields: Vec<FieldProblem>,
+    fields: Vec<ApiFieldProblem>,
+}
+
+/// What is wrong with one field of an input, in the client's language.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = FieldProblem)]
+pub struct ApiFieldProblem {
+    /// The field's name; empty for the input as a whole.
+    field: String,
+    /// What is wrong and how to fix it; after the field's name in the error's message.
+    message: String,
+}
+
+impl ApiFieldProblem {
+    pub fn new(field: &str, message: String) -> Self {
+        Self {
+            field: field.to_string(),
+            message,
+        }
+    }
 }
 
 impl ApiError {
@@ -42,7 +60,7 @@ impl ApiError {
         }
     }
 
-    pub fn with_fields(mut self, fields: Vec<FieldProblem>) -> Self {
+    pub fn with_fields(mut self, fields: Vec<ApiFieldProblem>) -> Self {
         self.error.fields = fields;
         self
     }

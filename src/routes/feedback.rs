@@ -27,7 +27,7 @@ use crate::{
         feedback::{Feedback, find_feedback, find_own_answer},
     },
     domain::{FeedbackTag, Owner},
-    error::AppError,
+    error::{AppError, Thing},
     i18n::{Lang, Text},
 };
 
@@ -41,7 +41,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MessageId {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let Path(id) = Path::<i64>::from_request_parts(parts, state)
             .await
-            .map_err(|_| AppError::NotFound("answer"))?;
+            .map_err(|_| AppError::NotFound(Thing::Answer))?;
         Ok(Self(id))
     }
 }
@@ -136,7 +136,7 @@ async fn back_to(state: &AppState, owner: &Owner, answer: &Message) -> Result<Re
         &answer.conversation_id,
     )
     .await?
-    .ok_or(AppError::NotFound("answer"))?;
+    .ok_or(AppError::NotFound(Thing::Answer))?;
     let anchor = format!("#message-{}", answer.id);
     Ok(Redirect::to(&match conversation.app {
         Some(app) => format!("/apps/{app}/runs/{}", conversation.id),
@@ -170,7 +170,7 @@ pub async fn give_feedback(
     headers: HeaderMap,
     AppForm(fields): AppForm<Fields>,
 ) -> Result<Response, AppError> {
-    let owner = visitor.owner().ok_or(AppError::NotFound("answer"))?;
+    let owner = visitor.owner().ok_or(AppError::NotFound(Thing::Answer))?;
     let before = find_feedback(&mut *state.db.acquire().await?, id).await?;
     let (input, thumbs) = input_from_form(fields, before);
     let cleared = thumbs && input.rating.as_deref() == Some("");
@@ -195,7 +195,7 @@ pub async fn take_back_feedback(
     MessageId(id): MessageId,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let owner = visitor.owner().ok_or(AppError::NotFound("answer"))?;
+    let owner = visitor.owner().ok_or(AppError::NotFound(Thing::Answer))?;
     let answer = feedback::take_back(&state, &owner, id).await?;
     if is_htmx(&headers) {
         let removed = Text::new("feedback-removed");
@@ -209,7 +209,7 @@ pub async fn prefer_answer(
     visitor: Visitor,
     MessageId(id): MessageId,
 ) -> Result<Redirect, AppError> {
-    let owner = visitor.owner().ok_or(AppError::NotFound("answer"))?;
+    let owner = visitor.owner().ok_or(AppError::NotFound(Thing::Answer))?;
     let answer = feedback::prefer(&state, &owner, id).await?;
     back_to(&state, &owner, &answer).await
 }
@@ -231,14 +231,14 @@ pub async fn show_feedback(
     visitor: Visitor,
     MessageId(id): MessageId,
 ) -> Result<Json<Feedback>, AppError> {
-    let owner = visitor.owner().ok_or(AppError::NotFound("answer"))?;
+    let owner = visitor.owner().ok_or(AppError::NotFound(Thing::Answer))?;
     let mut conn = state.db.acquire().await?;
     find_own_answer(&mut conn, &owner, id)
         .await?
-        .ok_or(AppError::NotFound("answer"))?;
+        .ok_or(AppError::NotFound(Thing::Answer))?;
     let feedback = find_feedback(&mut conn, id)
         .await?
-        .ok_or(AppError::NotFound("feedback"))?;
+        .ok_or(AppError::NotFound(Thing::Feedback))?;
     Ok(Json(feedback))
 }
 
@@ -265,7 +265,7 @@ pub async fn put_feedback(
     MessageId(id): MessageId,
     AppJson(input): AppJson<FeedbackInput>,
 ) -> Result<Json<Feedback>, AppError> {
-    let owner = visitor.owner().ok_or(AppError::NotFound("answer"))?;
+    let owner = visitor.owner().ok_or(AppError::NotFound(Thing::Answer))?;
     let feedback = input.check(state.config.max_message_chars)?;
     feedback::give(&state, &owner, id, &feedback).await?;
     Ok(Json(feedback))
@@ -287,7 +287,7 @@ pub async fn delete_feedback(
     visitor: Visitor,
     MessageId(id): MessageId,
 ) -> Result<StatusCode, AppError> {
-    let owner = visitor.owner().ok_or(AppError::NotFound("answer"))?;
+    let owner = visitor.owner().ok_or(AppError::NotFound(Thing::Answer))?;
     feedback::take_back(&state, &owner, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -16,7 +16,8 @@ use crate::{
     AppState,
     auth::{SignedIn, api_key},
     db::api_keys::{ApiKey, insert_api_key, list_api_keys, update_api_key_revoked},
-    error::AppError,
+    error::{AppError, Thing},
+    i18n::Text,
 };
 
 /// Longest key name, in characters.
@@ -71,7 +72,7 @@ impl<S: Send + Sync> FromRequestParts<S> for KeyId {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let Path(id) = Path::<i64>::from_request_parts(parts, state)
             .await
-            .map_err(|_| AppError::NotFound("API key"))?;
+            .map_err(|_| AppError::NotFound(Thing::ApiKey))?;
         Ok(Self(id))
     }
 }
@@ -81,15 +82,16 @@ async fn page(
     signed_in: &SignedIn,
     headers: &HeaderMap,
     name: String,
-    error: Option<String>,
+    error: Option<Text>,
     new_key: Option<String>,
 ) -> Result<KeysPage, AppError> {
     let keys = list_api_keys(&state.db, signed_in.user.id).await?;
+    let layout = Layout::load(state, &signed_in.visitor, None).await?;
     Ok(KeysPage {
-        layout: Layout::load(state, &signed_in.visitor, None).await?,
+        error: error.map(|text| text.in_lang(layout.lang)),
+        layout,
         keys: keys.iter().map(KeyView::new).collect(),
         name,
-        error,
         new_key,
         base_url: base_url(state, headers),
         model: super::openai::models(state).swap_remove(0).0,
@@ -151,7 +153,7 @@ pub async fn revoke_key(
 ) -> Result<Redirect, AppError> {
     // Someone else's key is as unknown as a key that never existed.
     if !update_api_key_revoked(&state.db, id, Some(signed_in.user.id)).await? {
-        return Err(AppError::NotFound("API key"));
+        return Err(AppError::NotFound(Thing::ApiKey));
     }
     state.api_keys.forget_all();
     tracing::info!(user = signed_in.user.id, key = id, "API key revoked");
@@ -159,22 +161,16 @@ pub async fn revoke_key(
 }
 
 /// A trimmed key name of 1 to [`NAME_LIMIT`] characters, or what to fix.
-fn validate_name(name: &str) -> Result<&str, String> {
+fn validate_name(name: &str) -> Result<&str, Text> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(
-            "The name is empty: name the key after where it is used, like \"laptop\".".into(),
-        );
+        return Err(Text::new("error-key-name-empty"));
     }
     if crate::domain::has_control_characters(name) {
-        return Err(
-            "The name contains control characters (such as NUL or ESC): remove them.".into(),
-        );
+        return Err(Text::new("error-key-name-control"));
     }
     if name.chars().count() > NAME_LIMIT {
-        return Err(format!(
-            "The name is longer than {NAME_LIMIT} characters: shorten it."
-        ));
+        return Err(Text::new("error-key-name-long").arg("max", NAME_LIMIT));
     }
     Ok(name)
 }

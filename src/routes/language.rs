@@ -13,7 +13,7 @@ use super::extract::AppForm;
 use crate::{
     AppState,
     error::AppError,
-    i18n::{self, Lang},
+    i18n::{self, Lang, Text},
 };
 
 #[derive(Deserialize)]
@@ -30,11 +30,11 @@ pub async fn choose_language(
 ) -> Result<Response, AppError> {
     let lang = Lang::from_code(&form.lang).ok_or_else(|| {
         let offered: Vec<_> = Lang::ALL.iter().map(|l| l.code()).collect();
-        AppError::Invalid(format!(
-            "The language '{}' is not offered: choose one of {}.",
-            form.lang,
-            offered.join(", ")
-        ))
+        AppError::Invalid(
+            Text::new("error-language")
+                .arg("lang", form.lang.as_str())
+                .arg("offered", offered.join(", ")),
+        )
     })?;
     let cookie = Cookie::build((i18n::COOKIE, lang.code()))
         .path("/")

@@ -12,7 +12,11 @@ use axum::{
 use secrecy::ExposeSecret;
 use std::time::Instant;
 
-use crate::{AppState, error::AppError, telemetry};
+use crate::{
+    AppState,
+    error::{AppError, Thing},
+    telemetry,
+};
 
 pub async fn show_metrics(
     State(state): State<AppState>,
@@ -24,7 +28,7 @@ pub async fn show_metrics(
         .and_then(|v| v.strip_prefix("Bearer "));
     match (&state.config.metrics_token, given) {
         (Some(token), Some(given)) if token.expose_secret() == given => Ok(render()),
-        _ => Err(AppError::NotFound("page")),
+        _ => Err(AppError::NotFound(Thing::Page)),
     }
 }
 

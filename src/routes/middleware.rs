@@ -20,7 +20,7 @@ use http_body_util::BodyExt;
 
 use super::{
     REQUEST_ID,
-    bodies::{ApiError, OpenAiError},
+    bodies::{ApiError, ApiFieldProblem, OpenAiError},
     pages,
 };
 use crate::{
@@ -93,9 +93,7 @@ fn refuse_cross_site(state: &AppState, request: &Request) -> Result<(), AppError
     };
     if cross_site {
         tracing::warn!(?fetch_site, "refused a cross-site request");
-        return Err(AppError::Forbidden(
-            "Cross-site requests are refused: use the site's own forms.".into(),
-        ));
+        return Err(AppError::Forbidden(Text::new("error-cross-site")));
     }
     Ok(())
 }
@@ -143,16 +141,13 @@ pub async fn read_body(State(state): State<AppState>, request: Request, next: Ne
             return AppError::TooLarge(message).into_response();
         }
         Ok(Err(_)) => {
-            return AppError::BadRequest(
-                "The request body could not be read: send it again.".into(),
-            )
-            .into_response();
+            return AppError::BadRequest(Text::new("error-body-unread")).into_response();
         }
         Err(_) => {
-            let mut response = AppError::TimedOut(format!(
-                "The request body took longer than {} s to arrive: send it again.",
-                state.config.body_read_timeout.as_secs()
-            ))
+            let mut response = AppError::TimedOut(
+                Text::new("error-body-slow")
+                    .arg("seconds", state.config.body_read_timeout.as_secs()),
+            )
             .into_response();
             // The rest of the body may still come: the connection cannot be reused.
             response
@@ -162,19 +157,15 @@ pub async fn read_body(State(state): State<AppState>, request: Request, next: Ne
         }
     };
     if is_form(&parts.headers) && !is_utf8_form(&bytes) {
-        return AppError::BadRequest("The form is not valid UTF-8 text: send it as UTF-8.".into())
-            .into_response();
+        return AppError::BadRequest(Text::new("error-form-not-utf8")).into_response();
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
 }
 
 /// What a client is told when its body is over `BODY_LIMIT`.
-pub fn too_large() -> String {
-    format!(
-        "The request body is larger than {} KiB: send less.",
-        super::BODY_LIMIT / 1024
-    )
+pub fn too_large() -> Text {
+    Text::new("error-body-too-large").arg("kib", super::BODY_LIMIT / 1024)
 }
 
 fn is_form(headers: &HeaderMap) -> bool {
@@ -309,11 +300,22 @@ pub async fn render_errors(
     let kept_headers = response.headers().clone();
     let shown_id = request_id.clone().filter(|_| status.is_server_error());
     let mut response = if is_openai {
-        Json(OpenAiError::new(status, message)).into_response()
+        // Always English, whatever the client's headers: OpenAI's own API answers in
+        // English, and SDKs and the programs around them match on these texts (and a
+        // browser's Accept-Language, sent by a web page calling `/v1`, says nothing of
+        // what the program expects).
+        Json(OpenAiError::new(status, message.to_string())).into_response()
     } else if is_api {
-        Json(ApiError::new(status, message, request_id).with_fields(fields)).into_response()
+        let fields = fields
+            .iter()
+            .map(|problem| ApiFieldProblem::new(&problem.field, problem.message.in_lang(lang)))
+            .collect();
+        Json(ApiError::new(status, message.in_lang(lang), request_id).with_fields(fields))
+            .into_response()
     } else if is_htmx {
-        let notice = ErrorNotice { message };
+        let notice = ErrorNotice {
+            message: message.in_lang(lang),
+        };
         let mut response = match notice.render() {
             Ok(html) => Html(html).into_response(),
             Err(_) => notice.message.into_response(),
@@ -331,7 +333,7 @@ pub async fn render_errors(
             layout,
             status: status.as_u16(),
             reason: reason(status),
-            message,
+            message: message.in_lang(lang),
             request_id: shown_id,
         };
         match page.render() {

@@ -40,7 +40,11 @@ use tracing::Level;
 
 use axum_login::AuthManagerLayerBuilder;
 
-use crate::{AppState, auth, error::AppError};
+use crate::{
+    AppState, auth,
+    error::{AppError, Thing},
+    i18n::Text,
+};
 
 /// Largest request body accepted; a message's own limit (`MAX_MESSAGE_CHARS`) is checked
 /// after parsing, with a message that says by how much it is over.
@@ -290,26 +294,22 @@ pub fn upload_limit(state: &AppState) -> usize {
 }
 
 async fn not_found() -> AppError {
-    AppError::NotFound("page")
+    AppError::NotFound(Thing::Page)
 }
 
 /// Checks a conversation title from a form or the API.
 fn validate_title(title: &str) -> Result<&str, AppError> {
     let title = title.trim();
     if title.is_empty() {
-        return Err(AppError::Invalid(
-            "The title is empty: write a title.".into(),
-        ));
+        return Err(AppError::Invalid(Text::new("error-title-empty")));
     }
     if crate::domain::has_control_characters(title) {
-        return Err(AppError::Invalid(
-            "The title contains control characters (such as NUL or ESC): remove them.".into(),
-        ));
+        return Err(AppError::Invalid(Text::new("error-title-control")));
     }
     if title.chars().count() > TITLE_LIMIT {
-        return Err(AppError::Invalid(format!(
-            "The title is longer than {TITLE_LIMIT} characters: shorten it."
-        )));
+        return Err(AppError::Invalid(
+            Text::new("error-title-long").arg("max", TITLE_LIMIT),
+        ));
     }
     Ok(title)
 }

@@ -19,7 +19,7 @@ use crate::{
     db::shares::{
         Pinned, delete_share, find_share, list_pinned_shares, list_shares, update_share_pinned,
     },
-    error::AppError,
+    error::{AppError, Thing},
     i18n::Lang,
     markdown,
     share::{self, Format, SharedRole, preview},
@@ -77,7 +77,9 @@ pub async fn share_conversation(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    let owner = visitor
+        .owner()
+        .ok_or(AppError::NotFound(Thing::Conversation))?;
     let share = share::share_conversation(&state, &owner, &id).await?;
     if is_htmx(&headers) {
         let url = format!("{}/s/{}", base_url(&state, &headers), share.token);
@@ -142,7 +144,7 @@ pub async fn show_share(
 ) -> Result<SharePage, AppError> {
     let share = find_share(&state.db, &token)
         .await?
-        .ok_or(AppError::NotFound("share"))?;
+        .ok_or(AppError::NotFound(Thing::Share))?;
     let snapshot = share::read_snapshot(&share)?;
     let lang = visitor.lang;
     let messages = snapshot
@@ -222,7 +224,7 @@ pub async fn show_preview(
 ) -> Result<Response, AppError> {
     let share = find_share(&state.db, &token)
         .await?
-        .ok_or(AppError::NotFound("share"))?;
+        .ok_or(AppError::NotFound(Thing::Share))?;
     let etag = HeaderValue::from_str(&format!("\"{}\"", share.updated_at))
         .expect("digits are a valid header");
     let cache = HeaderValue::from_static(PREVIEW_MAX_AGE);
@@ -317,7 +319,7 @@ pub async fn show_shares(
 
 /// A share's id from its path: anything but a number is no share.
 fn share_id(id: &str) -> Result<i64, AppError> {
-    id.parse().map_err(|_| AppError::NotFound("share"))
+    id.parse().map_err(|_| AppError::NotFound(Thing::Share))
 }
 
 /// Revokes a share of the visitor's: its link is a 404 from the next request on.
@@ -327,9 +329,9 @@ pub async fn revoke_share(
     Path(id): Path<String>,
 ) -> Result<Redirect, AppError> {
     let id = share_id(&id)?;
-    let owner = visitor.owner().ok_or(AppError::NotFound("share"))?;
+    let owner = visitor.owner().ok_or(AppError::NotFound(Thing::Share))?;
     if !delete_share(&state.db, &owner, id).await? {
-        return Err(AppError::NotFound("share"));
+        return Err(AppError::NotFound(Thing::Share));
     }
     Ok(Redirect::to("/settings/shares"))
 }
@@ -366,10 +368,10 @@ async fn set_pinned(
     pinned: bool,
 ) -> Result<Redirect, AppError> {
     if !visitor.is_admin() {
-        return Err(AppError::NotFound("page"));
+        return Err(AppError::NotFound(Thing::Page));
     }
     let token = update_share_pinned(&state.db, share_id(&id)?, pinned)
         .await?
-        .ok_or(AppError::NotFound("share"))?;
+        .ok_or(AppError::NotFound(Thing::Share))?;
     Ok(Redirect::to(&format!("/s/{token}")))
 }

@@ -27,7 +27,7 @@ use crate::{
         shares::{Share, find_share, upsert_share},
     },
     domain::{MessageStatus, Owner, Role},
-    error::AppError,
+    error::{AppError, Thing},
 };
 
 /// Longest description of a share (its first answer, as plain text), in characters:
@@ -312,7 +312,7 @@ pub async fn share_conversation(
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
     let conversation = find_conversation(&mut tx, owner, conversation_id)
         .await?
-        .ok_or(AppError::NotFound("conversation"))?;
+        .ok_or(AppError::NotFound(Thing::Conversation))?;
     let messages = list_messages(&mut tx, conversation_id).await?;
     let run = match &conversation.app {
         Some(name) => {
@@ -354,7 +354,7 @@ pub async fn continue_share(
 ) -> Result<Conversation, AppError> {
     let share = find_share(&state.db, token)
         .await?
-        .ok_or(AppError::NotFound("share"))?;
+        .ok_or(AppError::NotFound(Thing::Share))?;
     let snapshot = read_snapshot(&share)?;
     let owner = visitor.owner_or_new_guest(state).await?;
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;

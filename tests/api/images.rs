@@ -115,7 +115,7 @@ async fn html_in_place_of_an_image_is_refused_as_not_an_image() {
     for _ in 0..2 {
         let error = llm.generate_image("m", "x", None).await.unwrap_err();
         assert_eq!(error, UpstreamError::NotAnImage);
-        assert!(error.user_message().contains("not a picture"));
+        assert!(error.user_message().to_string().contains("not a picture"));
     }
 }
 
@@ -131,7 +131,7 @@ async fn an_image_over_the_cap_is_refused() {
     for _ in 0..2 {
         let error = llm.generate_image("m", "x", None).await.unwrap_err();
         assert_eq!(error, UpstreamError::ImageTooLarge);
-        assert!(error.user_message().contains("8 MiB"));
+        assert!(error.user_message().to_string().contains("8 MiB"));
     }
     // Just under the cap is fine.
     let mut picture = png(1, 1);

@@ -13,6 +13,7 @@ mod chat;
 mod crash;
 mod demo;
 mod durability;
+mod errors_i18n;
 mod export;
 mod faults;
 mod feedback;

@@ -3,13 +3,16 @@
 
 use serde_json::{Number, Value};
 
-use crate::apps::{
-    App,
-    form::{Field, FieldKind, option_text},
+use crate::{
+    apps::{
+        App,
+        form::{Field, FieldKind, option_text},
+    },
+    i18n::Text,
 };
 
 /// One submitted text as the field's JSON value; `None` for an empty field.
-pub fn typed(app: &App, field: &Field, submitted: Option<&str>) -> Result<Option<Value>, String> {
+pub fn typed(app: &App, field: &Field, submitted: Option<&str>) -> Result<Option<Value>, Text> {
     if field.kind == FieldKind::Checkbox {
         return Ok(Some(Value::Bool(submitted.is_some())));
     }
@@ -34,8 +37,10 @@ pub fn typed(app: &App, field: &Field, submitted: Option<&str>) -> Result<Option
             .trim()
             .parse::<i64>()
             .map(Value::from)
-            .map_err(|_| "must be a whole number, such as 3".to_string())?,
-        FieldKind::Number { .. } => number(text.trim()).ok_or("must be a number, such as 2.5")?,
+            .map_err(|_| Text::new("input-not-integer"))?,
+        FieldKind::Number { .. } => {
+            number(text.trim()).ok_or_else(|| Text::new("input-not-number"))?
+        }
         FieldKind::Lines => Value::Array(
             text.lines()
                 .map(str::trim)

@@ -321,16 +321,17 @@ fn an_invalid_answer_names_its_first_three_problems_and_their_places() {
     let apps = apps(ANSWER);
     let app = apps.get("app").unwrap();
     assert_eq!(
-        validate_output(app, "  ").unwrap_err(),
+        validate_output(app, "  ").unwrap_err().to_string(),
         "the answer is empty, where JSON was expected"
     );
     assert!(
         validate_output(app, r#"{"title": "T""#)
             .unwrap_err()
+            .to_string()
             .starts_with("the answer is not valid JSON (EOF while parsing an object"),
     );
     assert_eq!(
-        validate_output(app, "[]").unwrap_err(),
+        validate_output(app, "[]").unwrap_err().to_string(),
         "the answer does not match the app's output schema: the answer must be an object"
     );
     assert_eq!(
@@ -338,7 +339,8 @@ fn an_invalid_answer_names_its_first_three_problems_and_their_places() {
             app,
             r#"{"title": 1, "points": "a", "questions": [{"question": "q"}, {"question": "r", "answer": 2, "x": 0}]}"#
         )
-        .unwrap_err(),
+        .unwrap_err()
+        .to_string(),
         "the answer does not match the app's output schema: `title` must be text; `points` \
          must be a list; `questions[0].answer` is required (and 2 more)"
     );

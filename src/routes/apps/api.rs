@@ -26,7 +26,8 @@ use crate::{
     chat::{self, Turn, TurnEvent},
     db::Message,
     domain::MessageStatus,
-    error::AppError,
+    error::{AppError, Thing},
+    i18n::Lang,
     routes::{
         bodies::{ApiError, AppList, AppSummary, Delta, RunResult, RunStarted, RunUsage},
         extract::AppJson,
@@ -80,7 +81,7 @@ pub async fn create_run(
     AppJson(input): AppJson<Value>,
 ) -> Result<Response, AppError> {
     let apps = state.apps.current();
-    let app = apps.get(&name).ok_or(AppError::NotFound("app"))?;
+    let app = apps.get(&name).ok_or(AppError::NotFound(Thing::App))?;
     // Checked before a guest is made: a refused run leaves nothing behind.
     let input = checked_input(app, &input)?;
     let owner = visitor.owner_or_new_guest(&state).await?;
@@ -91,17 +92,17 @@ pub async fn create_run(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/event-stream"));
     if wants_stream {
-        return Ok(Sse::new(run_events(app.output_format, turn)).into_response());
+        return Ok(Sse::new(run_events(app.output_format, turn, visitor.lang)).into_response());
     }
     let run_id = turn.conversation.id.clone();
     let answer = turn.finish().await;
     // 200 however the run ended, as for a message: the run is saved either way, and a
     // server error would keep a new guest's session cookie from the client.
-    Ok(Json(result_of(app.output_format, run_id, &answer)).into_response())
+    Ok(Json(result_of(app.output_format, run_id, &answer, visitor.lang)).into_response())
 }
 
-/// A finished run as the API shows it.
-fn result_of(format: OutputFormat, run_id: String, answer: &Message) -> RunResult {
+/// A finished run as the API shows it, why it has no output in `lang`.
+fn result_of(format: OutputFormat, run_id: String, answer: &Message, lang: Lang) -> RunResult {
     let output = if answer.status == MessageStatus::Complete {
         answer_output(format, answer)
     } else {
@@ -111,7 +112,7 @@ fn result_of(format: OutputFormat, run_id: String, answer: &Message) -> RunResul
         run_id,
         status: answer.status,
         output,
-        error: answer.error.clone(),
+        error: chat::answer_error(answer).map(|text| text.in_lang(lang)),
         usage: RunUsage {
             prompt_tokens: answer.prompt_tokens,
             completion_tokens: answer.completion_tokens,
@@ -121,7 +122,11 @@ fn result_of(format: OutputFormat, run_id: String, answer: &Message) -> RunResul
 
 /// `start` with the run's id, `delta` events with `{"content": …}` as the answer arrives,
 /// and `done` with the result.
-fn run_events(format: OutputFormat, turn: Turn) -> impl Stream<Item = Result<Event, Infallible>> {
+fn run_events(
+    format: OutputFormat,
+    turn: Turn,
+    lang: Lang,
+) -> impl Stream<Item = Result<Event, Infallible>> {
     let run_id = turn.conversation.id.clone();
     let start = RunStarted {
         run_id: run_id.clone(),
@@ -132,7 +137,7 @@ fn run_events(format: OutputFormat, turn: Turn) -> impl Stream<Item = Result<Eve
         async move {
             let event = match events.recv().await? {
                 TurnEvent::Delta(content) => event("delta", &Delta { content }),
-                TurnEvent::Done(answer) => event("done", &result_of(format, run_id, &answer)),
+                TurnEvent::Done(answer) => event("done", &result_of(format, run_id, &answer, lang)),
             };
             Some((event, events))
         }

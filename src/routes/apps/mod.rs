@@ -42,8 +42,8 @@ use crate::{
         shares::Pinned,
     },
     domain::{MessageStatus, Role},
-    error::{AppError, FieldProblem},
-    i18n::Lang,
+    error::{AppError, FieldProblem, Thing},
+    i18n::{Lang, Text},
     markdown,
 };
 
@@ -189,7 +189,8 @@ pub struct ResultView {
     json: Option<String>,
     /// An image answer's picture.
     image: Option<String>,
-    error: Option<String>,
+    /// Why the run has no result.
+    error: Option<Text>,
     meta: Meta,
     /// The owner's feedback controls, once the run has ended.
     verdict: Option<FeedbackView>,
@@ -239,7 +240,7 @@ impl ResultView {
             html,
             json,
             image: answer.image.clone(),
-            error: answer.error.clone(),
+            error: crate::chat::answer_error(answer),
             meta: Meta::of(answer),
             verdict: None,
         }
@@ -291,13 +292,13 @@ impl AppPage {
                 error: errors
                     .iter()
                     .find(|e| e.field == field.name)
-                    .map(|e| e.message.clone()),
+                    .map(|e| e.message.in_lang(lang)),
             })
             .collect();
         let form_error = errors
             .iter()
             .filter(|e| app.form.field(&e.field).is_none())
-            .map(|e| e.message.clone())
+            .map(|e| e.message.in_lang(lang))
             .reduce(|a, b| format!("{a}; {b}"));
         Self {
             layout,
@@ -363,7 +364,7 @@ pub async fn app_page(
     sample: bool,
 ) -> Result<AppPage, AppError> {
     let apps = state.apps.current();
-    let app = apps.get(name).ok_or(AppError::NotFound("app"))?;
+    let app = apps.get(name).ok_or(AppError::NotFound(Thing::App))?;
     let layout = Layout::load(state, visitor, None).await?;
     let mut input = app.input_defaults.clone();
     if sample && let Some(sample) = &app.sample {
@@ -382,7 +383,7 @@ pub async fn run_app(
     AppForm(pairs): AppForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let apps = state.apps.current();
-    let app = apps.get(&name).ok_or(AppError::NotFound("app"))?;
+    let app = apps.get(&name).ok_or(AppError::NotFound(Thing::App))?;
     let input = match apps::input_from_form(app, &pairs) {
         Ok(input) => input,
         Err(errors) if is_htmx(&headers) => {
@@ -466,13 +467,13 @@ pub async fn show_run(
     Path((name, id)): Path<(String, String)>,
 ) -> Result<AppPage, AppError> {
     let apps = state.apps.current();
-    let app = apps.get(&name).ok_or(AppError::NotFound("app"))?;
-    let owner = visitor.owner().ok_or(AppError::NotFound("run"))?;
+    let app = apps.get(&name).ok_or(AppError::NotFound(Thing::App))?;
+    let owner = visitor.owner().ok_or(AppError::NotFound(Thing::Run))?;
     let mut conn = state.db.acquire().await?;
     let conversation = find_conversation(&mut conn, &owner, &id)
         .await?
         .filter(|c| c.app.as_deref() == Some(name.as_str()))
-        .ok_or(AppError::NotFound("run"))?;
+        .ok_or(AppError::NotFound(Thing::Run))?;
     let input = find_run_input(&mut conn, &owner, &id)
         .await?
         .and_then(|json| serde_json::from_str::<Map<String, Value>>(&json).ok())
@@ -481,7 +482,7 @@ pub async fn show_run(
         .await?
         .into_iter()
         .rfind(|m| m.role == Role::Assistant)
-        .ok_or(AppError::NotFound("run"))?;
+        .ok_or(AppError::NotFound(Thing::Run))?;
     let feedback = find_feedback(&mut conn, answer.id).await?;
     let layout = Layout::load_on(&mut conn, &state, &visitor, Some(&conversation.id)).await?;
     drop(conn);
@@ -504,11 +505,11 @@ pub async fn show_image(
     Path(hash): Path<String>,
 ) -> Result<Response, AppError> {
     if hash.len() != 64 || !hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        return Err(AppError::NotFound("image"));
+        return Err(AppError::NotFound(Thing::Image));
     }
     let image = find_image(&state.db, &hash)
         .await?
-        .ok_or(AppError::NotFound("image"))?;
+        .ok_or(AppError::NotFound(Thing::Image))?;
     let content_type =
         HeaderValue::from_str(&image.mime).map_err(|e| AppError::Internal(e.into()))?;
     Ok((

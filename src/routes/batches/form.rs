@@ -24,6 +24,7 @@ use crate::{
     },
     db::batches::{BatchSource, BatchState, NewBatch, insert_batch, insert_item},
     error::AppError,
+    i18n::Text,
     routes::pages::Layout,
 };
 
@@ -41,7 +42,7 @@ pub struct NewBatchPage {
     apps: Vec<(String, String)>,
     form: NewBatchForm,
     /// Why the last submission was refused, and its bad rows.
-    problem: Option<String>,
+    problem: Option<Text>,
     rows: Vec<RowError>,
     max_upload: String,
     max_rows: usize,
@@ -88,7 +89,7 @@ async fn new_batch_page(
     state: &AppState,
     visitor: &Visitor,
     form: NewBatchForm,
-    problem: Option<String>,
+    problem: Option<Text>,
     rows: Vec<RowError>,
 ) -> Result<NewBatchPage, AppError> {
     let apps = state
@@ -112,15 +113,15 @@ async fn new_batch_page(
 /// Why a new batch is refused: the status, and what the form shows.
 struct Refusal {
     status: StatusCode,
-    problem: String,
+    problem: Text,
     rows: Vec<RowError>,
 }
 
 impl Refusal {
-    fn invalid(problem: impl Into<String>) -> Self {
+    fn invalid(problem: Text) -> Self {
         Self {
             status: StatusCode::UNPROCESSABLE_ENTITY,
-            problem: problem.into(),
+            problem,
             rows: Vec::new(),
         }
     }
@@ -157,9 +158,9 @@ pub async fn create_batch(
     let form = read_form(&fields);
     let apps = state.apps.current();
     let outcome = match not_utf8 {
-        Some(name) => Err(Refusal::invalid(format!(
-            "The field `{name}` is not UTF-8 text: send it as UTF-8."
-        ))),
+        Some(name) => Err(Refusal::invalid(
+            Text::new("batch-field-not-utf8").arg("field", name),
+        )),
         None => save_batch(&state, &apps, admin.id, &form, file).await,
     };
     match outcome {
@@ -193,9 +194,7 @@ async fn read_parts(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Vec<Part>, AppError> {
     let unreadable = |detail: String| {
-        AppError::BadRequest(format!(
-            "Send the new batch form as multipart/form-data, as the page's form does ({detail})."
-        ))
+        AppError::BadRequest(Text::new("batch-not-multipart").arg("detail", detail))
     };
     let mut multipart = multipart.map_err(|e| unreadable(e.body_text()))?;
     let mut parts = Vec::new();
@@ -241,14 +240,14 @@ async fn save_batch(
     file: Option<(String, Vec<u8>)>,
 ) -> Result<i64, Refusal> {
     if form.name.is_empty() || form.name.chars().count() > NAME_CHARS {
-        return Err(Refusal::invalid(format!(
-            "Name the batch: 1 to {NAME_CHARS} characters."
-        )));
+        return Err(Refusal::invalid(
+            Text::new("batch-name").arg("max", NAME_CHARS),
+        ));
     }
     if !(1..=MAX_CONCURRENCY).contains(&form.concurrency) {
-        return Err(Refusal::invalid(format!(
-            "Concurrency must be a whole number from 1 to {MAX_CONCURRENCY}."
-        )));
+        return Err(Refusal::invalid(
+            Text::new("batch-bad-concurrency").arg("max", MAX_CONCURRENCY),
+        ));
     }
     let target = if form.target.is_empty() {
         Target::Chat {
@@ -256,19 +255,14 @@ async fn save_batch(
         }
     } else {
         Target::App(apps.get(&form.target).ok_or_else(|| {
-            Refusal::invalid(format!(
-                "There is no app `{}`: pick one from the list.",
-                form.target
-            ))
+            Refusal::invalid(Text::new("batch-no-app").arg("app", form.target.as_str()))
         })?)
     };
     let max_rows = state.config.batch_max_rows;
     let saved = match form.source.as_str() {
         "upload" => {
             let Some((filename, bytes)) = file else {
-                return Err(Refusal::invalid(
-                    "Choose a CSV or JSONL file of inputs to upload.",
-                ));
+                return Err(Refusal::invalid(Text::new("batch-no-file")));
             };
             let cap = state.config.batch_max_upload_bytes;
             if bytes.len() > cap {
@@ -279,18 +273,18 @@ async fn save_batch(
                 });
             }
             let format = Format::of_file(&filename).ok_or_else(|| {
-                Refusal::invalid(format!(
-                    "The file {filename:?} is neither .csv nor .jsonl: name it after its format."
-                ))
+                Refusal::invalid(
+                    Text::new("batch-file-format").arg("file", format!("{filename:?}")),
+                )
             })?;
             let inputs = upload::read_inputs(&bytes, format, &target, max_rows).map_err(
                 |error| match error {
                     UploadError::Rows(rows) => Refusal {
                         status: StatusCode::UNPROCESSABLE_ENTITY,
-                        problem: UploadError::Rows(rows.clone()).to_string(),
+                        problem: Text::new("upload-rows").arg("count", rows.len()),
                         rows,
                     },
-                    other => Refusal::invalid(other.to_string()),
+                    other => Refusal::invalid(other.text()),
                 },
             )?;
             insert_uploaded(state, admin_id, form, &target, &inputs).await
@@ -299,13 +293,13 @@ async fn save_batch(
             let seed = read_seed(form, &target, max_rows)?;
             insert_generated(state, admin_id, form, &target, &seed).await
         }
-        _ => return Err(Refusal::invalid("Choose where the inputs come from.")),
+        _ => return Err(Refusal::invalid(Text::new("batch-no-source"))),
     };
     saved.map_err(|error| {
         tracing::error!(%error, "cannot save a new batch");
         Refusal {
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            problem: "The batch could not be saved: try again.".into(),
+            problem: Text::new("batch-not-saved"),
             rows: Vec::new(),
         }
     })
@@ -315,26 +309,22 @@ async fn save_batch(
 /// lines, each checked like an upload's row) and a count.
 fn read_seed(form: &NewBatchForm, target: &Target<'_>, max_rows: usize) -> Result<Seed, Refusal> {
     if form.description.is_empty() {
-        return Err(Refusal::invalid(
-            "Describe the inputs the model should write.",
-        ));
+        return Err(Refusal::invalid(Text::new("batch-no-description")));
     }
     if !(1..=max_rows).contains(&form.count) {
-        return Err(Refusal::invalid(format!(
-            "The number of inputs must be from 1 to {max_rows}."
-        )));
+        return Err(Refusal::invalid(
+            Text::new("batch-bad-count").arg("max", max_rows),
+        ));
     }
     let examples = upload::read_inputs(form.examples.as_bytes(), Format::Jsonl, target, max_rows)
         .map_err(|error| match error {
-        UploadError::Empty => Refusal::invalid(
-            "Give at least one example input, as a JSON object on a line of its own.",
-        ),
+        UploadError::Empty => Refusal::invalid(Text::new("batch-no-examples")),
         UploadError::Rows(rows) => Refusal {
             status: StatusCode::UNPROCESSABLE_ENTITY,
-            problem: "Some example lines fail the schema: fix them.".into(),
+            problem: Text::new("batch-bad-examples"),
             rows,
         },
-        other => Refusal::invalid(other.to_string()),
+        other => Refusal::invalid(other.text()),
     })?;
     Ok(Seed {
         description: form.description.clone(),

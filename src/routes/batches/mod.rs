@@ -19,8 +19,9 @@ use crate::{
     AppState,
     auth::{Admin, Visitor},
     batches::{self, generate::Seed},
+    chat,
     db::batches::{Batch, BatchSource, BatchState, find_batch, list_batches, list_items},
-    error::AppError,
+    error::{AppError, Thing},
     i18n::{Lang, Text},
 };
 
@@ -102,7 +103,7 @@ pub struct ProgressPartial {
 pub struct ProgressView {
     id: i64,
     state: &'static str,
-    reason: Option<String>,
+    reason: Option<Text>,
     resume_at: Option<String>,
     /// Still changing by itself: the page polls.
     active: bool,
@@ -127,7 +128,7 @@ pub struct ItemRow {
     input: String,
     state: &'static str,
     link: Option<String>,
-    error: Option<String>,
+    error: Option<Text>,
 }
 
 /// The `{id}` of a batch route; anything but a number is a batch that does not exist.
@@ -139,7 +140,7 @@ impl<S: Send + Sync> FromRequestParts<S> for BatchId {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let Path(id) = Path::<i64>::from_request_parts(parts, state)
             .await
-            .map_err(|_| AppError::NotFound("batch"))?;
+            .map_err(|_| AppError::NotFound(Thing::Batch))?;
         Ok(Self(id))
     }
 }
@@ -147,7 +148,7 @@ impl<S: Send + Sync> FromRequestParts<S> for BatchId {
 async fn found(state: &AppState, id: i64) -> Result<Batch, AppError> {
     find_batch(&state.db, id)
         .await?
-        .ok_or(AppError::NotFound("batch"))
+        .ok_or(AppError::NotFound(Thing::Batch))
 }
 
 /// A batch's page; to htmx (polling), only its progress.
@@ -190,13 +191,17 @@ async fn progress_view(state: &AppState, batch: &Batch) -> Result<ProgressView, 
                 (Some(id), None) => Some(format!("/conversations/{id}")),
                 (None, _) => None,
             },
-            error: item.error,
+            error: item.error.as_deref().map(chat::stored_error),
         })
         .collect();
     Ok(ProgressView {
         id: batch.id,
         state: batch.state.as_str(),
-        reason: batch.reason.clone(),
+        // An admin's pause was stored in English before reasons were stored by id.
+        reason: batch
+            .reason
+            .as_deref()
+            .map(|reason| Text::from_stored(reason, &[Text::new("batch-paused-by-admin")])),
         resume_at: batch.resume_at.map(utc_minute),
         active: batch.state.is_active() || counts.running > 0,
         done: counts.done,
@@ -225,10 +230,9 @@ pub async fn pause_batch(
 ) -> Result<Redirect, AppError> {
     let batch = found(&state, id).await?;
     if !batches::pause(&state, &batch).await? {
-        return Err(AppError::Conflict(format!(
-            "This batch is {}: only a running batch can be paused.",
-            batch.state.as_str()
-        )));
+        return Err(AppError::Conflict(
+            Text::new("batch-cannot-pause").arg("state", state_text(batch.state)),
+        ));
     }
     tracing::info!(admin = admin.id, batch = id, "admin paused a batch");
     Ok(back_to(id))
@@ -241,10 +245,9 @@ pub async fn resume_batch(
 ) -> Result<Redirect, AppError> {
     let batch = found(&state, id).await?;
     if !batches::resume(&state, &batch).await? {
-        return Err(AppError::Conflict(format!(
-            "This batch is {}: only a paused batch can be resumed.",
-            batch.state.as_str()
-        )));
+        return Err(AppError::Conflict(
+            Text::new("batch-cannot-resume").arg("state", state_text(batch.state)),
+        ));
     }
     tracing::info!(admin = admin.id, batch = id, "admin resumed a batch");
     Ok(back_to(id))
@@ -257,10 +260,9 @@ pub async fn cancel_batch(
 ) -> Result<Redirect, AppError> {
     let batch = found(&state, id).await?;
     if !batches::cancel(&state, &batch).await? {
-        return Err(AppError::Conflict(format!(
-            "This batch is {}: it has nothing left to cancel.",
-            batch.state.as_str()
-        )));
+        return Err(AppError::Conflict(
+            Text::new("batch-cannot-cancel").arg("state", state_text(batch.state)),
+        ));
     }
     tracing::info!(admin = admin.id, batch = id, "admin cancelled a batch");
     Ok(back_to(id))
@@ -270,12 +272,14 @@ fn back_to(id: i64) -> Redirect {
     Redirect::to(&format!("/admin/batches/{id}"))
 }
 
+/// A batch's state in words ("running", "실행 중").
+fn state_text(state: BatchState) -> Text {
+    Text::new("batch-state").arg("state", state.as_str())
+}
+
 /// What an upload over the cap is told.
-pub fn too_large(cap: usize) -> String {
-    format!(
-        "The file is larger than {}, the most a batch accepts (BATCH_MAX_UPLOAD_BYTES): split it into smaller batches.",
-        describe_bytes(cap)
-    )
+pub fn too_large(cap: usize) -> Text {
+    Text::new("batch-file-too-large").arg("size", describe_bytes(cap))
 }
 
 /// "5 MiB", "300 KiB", "512 bytes".

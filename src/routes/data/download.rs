@@ -19,6 +19,7 @@ use sqlx::SqlitePool;
 use crate::{
     AppState,
     auth::SignedIn,
+    chat,
     db::{
         account_data::{
             ConversationRow, list_own_conversations_page, list_own_feedback_page,
@@ -29,6 +30,7 @@ use crate::{
         users::{User, UserRole},
     },
     error::AppError,
+    i18n::Lang,
 };
 
 /// Conversations read per page, each with all its messages.
@@ -57,6 +59,7 @@ pub async fn download_data(
         share_base: format!("{}/s/", super::super::keys::base_url(&state, &headers)),
         stage: Stage::Feedback { after: 0 },
         first: true,
+        lang: signed_in.visitor.lang,
     };
     let file = format!("promptship-data-{today}.json");
     Ok((
@@ -159,6 +162,8 @@ struct Download {
     stage: Stage,
     /// No element of the current list written yet.
     first: bool,
+    /// The reader's language, for why an answer is not complete.
+    lang: Lang,
 }
 
 #[derive(Serialize)]
@@ -265,7 +270,7 @@ impl Download {
                 )
                 .await?;
                 self.open(&mut chunk, "conversations");
-                let conversations = group(rows);
+                let conversations = group(rows, self.lang);
                 let full = conversations.len() as i64 == CONVERSATIONS_PER_PAGE;
                 let next = conversations.last().map(|c| c.id.clone());
                 for conversation in &conversations {
@@ -311,7 +316,7 @@ impl Download {
 
 /// Rows of conversations with one message each, in order, as conversations with their
 /// messages.
-fn group(rows: Vec<ConversationRow>) -> Vec<ConversationJson> {
+fn group(rows: Vec<ConversationRow>, lang: Lang) -> Vec<ConversationJson> {
     let mut conversations: Vec<ConversationJson> = Vec::new();
     for row in rows {
         if conversations
@@ -332,7 +337,7 @@ fn group(rows: Vec<ConversationRow>) -> Vec<ConversationJson> {
             });
         }
         if let (Some(conversation), Some(message)) = (conversations.last_mut(), row.message) {
-            conversation.messages.push(message);
+            conversation.messages.push(chat::worded(message, lang));
         }
     }
     conversations
@@ -397,12 +402,15 @@ mod tests {
 
     #[test]
     fn rows_are_grouped_into_conversations_in_order() {
-        let grouped = group(vec![
-            row("a", Some(1)),
-            row("a", Some(2)),
-            row("b", None),
-            row("c", Some(3)),
-        ]);
+        let grouped = group(
+            vec![
+                row("a", Some(1)),
+                row("a", Some(2)),
+                row("b", None),
+                row("c", Some(3)),
+            ],
+            Lang::En,
+        );
         let shape: Vec<(String, Vec<i64>)> = grouped
             .iter()
             .map(|c| (c.id.clone(), c.messages.iter().map(|m| m.id).collect()))

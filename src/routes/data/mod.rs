@@ -25,6 +25,7 @@ use crate::{
     },
     domain::DataPolicy,
     error::AppError,
+    i18n::Text,
 };
 
 #[derive(Template, WebTemplate)]
@@ -88,9 +89,7 @@ pub async fn set_data_opt_out(
         "1" => true,
         "0" => false,
         _ => {
-            return Err(AppError::Invalid(
-                "`opt_out` must be 1 (keep my conversations out) or 0 (allow them).".into(),
-            ));
+            return Err(AppError::Invalid(Text::new("error-opt-out-value")));
         }
     };
     update_user_data_opt_out(&state.db, signed_in.user.id, opt_out).await?;

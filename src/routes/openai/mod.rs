@@ -37,6 +37,7 @@ use crate::{
     auth::{ClientIp, api_key::ApiVisitor},
     budget::{self, Estimate, Spender},
     error::AppError,
+    i18n::Text,
 };
 
 /// The model names this deployment offers, each with its provider model, sorted (never
@@ -133,10 +134,11 @@ pub async fn create_chat_completion(
     }
     let prompt_tokens = prompt_tokens(&messages, &upstream_request);
     if prompt_tokens > state.config.max_context_tokens {
-        return Err(AppError::TooLarge(format!(
-            "The messages (with any tools and response format) are {prompt_tokens} tokens long; this deployment accepts at most {}.",
-            state.config.max_context_tokens
-        )));
+        return Err(AppError::TooLarge(
+            Text::new("v1-too-many-tokens")
+                .arg("tokens", prompt_tokens)
+                .arg("max", state.config.max_context_tokens),
+        ));
     }
     upstream_request.messages = messages.into_iter().map(to_upstream).collect();
 

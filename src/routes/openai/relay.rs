@@ -136,7 +136,8 @@ pub(super) struct Relay {
     pub(super) done: bool,
 }
 
-/// The last event of a stream cut off by a shutdown.
+/// The last event of a stream cut off by a shutdown. `/v1` speaks English only (see
+/// `render_errors`), so its stream's words are written here.
 const SHUTTING_DOWN: &str = "The server is restarting: this answer was cut off. Please try again.";
 
 /// What one upstream event means for the stream.
@@ -186,7 +187,7 @@ impl Relay {
             let next = tokio::select! {
                 next = self.events.next() => next,
                 () = &mut self.idle => {
-                    return self.fail(BytesMut::new(), UpstreamError::Timeout.user_message()).await;
+                    return self.fail(BytesMut::new(), &UpstreamError::Timeout.user_message().to_string()).await;
                 }
                 () = &mut self.held => {
                     return self.fail(BytesMut::new(), SHUTTING_DOWN).await;
@@ -194,11 +195,18 @@ impl Relay {
             };
             let batch = match next {
                 Some(Ok(batch)) => batch,
-                Some(Err(error)) => return self.fail(BytesMut::new(), error.user_message()).await,
+                Some(Err(error)) => {
+                    return self
+                        .fail(BytesMut::new(), &error.user_message().to_string())
+                        .await;
+                }
                 None if self.finished => return self.finish(BytesMut::new()).await,
                 None => {
                     return self
-                        .fail(BytesMut::new(), UpstreamError::Broken.user_message())
+                        .fail(
+                            BytesMut::new(),
+                            &UpstreamError::Broken.user_message().to_string(),
+                        )
                         .await;
                 }
             };
@@ -217,7 +225,9 @@ impl Relay {
                         return (out.freeze(), true);
                     }
                     Flow::Done => return self.finish(out).await,
-                    Flow::Failed(error) => return self.fail(out, error.user_message()).await,
+                    Flow::Failed(error) => {
+                        return self.fail(out, &error.user_message().to_string()).await;
+                    }
                 }
             }
             if !out.is_empty() {

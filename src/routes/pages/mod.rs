@@ -31,7 +31,7 @@ use crate::{
         shares::Pinned,
     },
     domain::{DataPolicy, MessageStatus, Role},
-    error::AppError,
+    error::{AppError, Thing},
     i18n::{Lang, Text},
     markdown::{self, RenderCache},
 };
@@ -157,7 +157,8 @@ pub struct MessageView {
     pub content: String,
     /// Sanitized HTML of an answer's Markdown.
     pub html: Arc<str>,
-    pub error: Option<String>,
+    /// Why the answer is not complete.
+    pub error: Option<Text>,
     /// Model, tokens and timing, for the curious.
     pub meta: Meta,
     /// An image app's picture, by the hash it is served under.
@@ -208,7 +209,7 @@ impl MessageView {
             status: message.status.as_str(),
             content: message.content.clone(),
             html,
-            error: message.error.clone(),
+            error: crate::chat::answer_error(message),
             meta,
             image: message.image.clone(),
             verdict: None,
@@ -409,7 +410,9 @@ pub async fn show_conversation(
     visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<ChatPage, AppError> {
-    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    let owner = visitor
+        .owner()
+        .ok_or(AppError::NotFound(Thing::Conversation))?;
     let mut conn = state.db.acquire().await?;
     let layout = Layout::load_on(&mut conn, &state, &visitor, Some(&id)).await?;
     // Usually among the sidebar's recent conversations, which are the owner's own: one
@@ -418,7 +421,7 @@ pub async fn show_conversation(
         Some(conversation) => conversation.clone(),
         None => find_conversation(&mut conn, &owner, &id)
             .await?
-            .ok_or(AppError::NotFound("conversation"))?,
+            .ok_or(AppError::NotFound(Thing::Conversation))?,
     };
     let messages = list_messages(&mut conn, &id).await?;
     let feedback = list_conversation_feedback(&mut conn, &id).await?;
@@ -461,7 +464,9 @@ pub async fn send_message(
     AppForm(form): AppForm<MessageForm>,
 ) -> Result<Response, AppError> {
     // An existing conversation has its owner already.
-    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    let owner = visitor
+        .owner()
+        .ok_or(AppError::NotFound(Thing::Conversation))?;
     let turn = chat::start_turn(
         &state,
         &Spender::of(&visitor, owner),
@@ -484,7 +489,9 @@ pub async fn regenerate_answer(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    let owner = visitor
+        .owner()
+        .ok_or(AppError::NotFound(Thing::Conversation))?;
     let turn = chat::start_turn(
         &state,
         &Spender::of(&visitor, owner),
@@ -501,7 +508,9 @@ pub async fn stop_answer(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    let owner = visitor
+        .owner()
+        .ok_or(AppError::NotFound(Thing::Conversation))?;
     chat::stop(&state, &owner, &id).await?;
     Ok(if is_htmx(&headers) {
         // The running stream delivers the final state of the answer.
@@ -523,9 +532,11 @@ pub async fn rename_conversation(
     AppForm(form): AppForm<RenameForm>,
 ) -> Result<Redirect, AppError> {
     let title = super::validate_title(&form.title)?;
-    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    let owner = visitor
+        .owner()
+        .ok_or(AppError::NotFound(Thing::Conversation))?;
     if !conversations::update_conversation_title(&state.db, &owner, &id, title).await? {
-        return Err(AppError::NotFound("conversation"));
+        return Err(AppError::NotFound(Thing::Conversation));
     }
     Ok(Redirect::to(&format!("/conversations/{id}")))
 }
@@ -535,10 +546,12 @@ pub async fn delete_conversation(
     visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<Redirect, AppError> {
-    let owner = visitor.owner().ok_or(AppError::NotFound("conversation"))?;
+    let owner = visitor
+        .owner()
+        .ok_or(AppError::NotFound(Thing::Conversation))?;
     chat::stop(&state, &owner, &id).await?;
     if !conversations::delete_conversation(&state.db, &owner, &id).await? {
-        return Err(AppError::NotFound("conversation"));
+        return Err(AppError::NotFound(Thing::Conversation));
     }
     Ok(Redirect::to("/"))
 }

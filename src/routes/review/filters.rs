@@ -9,6 +9,7 @@ use crate::{
     db::reviews::{QueueFilter, RatingFilter},
     domain::{ReviewState, day_start_ms},
     error::AppError,
+    i18n::Text,
 };
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -43,31 +44,33 @@ impl Filters {
     /// The filters as the database takes them; a value it cannot be is a 400 that says
     /// which and why.
     pub fn to_filter(&self) -> Result<QueueFilter, AppError> {
-        let bad = |name: &str, value: &str, want: &str| {
-            AppError::BadRequest(format!("The filter `{name}={value}` is not {want}."))
+        let bad = |name: &str, value: &str, want: Text| {
+            AppError::BadRequest(
+                Text::new("error-filter")
+                    .arg("name", name)
+                    .arg("value", value)
+                    .arg("want", want),
+            )
         };
         let some = |value: &str| Some(value.trim().to_string()).filter(|v| !v.is_empty());
         let version = some(&self.version);
         if let Some(v) = &version
             && !v.chars().all(|c| c.is_ascii_hexdigit())
         {
-            return Err(bad(
-                "version",
-                v,
-                "the start of a prompt version (hex digits)",
-            ));
+            return Err(bad("version", v, Text::new("filter-want-version")));
         }
         let rating = match self.rating.trim() {
             "" => None,
             name => Some(
-                RatingFilter::parse(name).ok_or_else(|| bad("rating", name, "up, down or none"))?,
+                RatingFilter::parse(name)
+                    .ok_or_else(|| bad("rating", name, Text::new("filter-want-rating")))?,
             ),
         };
         let state = match self.state.trim() {
             "" => None,
             name => Some(
                 parse_state(name)
-                    .ok_or_else(|| bad("state", name, "pending, accepted, edited or rejected"))?,
+                    .ok_or_else(|| bad("state", name, Text::new("filter-want-state")))?,
             ),
         };
         let day = |name: &str, value: &str| -> Result<Option<i64>, AppError> {
@@ -75,14 +78,14 @@ impl Filters {
                 "" => Ok(None),
                 value => day_start_ms(value)
                     .map(Some)
-                    .ok_or_else(|| bad(name, value, "a date like 2026-12-04")),
+                    .ok_or_else(|| bad(name, value, Text::new("filter-want-date"))),
             }
         };
         let has_correction = match self.correction.trim() {
             "" => None,
             "yes" => Some(true),
             "no" => Some(false),
-            other => return Err(bad("correction", other, "yes or no")),
+            other => return Err(bad("correction", other, Text::new("filter-want-yes-no"))),
         };
         Ok(QueueFilter {
             app: some(&self.app),
@@ -101,7 +104,7 @@ impl Filters {
         match self.page.trim() {
             "" => Ok(1),
             page => page.parse().ok().filter(|p| *p >= 1).ok_or_else(|| {
-                AppError::BadRequest(format!("The page `{page}` is not a number from 1."))
+                AppError::BadRequest(Text::new("error-filter-page").arg("page", page))
             }),
         }
     }

@@ -33,7 +33,8 @@ use crate::{
         users::User,
     },
     domain::{DataPolicy, FeedbackTag, ReviewState, Role, has_control_characters, typed_chars},
-    error::AppError,
+    error::{AppError, Thing},
+    i18n::Text,
 };
 
 /// Answers on one page of the list.
@@ -53,7 +54,7 @@ impl FromRequestParts<AppState> for Reviewer {
         let visitor = Visitor::from_request_parts(parts, state).await?;
         match visitor.user.clone() {
             Some(user) if user.can_review() => Ok(Self { visitor, user }),
-            _ => Err(AppError::NotFound("page")),
+            _ => Err(AppError::NotFound(Thing::Page)),
         }
     }
 }
@@ -67,7 +68,7 @@ impl<S: Send + Sync> FromRequestParts<S> for AnswerId {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let Path(id) = Path::<i64>::from_request_parts(parts, state)
             .await
-            .map_err(|_| AppError::NotFound("answer"))?;
+            .map_err(|_| AppError::NotFound(Thing::Answer))?;
         Ok(Self(id))
     }
 }
@@ -262,12 +263,12 @@ pub async fn show_answer(
     let now = state.clock.now_ms();
     let item = find_review_item(&state.db, id, state.site.data_policy, now)
         .await?
-        .ok_or(AppError::NotFound("answer"))?;
+        .ok_or(AppError::NotFound(Thing::Answer))?;
     let messages = list_messages(&mut *state.db.acquire().await?, &item.conversation_id).await?;
     let answer = messages
         .iter()
         .find(|m| m.id == id)
-        .ok_or(AppError::NotFound("answer"))?;
+        .ok_or(AppError::NotFound(Thing::Answer))?;
     let question = answer.reply_to.unwrap_or(0);
     let view = |m: &Message| MessageView::new(m, &state.rendered);
     let thread = thread(&messages)
@@ -374,16 +375,15 @@ pub async fn reject_answer(
 ) -> Result<Redirect, AppError> {
     let reason = match form.reason.trim() {
         "" => {
-            return Err(AppError::Invalid(
-                "A rejection needs a reason: pick one of the tags.".into(),
-            ));
+            return Err(AppError::Invalid(Text::new("error-reject-no-reason")));
         }
         name => FeedbackTag::parse(name).ok_or_else(|| {
             let names: Vec<&str> = FeedbackTag::ALL.iter().map(|t| t.as_str()).collect();
-            AppError::Invalid(format!(
-                "`{name}` is not a reason: use one of {}.",
-                names.join(", ")
-            ))
+            AppError::Invalid(
+                Text::new("error-reject-reason")
+                    .arg("reason", name)
+                    .arg("reasons", names.join(", ")),
+            )
         })?,
     };
     decide(&state, &reviewer, id, &filters, Verdict::Reject(reason)).await
@@ -405,7 +405,7 @@ pub async fn skip_answer(
     )
     .await?;
     if !found {
-        return Err(AppError::NotFound("answer"));
+        return Err(AppError::NotFound(Thing::Answer));
     }
     Ok(next_after(id, &filters))
 }
@@ -441,12 +441,12 @@ async fn decide(
             );
             Ok(next_after(id, filters))
         }
-        Decision::NotFound => Err(AppError::NotFound("answer")),
-        Decision::Held { by, until } => Err(AppError::Conflict(format!(
-            "{by} is reviewing this answer until {} UTC: take another one from the queue, \
-             or come back after then.",
-            utc_minute(until)
-        ))),
+        Decision::NotFound => Err(AppError::NotFound(Thing::Answer)),
+        Decision::Held { by, until } => Err(AppError::Conflict(
+            Text::new("error-review-held")
+                .arg("by", by)
+                .arg("until", utc_minute(until)),
+        )),
     }
 }
 
@@ -472,21 +472,19 @@ fn with_query(path: &str, query: &str) -> String {
 /// Checks a reviewer's edit: the answer as it should have been.
 fn validate_edit(content: &str, max_chars: usize) -> Result<&str, AppError> {
     if content.trim().is_empty() {
-        return Err(AppError::Invalid(
-            "The edit is empty: write the answer as it should be, or accept or reject it.".into(),
-        ));
+        return Err(AppError::Invalid(Text::new("error-edit-empty")));
     }
     if has_control_characters(content) {
-        return Err(AppError::Invalid(
-            "The edit contains control characters (such as NUL or ESC): remove them.".into(),
-        ));
+        return Err(AppError::Invalid(Text::new("error-edit-control")));
     }
     let chars = typed_chars(content);
     if chars > max_chars {
-        return Err(AppError::Invalid(format!(
-            "The edit is {chars} characters long, {} over the limit of {max_chars}: shorten it.",
-            chars - max_chars
-        )));
+        return Err(AppError::Invalid(
+            Text::new("error-edit-long")
+                .arg("chars", chars)
+                .arg("over", chars - max_chars)
+                .arg("max", max_chars),
+        ));
     }
     Ok(content)
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 pub use self::tools::{ResponseFormat, Tool, ToolChoice};
-use crate::{error::AppError, routes::bodies::ToolCall};
+use crate::{error::AppError, i18n::Text, routes::bodies::ToolCall};
 
 /// Parameters a request may carry. The server caps `max_tokens` and always asks the
 /// provider for usage; `n` must be 1. Tools are the client's: the server runs none.
@@ -266,8 +266,10 @@ fn text(index: usize, content: &Value) -> Result<String, AppError> {
     Ok(text)
 }
 
+/// A request `/v1` cannot take. Its checks write their sentences in English here, since
+/// `/v1` only ever answers in English (see `render_errors`).
 fn invalid(message: &str) -> AppError {
-    AppError::BadRequest(message.to_string())
+    AppError::BadRequest(Text::new("v1-request-problem").arg("problem", message))
 }
 
 #[cfg(test)]

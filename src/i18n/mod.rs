@@ -7,6 +7,8 @@
 //! know its reader's language yet (an error raised deep in a service) carries a [`Text`],
 //! put into words when the response is rendered.
 
+mod text;
+
 use std::{borrow::Cow, collections::HashMap, fmt};
 
 use axum::{
@@ -18,6 +20,8 @@ use fluent_templates::{
     LanguageIdentifier, Loader, fluent_bundle::FluentValue, langid, static_loader,
 };
 use tower_sessions::cookie::Cookie;
+
+pub use text::{Arg, Text};
 
 static_loader! {
     static LOCALES = {
@@ -164,88 +168,6 @@ fn accepted(headers: &HeaderMap) -> Lang {
     .first()
     .and_then(|id| Lang::ALL.into_iter().find(|lang| lang.id() == *id))
     .unwrap_or_default()
-}
-
-/// A sentence not yet put into words: the id of a Fluent message and its arguments.
-/// `Display` writes it in English (logs, the `/v1` API); [`Text::in_lang`] in the
-/// reader's language.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Text {
-    id: &'static str,
-    args: Vec<(&'static str, Arg)>,
-}
-
-/// An argument of a [`Text`]: Fluent formats numbers (and picks plurals) itself.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Arg {
-    Str(String),
-    Num(f64),
-}
-
-impl From<&str> for Arg {
-    fn from(value: &str) -> Self {
-        Arg::Str(value.to_string())
-    }
-}
-
-impl From<String> for Arg {
-    fn from(value: String) -> Self {
-        Arg::Str(value)
-    }
-}
-
-macro_rules! number_args {
-    ($($t:ty),*) => {$(
-        impl From<$t> for Arg {
-            fn from(value: $t) -> Self {
-                Arg::Num(value as f64)
-            }
-        }
-    )*};
-}
-number_args!(i32, i64, u32, u64, usize, f64);
-
-impl Text {
-    pub fn new(id: &'static str) -> Self {
-        Self {
-            id,
-            args: Vec::new(),
-        }
-    }
-
-    /// The same sentence with one more argument.
-    #[must_use]
-    pub fn arg(mut self, name: &'static str, value: impl Into<Arg>) -> Self {
-        self.args.push((name, value.into()));
-        self
-    }
-
-    pub fn id(&self) -> &'static str {
-        self.id
-    }
-
-    /// The sentence in `lang` (a `&Lang` too, as templates pass their fields).
-    pub fn in_lang(&self, lang: impl Into<Lang>) -> String {
-        let lang = lang.into();
-        let args: HashMap<Cow<'static, str>, FluentValue> = self
-            .args
-            .iter()
-            .map(|(name, value)| {
-                let value = match value {
-                    Arg::Str(s) => FluentValue::from(s.as_str()),
-                    Arg::Num(n) => FluentValue::from(*n),
-                };
-                (Cow::Borrowed(*name), value)
-            })
-            .collect();
-        LOCALES.lookup_with_args(lang.id(), self.id, &args)
-    }
-}
-
-impl fmt::Display for Text {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.in_lang(Lang::En))
-    }
 }
 
 #[cfg(test)]
