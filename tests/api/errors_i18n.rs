@@ -669,21 +669,8 @@ async fn why_an_answer_ended_is_stored_by_id_and_read_in_each_readers_language()
         app.messages(&conversation).await[1]["error"],
         "The model could not answer this request."
     );
-    let page = |accept: &'static str| {
-        let app = &app;
-        let conversation = conversation.clone();
-        async move {
-            app.client
-                .get(app.url(&format!("/conversations/{conversation}")))
-                .header("accept-language", accept)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        }
-    };
+    let path = format!("/conversations/{conversation}");
+    let page = |accept: &'static str| app.text_in(&app.client, &path, accept);
     assert!(
         page(KO)
             .await
