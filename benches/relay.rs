@@ -17,7 +17,7 @@
 //! ```text
 //! cargo bench --features jemalloc --bench relay            # full run, BENCH_SECS=10 per scenario
 //! BENCH_SECS=5 cargo bench --features jemalloc --bench relay          # shorter windows
-//! BENCH_QUICK=1 cargo bench --features jemalloc --bench relay         # smoke run for CI
+//! BENCH_QUICK=1 cargo bench --profile dev --features jemalloc --bench relay  # CI: runs, unoptimized
 //! BENCH_ONLY=paced cargo bench --features jemalloc --bench relay      # `zero` or `paced` only
 //! BENCH_ONLY=apps cargo bench --features jemalloc --bench relay       # the apps and chat beside
 //! BENCH_ONLY=review cargo bench --features jemalloc --bench relay     # the review pages only

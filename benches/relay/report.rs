@@ -222,6 +222,15 @@ impl Report {
             self.paced.window.as_secs_f64()
         );
         let _ = writeln!(out, "# promptship relay benchmark\n");
+        if cfg!(debug_assertions) {
+            // CI's smoke run (`--profile dev`) checks that every scenario runs; only
+            // the release profile measures anything.
+            let _ = writeln!(
+                out,
+                "**Unoptimized build (`--profile dev`): a smoke run, the figures say \
+                 nothing about speed or size.**\n"
+            );
+        }
         let _ = writeln!(out, "- Date: {}", self.date);
         let _ = writeln!(out, "- Machine: {}", machine());
         let _ = writeln!(
