@@ -211,13 +211,19 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn the_writer_writes_every_entry_settles_reservations_and_keeps_resets() {
+    /// A new database with every migration, in a folder removed when dropped.
+    async fn migrated_db() -> (tempfile::TempDir, sqlx::SqlitePool) {
         let dir = tempfile::tempdir().unwrap();
         let db = crate::db::connect(&format!("sqlite://{}/ledger.db", dir.path().display()))
             .await
             .unwrap();
         crate::db::migrate(&db).await.unwrap();
+        (dir, db)
+    }
+
+    #[tokio::test]
+    async fn the_writer_writes_every_entry_settles_reservations_and_keeps_resets() {
+        let (_dir, db) = migrated_db().await;
         let (writer, _task) = LedgerWriter::spawn(db.clone());
         for id in 1..=1000 {
             writer.reserve(entry(id)).await;
@@ -269,11 +275,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_entry_of_a_user_deleted_since_its_call_began_is_kept_without_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::db::connect(&format!("sqlite://{}/ledger.db", dir.path().display()))
-            .await
-            .unwrap();
-        crate::db::migrate(&db).await.unwrap();
+        let (_dir, db) = migrated_db().await;
         for id in [1, 2] {
             sqlx::query(
                 "INSERT INTO users (id, email, password_hash, role, created_at)
