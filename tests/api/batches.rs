@@ -16,10 +16,10 @@ use crate::{
     mock_upstream::{MockUpstream, Scenario},
 };
 
-const BOUNDARY: &str = "----promptship-test-boundary";
+pub const BOUNDARY: &str = "----promptship-test-boundary";
 
 /// The new batch form as a browser sends it: its fields, then the file.
-fn form_body(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
+pub fn form_body(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in fields {
         body.extend_from_slice(
@@ -43,7 +43,7 @@ fn form_body(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
     body
 }
 
-async fn post_batch(
+pub async fn post_batch(
     app: &TestApp,
     client: &reqwest::Client,
     fields: &[(&str, &str)],

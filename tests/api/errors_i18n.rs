@@ -8,6 +8,7 @@ use reqwest::{StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
 
 use crate::{
+    batches::{BOUNDARY, form_body},
     helpers::{PASSWORD, TestApp, http_client},
     mock_upstream::Scenario,
 };
@@ -779,35 +780,29 @@ async fn a_batch_upload_lists_its_bad_rows_in_korean_and_a_pause_reads_in_korean
             delay: std::time::Duration::from_millis(100),
         });
     }
-    let boundary = "----promptship-errors";
-    let mut body = String::new();
-    for (name, value) in [
+    let fields = [
         ("name", "한국어 배치"),
         ("target", ""),
         ("concurrency", "1"),
         ("source", "upload"),
-    ] {
-        body.push_str(&format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        ));
-    }
-    body.push_str(&format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n{{\"message\": \"ok\"}}\nnot json\n\
-         {{\"other\": 1}}\r\n--{boundary}--\r\n"
-    ));
-    let upload = |body: String| {
+    ];
+    let upload = |file: &[u8]| {
         admin
             .post(app.url("/admin/batches"))
             .header("accept-language", KO)
             .header(
                 "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
+                format!("multipart/form-data; boundary={BOUNDARY}"),
             )
-            .body(body)
+            .body(form_body(&fields, Some(("in.jsonl", file))))
             .send()
     };
-    let refused = Reply::of(upload(body.clone()).await.unwrap()).await;
+    let refused = Reply::of(
+        upload(b"{\"message\": \"ok\"}\nnot json\n{\"other\": 1}")
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     for text in [
         "스키마에 맞지 않는 행이 2개 있어 아무것도 가져오지 않았습니다.",
@@ -823,8 +818,9 @@ async fn a_batch_upload_lists_its_bad_rows_in_korean_and_a_pause_reads_in_korean
     assert!(!refused.body.contains("rows fail the schema"));
 
     // A batch paused by hand: its reason in the reader's language.
-    let good = body.replace("not json\n{\"other\": 1}", "{\"message\": \"또\"}");
-    let created = upload(good).await.unwrap();
+    let created = upload("{\"message\": \"ok\"}\n{\"message\": \"또\"}".as_bytes())
+        .await
+        .unwrap();
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
     let location = created.headers()["location"].to_str().unwrap().to_string();
     let paused = admin

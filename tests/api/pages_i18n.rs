@@ -10,6 +10,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::{
+    batches::post_batch,
     helpers::{TestApp, http_client, read_events},
     mock_upstream::Scenario,
 };
@@ -433,35 +434,16 @@ async fn login_sign_up_and_settings_speak_the_visitors_language_refused_forms_to
     );
 }
 
-const BOUNDARY: &str = "----promptship-i18n-boundary";
-
 /// Starts a batch of the chat prompt over `lines` (one message each); returns its id.
 async fn batch(app: &TestApp, admin: &reqwest::Client, lines: &[&str]) -> i64 {
-    let mut body = String::new();
-    for (name, value) in [
+    let file = format!("message\n{}\n", lines.join("\n"));
+    let fields = [
         ("name", "번역 질문"),
         ("target", ""),
         ("concurrency", "2"),
         ("source", "upload"),
-    ] {
-        body += &format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        );
-    }
-    body += &format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.csv\"\r\n\r\nmessage\n{}\n\r\n--{BOUNDARY}--\r\n",
-        lines.join("\n")
-    );
-    let response = admin
-        .post(app.url("/admin/batches"))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    ];
+    let response = post_batch(app, admin, &fields, Some(("in.csv", file.as_bytes()))).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = response.headers()["location"].to_str().unwrap();
     location.rsplit('/').next().unwrap().parse().unwrap()
