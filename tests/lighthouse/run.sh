@@ -61,11 +61,20 @@ for entry in "${pages[@]}"; do
   # the page's X-Robots-Tag is checked by tests/api/shares.rs instead.
   [[ $name == share ]] && extra+=(--skip-audits=is-crawlable)
   [[ $name == chat ]] && extra+=("--extra-headers={\"Cookie\":\"$cookie\"}")
-  echo "lighthouse: $name ($url)"
-  CHROME_PATH="$chromium" node_modules/.bin/lighthouse "$url" --quiet \
-    --chrome-flags="--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --no-first-run" \
-    --only-categories=performance,accessibility,best-practices,seo \
-    --output=json --output-path="$out/$name.json" "${extra[@]}"
+  # Lighthouse itself sometimes loses the page-load trace ("NO_NAVSTART", a runtime error
+  # with no scores): that run is tried again, up to three times. A low score is never
+  # retried: check.mjs judges whichever report was written.
+  for attempt in 1 2 3; do
+    echo "lighthouse: $name ($url)"
+    if CHROME_PATH="$chromium" node_modules/.bin/lighthouse "$url" --quiet \
+      --chrome-flags="--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --no-first-run" \
+      --only-categories=performance,accessibility,best-practices,seo \
+      --output=json --output-path="$out/$name.json" "${extra[@]}"; then
+      break
+    fi
+    [[ $attempt == 3 ]] && { echo "lighthouse: $name failed three times" >&2; exit 1; }
+    echo "lighthouse: $name: Lighthouse failed to run (attempt $attempt), trying again" >&2
+  done
 done
 
 names=()
