@@ -5,7 +5,10 @@
 //! pointed at it. A load generator streams `POST /v1/chat/completions` straight to the
 //! mock, through nginx and through promptship, against an upstream that answers at once
 //! and one paced like a model (200 ms to the first token, then 20 ms per token), and
-//! measures requests/s, time to first token and total time. It also measures the chat
+//! measures requests/s, time to first token and total time. The one-core run places
+//! promptship and nginx each alone on one core against an upstream that sends every
+//! event as its own HTTP chunk, and measures CPU per stream and per event
+//! (`relay/one_core.rs`). It also measures the chat
 //! page's render throughput, the landing, login and chat pages under 50 clients for a
 //! minute, chat turns through the JSON API with what their checkpoints write, the prompt
 //! apps (20 app files loaded, two app pages under 50 clients, a text and a structured
@@ -19,6 +22,7 @@
 //! BENCH_SECS=5 cargo bench --features jemalloc --bench relay          # shorter windows
 //! BENCH_QUICK=1 cargo bench --profile dev --features jemalloc --bench relay  # CI: runs, unoptimized
 //! BENCH_ONLY=paced cargo bench --features jemalloc --bench relay      # `zero` or `paced` only
+//! BENCH_ONLY=core cargo bench --features jemalloc --bench relay       # the one-core run only
 //! BENCH_ONLY=apps cargo bench --features jemalloc --bench relay       # the apps and chat beside
 //! BENCH_ONLY=review cargo bench --features jemalloc --bench relay     # the review pages only
 //! BENCH_PAGE_SECS=10 cargo bench --features jemalloc --bench relay    # shorter page loads
@@ -39,6 +43,8 @@ mod cpu;
 mod load;
 #[path = "relay/mock.rs"]
 mod mock;
+#[path = "relay/one_core.rs"]
+mod one_core;
 #[path = "relay/procs.rs"]
 mod procs;
 #[path = "relay/report.rs"]
@@ -58,6 +64,7 @@ use std::{
 
 use app::Account;
 use load::{Job, Window};
+use mock::Shape;
 use procs::{MockServer, Nginx, Promptship};
 use report::{Footprint, Mode, Report, Route, Row};
 
@@ -141,6 +148,8 @@ struct Settings {
     /// `BENCH_ONLY=review`: only the review queue's pages and the chat page they are read
     /// beside (zero-delay mode).
     review_only: bool,
+    /// The one-core run: in a full run and with `BENCH_ONLY=core` (alone).
+    one_core: bool,
 }
 
 impl Settings {
@@ -175,8 +184,10 @@ impl Settings {
             modes: match only.as_deref() {
                 Ok("zero" | "review") => vec![false],
                 Ok("paced") => vec![true],
+                Ok("core") => Vec::new(),
                 _ => vec![false, true],
             },
+            one_core: matches!(only.as_deref(), Err(_) | Ok("core")),
             apps_only: only.as_deref() == Ok("apps"),
             review_only: only.as_deref() == Ok("review"),
             app_loads: if quick { 11 } else { 101 },
@@ -242,6 +253,7 @@ async fn bench() -> anyhow::Result<Report> {
         checkpoints: report::Checkpoints::default(),
         apps: apps::Figures::default(),
         review: review::Figures::default(),
+        one_core: one_core::Figures::default(),
         elapsed: Duration::ZERO,
         kept_logs: Vec::new(),
     };
@@ -270,6 +282,15 @@ async fn bench() -> anyhow::Result<Report> {
     report.apps.load = Some(timing);
     for &paced in &settings.modes {
         run_mode(&settings, paced, &mut report).await?;
+    }
+    if settings.one_core {
+        let dir = tempfile::Builder::new().prefix("relay-bench-").tempdir()?;
+        report.one_core = one_core::run(&settings, dir.path()).await?;
+        if report.one_core.rows().any(server_failed) {
+            let kept = dir.keep();
+            report.kept_logs.push(kept.display().to_string());
+            progress(format!("logs kept in {}", kept.display()));
+        }
     }
     report.elapsed = started.elapsed();
     Ok(report)
@@ -312,14 +333,15 @@ async fn run_servers(
     progress(format!(
         "{mode_name}: starting the mock, nginx and promptship"
     ));
-    let mock = MockServer::start(paced, dir)?;
+    let shape = if paced { Shape::Paced } else { Shape::Whole };
+    let mock = MockServer::start(shape, dir, None)?;
     // The review pages alone go through no proxy.
     let nginx = if settings.review_only {
         None
     } else {
-        Some(Nginx::start(mock.port, dir)?)
+        Some(Nginx::start(mock.port, dir, None)?)
     };
-    let mut promptship = Promptship::new(dir, mock.port)?;
+    let mut promptship = Promptship::new(dir, mock.port, None)?;
     let ready = promptship.start().await?;
     let footprint = &mut report.footprint;
     if !paced {

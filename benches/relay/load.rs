@@ -23,6 +23,8 @@ const DONE: &[u8] = b"data: [DONE]";
 const TURN_DONE: &[u8] = b"event: done";
 const DELTA: &[u8] = b"event: delta";
 const COMPLETE: &[u8] = br#""status":"complete""#;
+/// The finished answer the page's stream ends with: swapped in out of band, complete.
+const PAGE_DONE: &[u8] = br#"data-status="complete" hx-swap-oob="true""#;
 
 /// One kind of request, sent over and over.
 pub struct Job {
@@ -42,6 +44,9 @@ pub enum Kind {
     /// A streamed turn or app run of the JSON API: a first token, and a `done` event
     /// with the answer saved as complete (for a structured app: valid for its schema).
     Turn,
+    /// The chat page's stream (htmx): a first `delta` event, and the finished answer's
+    /// fragment, complete, at the end.
+    PageTurn,
     /// A page: 200.
     Page,
 }
@@ -104,6 +109,31 @@ impl Job {
         let mut job = Job::turn(vec![url], cookie);
         job.body = Bytes::from(input.to_string());
         job
+    }
+
+    /// `POST /conversations` as the chat page's composer sends it with htmx: a new
+    /// conversation each time, its answer streamed as the page's server-sent events.
+    pub fn page_turn(base: &str, cookie: HeaderValue) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(reqwest::header::COOKIE, cookie);
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        headers.insert("hx-request", HeaderValue::from_static("true"));
+        headers.insert(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        Job {
+            method: Method::POST,
+            urls: vec![format!("{base}/conversations")],
+            headers,
+            body: Bytes::from_static(
+                b"content=Explain+in+a+few+lines+how+a+reverse+proxy+streams+server-sent+events.",
+            ),
+            kind: Kind::PageTurn,
+        }
     }
 
     /// `GET` of a page with a session cookie.
@@ -297,7 +327,7 @@ async fn send(
             // A turn's first event holds the question's text: its tokens come as `delta`
             // events.
             let arrived = match job.kind {
-                Kind::Turn => find(&body[scanned..], DELTA).is_some(),
+                Kind::Turn | Kind::PageTurn => find(&body[scanned..], DELTA).is_some(),
                 _ => first_token(body, scanned),
             };
             if arrived {
@@ -319,6 +349,9 @@ async fn send(
         if find(&body[done..], COMPLETE).is_none() {
             return Err("answer not complete".into());
         }
+    }
+    if job.kind == Kind::PageTurn && find(body, PAGE_DONE).is_none() {
+        return Err("answer not complete".into());
     }
     if streamed && ttft.is_none() {
         return Err("no content".into());

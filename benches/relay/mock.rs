@@ -4,9 +4,14 @@
 //!
 //! Every answer is the same 50 tokens of Markdown, a finish chunk, a usage chunk and
 //! `[DONE]`; a request with a `response_format` (a structured app's run) gets 50 tokens
-//! of JSON instead, valid against the `extract` app's output schema. With `MOCK_PACED=0`
-//! the body is built once and sent at once; with `MOCK_PACED=1` the first token comes
-//! after 200 ms and the rest 20 ms apart.
+//! of JSON instead, valid against the `extract` app's output schema. Its shape
+//! (`MOCK_SHAPE`):
+//!
+//! - `whole`: zero delay, the whole answer in one HTTP chunk;
+//! - `events`: zero delay, one HTTP chunk per event, as real providers send them, with
+//!   `MOCK_CHUNKS` content chunks (the text answer's first tokens; a structured answer
+//!   keeps all 50, so that it stays valid);
+//! - `paced`: the first token after 200 ms and the rest 20 ms apart, one chunk each.
 
 use std::{
     convert::Infallible,
@@ -31,8 +36,55 @@ use tokio::time::Instant;
 /// The environment variable that makes the bench executable act as the mock.
 pub const ROLE_VAR: &str = "RELAY_BENCH_ROLE";
 pub const ROLE_MOCK: &str = "mock";
-/// `1` for the paced upstream, anything else for zero delay.
-pub const PACED_VAR: &str = "MOCK_PACED";
+/// The answer's shape: a [`Shape`]'s name.
+pub const SHAPE_VAR: &str = "MOCK_SHAPE";
+/// Content chunks of a text answer in the `events` shape, 1 to 50.
+pub const CHUNKS_VAR: &str = "MOCK_CHUNKS";
+
+/// How the mock sends an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Zero delay, the whole answer in one HTTP chunk.
+    Whole,
+    /// Zero delay, one HTTP chunk per event, with this many content chunks.
+    Events(usize),
+    /// 200 ms to the first token, then 20 ms per token, one HTTP chunk each.
+    Paced,
+}
+
+impl Shape {
+    /// The environment a mock of this shape is started with.
+    pub fn env(self) -> [(&'static str, String); 2] {
+        let (name, chunks) = match self {
+            Shape::Whole => ("whole", TOKENS.len()),
+            Shape::Events(chunks) => ("events", chunks),
+            Shape::Paced => ("paced", TOKENS.len()),
+        };
+        [(SHAPE_VAR, name.into()), (CHUNKS_VAR, chunks.to_string())]
+    }
+
+    fn from_env() -> Self {
+        let chunks = std::env::var(CHUNKS_VAR)
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(TOKENS.len())
+            .clamp(1, TOKENS.len());
+        match std::env::var(SHAPE_VAR).as_deref() {
+            Ok("paced") => Shape::Paced,
+            Ok("events") => Shape::Events(chunks),
+            _ => Shape::Whole,
+        }
+    }
+
+    /// A short name for logs and file names.
+    pub fn name(self) -> String {
+        match self {
+            Shape::Whole => "whole".into(),
+            Shape::Events(chunks) => format!("events-{chunks}"),
+            Shape::Paced => "paced".into(),
+        }
+    }
+}
 
 /// Until the first token, as a model thinks.
 const FIRST_TOKEN_DELAY: Duration = Duration::from_millis(200);
@@ -157,7 +209,7 @@ const RESPONSE_FORMAT: &[u8] = b"\"response_format\"";
 
 /// Runs the mock until the harness closes its stdin (so it never outlives the harness).
 pub fn main() -> ExitCode {
-    let paced = std::env::var(PACED_VAR).is_ok_and(|v| v == "1");
+    let shape = Shape::from_env();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -172,7 +224,7 @@ pub fn main() -> ExitCode {
         let _ = std::io::stdin().read_to_end(&mut Vec::new());
         std::process::exit(0);
     });
-    match runtime.block_on(serve(paced)) {
+    match runtime.block_on(serve(shape)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("mock: {error:#}");
@@ -181,16 +233,20 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn serve(paced: bool) -> anyhow::Result<()> {
+async fn serve(shape: Shape) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
     // The harness reads the port from the first line.
     let mut stdout = std::io::stdout();
     writeln!(stdout, "{port}")?;
     stdout.flush()?;
+    let text_tokens = match shape {
+        Shape::Events(chunks) => &TOKENS[..chunks],
+        Shape::Whole | Shape::Paced => &TOKENS[..],
+    };
     let answers = Arc::new(Answers {
-        text: pieces(&TOKENS, paced),
-        json: pieces(&JSON_TOKENS, paced),
+        text: pieces(text_tokens, shape),
+        json: pieces(&JSON_TOKENS, shape),
     });
     let app = Router::new()
         .route(
@@ -206,7 +262,7 @@ async fn serve(paced: bool) -> anyhow::Result<()> {
                     } else {
                         &answers.text
                     };
-                    answer(pieces, paced)
+                    answer(pieces, shape)
                 }
             }),
         )
@@ -226,17 +282,24 @@ async fn models() -> Json<Value> {
     }))
 }
 
-/// The two answers, each as its events: one piece per token when paced, else one piece.
+/// The two answers, each as the HTTP chunks it is sent in.
 struct Answers {
     text: Arc<Vec<Bytes>>,
     json: Arc<Vec<Bytes>>,
 }
 
-fn answer(pieces: &Arc<Vec<Bytes>>, paced: bool) -> Response {
-    let body = if paced {
-        paced_body(pieces.clone())
-    } else {
-        Body::from(pieces[0].clone())
+fn answer(pieces: &Arc<Vec<Bytes>>, shape: Shape) -> Response {
+    let body = match shape {
+        Shape::Whole => Body::from(pieces[0].clone()),
+        // Every piece is ready at once: hyper writes them together, each its own chunk.
+        Shape::Events(_) => Body::from_stream(stream::iter(
+            pieces
+                .iter()
+                .cloned()
+                .map(Ok::<_, Infallible>)
+                .collect::<Vec<_>>(),
+        )),
+        Shape::Paced => paced_body(pieces.clone()),
     };
     ([(header::CONTENT_TYPE, "text/event-stream")], body).into_response()
 }
@@ -256,12 +319,25 @@ fn paced_body(pieces: Arc<Vec<Bytes>>) -> Body {
     Body::from_stream(events)
 }
 
-fn pieces(tokens: &[&str], paced: bool) -> Arc<Vec<Bytes>> {
-    Arc::new(if paced {
-        paced_pieces(tokens)
-    } else {
-        vec![whole_body(tokens)]
+fn pieces(tokens: &[&str], shape: Shape) -> Arc<Vec<Bytes>> {
+    Arc::new(match shape {
+        Shape::Whole => vec![whole_body(tokens)],
+        Shape::Events(_) => event_pieces(tokens),
+        Shape::Paced => paced_pieces(tokens),
     })
+}
+
+/// Every event its own piece: the role chunk, one per token, the finish chunk, the
+/// usage chunk and `[DONE]`.
+fn event_pieces(tokens: &[&str]) -> Vec<Bytes> {
+    let mut pieces = vec![Bytes::from(role_event())];
+    pieces.extend(tokens.iter().map(|token| Bytes::from(content_event(token))));
+    pieces.extend(
+        end_events(tokens.len())
+            .split_inclusive("\n\n")
+            .map(|event| Bytes::from(event.to_string())),
+    );
+    pieces
 }
 
 /// One event per token, the role chunk with the first and the end with the last.

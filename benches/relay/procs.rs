@@ -3,6 +3,7 @@
 //! harness leaves nothing running.
 
 use std::{
+    ffi::OsStr,
     fs::File,
     io::{BufRead, BufReader},
     net::{TcpListener, TcpStream},
@@ -23,6 +24,19 @@ pub const METRICS_TOKEN: &str = "bench-metrics";
 const START_LIMIT: Duration = Duration::from_secs(30);
 /// How long a server may take to stop after its signal before it is killed.
 const STOP_LIMIT: Duration = Duration::from_secs(15);
+
+/// A command for `program`, run on one core only (`taskset -c`) when `core` is given:
+/// its threads, and the threads and children it starts, stay there.
+fn command_on(program: impl AsRef<OsStr>, core: Option<usize>) -> Command {
+    match core {
+        Some(core) => {
+            let mut command = Command::new("taskset");
+            command.arg("-c").arg(core.to_string()).arg(program);
+            command
+        }
+        None => Command::new(program),
+    }
+}
 
 /// A port that was free a moment ago (the listener is dropped right away).
 pub fn free_port() -> anyhow::Result<u16> {
@@ -105,12 +119,13 @@ pub struct MockServer {
 }
 
 impl MockServer {
-    pub fn start(paced: bool, dir: &Path) -> anyhow::Result<Self> {
-        let log = dir.join(if paced { "mock-paced.log" } else { "mock.log" });
+    /// A mock answering in `shape`, on `core` alone when one is given.
+    pub fn start(shape: mock::Shape, dir: &Path, core: Option<usize>) -> anyhow::Result<Self> {
+        let log = dir.join(format!("mock-{}.log", shape.name()));
         let (_, stderr) = log_to(&log)?;
-        let mut child = Command::new(std::env::current_exe()?)
+        let mut child = command_on(std::env::current_exe()?, core)
             .env(mock::ROLE_VAR, mock::ROLE_MOCK)
-            .env(mock::PACED_VAR, if paced { "1" } else { "0" })
+            .envs(shape.env())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -164,16 +179,18 @@ pub struct Nginx {
 }
 
 impl Nginx {
-    pub fn start(upstream_port: u16, dir: &Path) -> anyhow::Result<Self> {
+    /// nginx in front of the mock: two workers, or one alone on `core`.
+    pub fn start(upstream_port: u16, dir: &Path, core: Option<usize>) -> anyhow::Result<Self> {
         let binary = nginx_binary()?;
         let prefix = dir.join("nginx");
         std::fs::create_dir_all(&prefix)?;
         let port = free_port()?;
         let config = prefix.join("nginx.conf");
-        std::fs::write(&config, nginx_config(&prefix, port, upstream_port))?;
+        let workers = if core.is_some() { 1 } else { 2 };
+        std::fs::write(&config, nginx_config(&prefix, port, upstream_port, workers))?;
         let log = prefix.join("error.log");
         let (stdout, stderr) = log_to(&log)?;
-        let child = Command::new(binary)
+        let child = command_on(binary, core)
             .arg("-p")
             .arg(&prefix)
             .arg("-e")
@@ -239,14 +256,14 @@ fn running_as_root() -> bool {
     })
 }
 
-fn nginx_config(prefix: &Path, port: u16, upstream_port: u16) -> String {
+fn nginx_config(prefix: &Path, port: u16, upstream_port: u16, workers: usize) -> String {
     let dir = prefix.display();
     let user = if running_as_root() { "user root;" } else { "" };
     // keepalive_requests is raised so nginx does not close a keep-alive connection every
     // 1,000 requests: the direct and promptship paths never do.
     format!(
         r#"{user}
-worker_processes 2;
+worker_processes {workers};
 worker_rlimit_nofile 20000;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
@@ -287,10 +304,11 @@ pub struct Promptship {
 }
 
 impl Promptship {
-    /// A server for `dir/bench.db` (created on first start); not started yet.
-    pub fn new(dir: &Path, mock_port: u16) -> anyhow::Result<Self> {
+    /// A server for `dir/bench.db` (created on first start), on `core` alone when one is
+    /// given (its runtime sizes itself to the cores it may use); not started yet.
+    pub fn new(dir: &Path, mock_port: u16, core: Option<usize>) -> anyhow::Result<Self> {
         let port = free_port()?;
-        let mut command = Command::new(env!("CARGO_BIN_EXE_promptship"));
+        let mut command = command_on(env!("CARGO_BIN_EXE_promptship"), core);
         // In the temp dir: no `.env` or `promptship.toml` of the checkout is read.
         command
             .current_dir(dir)

@@ -3,7 +3,7 @@
 
 use std::{fmt::Write as _, process::Command, time::Duration};
 
-use crate::{apps, cpu::CpuUse, load::Stats, review};
+use crate::{apps, cpu::CpuUse, load::Stats, one_core, review};
 
 /// Cores busy outside the benchmark above which a run is marked as disturbed.
 const NOISY_CORES: f64 = 0.25;
@@ -153,6 +153,8 @@ pub struct Report {
     pub apps: apps::Figures,
     /// The review queue's pages.
     pub review: review::Figures,
+    /// promptship and nginx each on one core, one HTTP chunk per event.
+    pub one_core: one_core::Figures,
     pub elapsed: Duration,
     /// Where logs were kept because promptship failed requests.
     pub kept_logs: Vec<String>,
@@ -166,6 +168,7 @@ impl Report {
             .chain(self.page_load.iter().map(|(_, row)| row))
             .chain(self.apps.rows())
             .chain(self.review.rows())
+            .chain(self.one_core.rows())
     }
 
     fn noisy_runs(&self) -> usize {
@@ -196,6 +199,7 @@ impl Report {
             &self.paced,
         );
         self.overhead(&mut out);
+        self.one_core.markdown(&mut out);
         self.footprint_table(&mut out);
         self.page_table(&mut out);
         self.page_load_table(&mut out);
@@ -572,6 +576,7 @@ impl Report {
             ));
         }
         checks.extend(self.apps.checks());
+        checks.extend(self.one_core.checks());
         checks.push((
             "release binary ≤ 25 MiB".into(),
             format!("{:.1} MiB", f.binary_bytes as f64 / 1048576.0),
