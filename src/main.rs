@@ -213,7 +213,7 @@ async fn create_admin(config: &Config, email: &str) -> anyhow::Result<()> {
     };
     let pool = db::connect(&config.database_url).await?;
     db::migrate(&pool).await?;
-    let hasher = promptship::auth::Hasher::new().await?;
+    let hasher = promptship::auth::Hasher::new();
     let user = promptship::auth::create_admin(&pool, &hasher, email, password)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -150,7 +150,7 @@ impl AppState {
         let meter = Meter::load(&db, config.budgets, site.clone(), clock.clone())
             .await
             .context("cannot read today's usage")?;
-        let hasher = Hasher::new().await?;
+        let hasher = Hasher::new();
         let turns = Turns::new(db.clone());
         let limits = Limits::new(&config);
         #[cfg(feature = "tiktoken")]
