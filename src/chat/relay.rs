@@ -72,6 +72,9 @@ impl RunningTurn {
         // Whether the model server accepted the call: a failure after that cuts an answer
         // off (interrupted), a failure before it refuses one (failed).
         let mut accepted = false;
+        // Text not yet passed on: the deltas of chunks read together go to the reader as
+        // one (one wake-up and one write to the client, not one each).
+        let mut unsent = String::new();
 
         let ending = 'turn: {
             let request = std::mem::take(&mut self.request);
@@ -87,6 +90,20 @@ impl RunningTurn {
             };
             accepted = true;
             loop {
+                if !unsent.is_empty() && !stream.has_ready() {
+                    let delta = std::mem::take(&mut unsent);
+                    tokio::select! {
+                        biased;
+                        _ = self.cancel.cancelled() => break 'turn self.cancelled(),
+                        // A reader that takes nothing for as long as the model may stall
+                        // is gone too: it must not hold the model's connection open forever.
+                        sent = tokio::time::timeout(self.timeout, self.events.send(TurnEvent::Delta(delta))) => {
+                            if !matches!(sent, Ok(Ok(()))) {
+                                break 'turn Ending::ReaderLeft;
+                            }
+                        }
+                    }
+                }
                 let next = tokio::select! {
                     biased;
                     _ = self.cancel.cancelled() => break 'turn self.cancelled(),
@@ -127,24 +144,19 @@ impl RunningTurn {
                         .record(started.elapsed().as_secs_f64());
                 }
                 text.push_str(&delta);
+                unsent.push_str(&delta);
                 if checkpointed.elapsed() >= CHECKPOINT_EVERY {
                     self.turns.checkpoints.save(self.answer.id, &text);
                     checkpointed = Instant::now();
                 }
-                tokio::select! {
-                    biased;
-                    _ = self.cancel.cancelled() => break 'turn self.cancelled(),
-                    // A reader that takes nothing for as long as the model may stall is
-                    // gone too: it must not hold the model's connection open forever.
-                    sent = tokio::time::timeout(self.timeout, self.events.send(TurnEvent::Delta(delta))) => {
-                        if !matches!(sent, Ok(Ok(()))) {
-                            break 'turn Ending::ReaderLeft;
-                        }
-                    }
-                }
             }
         };
 
+        // What came with the end (as when `[DONE]` was read with the last words) is
+        // passed on before the saved answer. A reader that left gets nothing.
+        if !unsent.is_empty() {
+            let _ = self.events.send(TurnEvent::Delta(unsent)).await;
+        }
         let (status, error) = match &ending {
             Ending::Complete => match self.check.as_ref().and_then(|check| check(&text).err()) {
                 Some(problem) => {

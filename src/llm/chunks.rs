@@ -31,6 +31,11 @@ impl Chunks {
         }
     }
 
+    /// Whether chunks already read are waiting: `next` returns one without a read.
+    pub fn has_ready(&self) -> bool {
+        !self.decoded.is_empty()
+    }
+
     /// The next chunk; `None` after `[DONE]` or at the end of the body (the caller tells a
     /// finished answer from a cut-off one by its finish reason); an error once, then `None`.
     pub async fn next(&mut self) -> Option<Result<Chunk, UpstreamError>> {

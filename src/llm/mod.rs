@@ -23,7 +23,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 pub use chunks::{Chunk, Chunks};
 pub use images::{GeneratedImage, MAX_IMAGE_BYTES};
-pub use raw::{Event, RawEvents};
+pub use raw::{Event, Events, RawEvents};
 pub use retry::RetryPolicy;
 
 use crate::{domain::Role, i18n::Text};

@@ -3,7 +3,7 @@
 //! `/v1` relay passes them on as they are (decoding and encoding again was most of what a
 //! relayed stream cost); `Chunks` decodes them for the paths that keep the text.
 
-use std::{ops::Range, pin::Pin};
+use std::{ops::Range, pin::Pin, task::Poll};
 
 use async_openai::{
     error::{ApiError, ApiErrorResponse, OpenAIError, WrappedError},
@@ -98,6 +98,8 @@ pub struct RawEvents {
     rest: BytesMut,
     /// How far `rest` is read into lines, and its event's `data:` lines so far.
     scan: Scan,
+    /// An error or the end met while gathering, returned after the events before it.
+    after: Option<After>,
 }
 
 #[derive(Default)]
@@ -173,6 +175,7 @@ impl RawEvents {
             scrub,
             rest: BytesMut::new(),
             scan: Scan::default(),
+            after: None,
         }
     }
 
@@ -201,35 +204,151 @@ impl RawEvents {
         Event::Failed(error)
     }
 
-    /// The events completed by the next read from the server (at least one), or `None`
-    /// at the end of the body. An event cut off by the end is dropped, as a browser's
+    /// The events completed by what the server has sent (at least one), or `None` at the
+    /// end of the body. An event cut off by the end is dropped, as a browser's
     /// `EventSource` drops it.
+    ///
+    /// Servers send each event as an HTTP chunk of its own, and hyper hands a body over
+    /// one chunk at a time from its connection's task. So after a chunk, what that task
+    /// already has is taken too (see `gather`), and the events read together go on
+    /// together: one write to the client instead of one per event.
     pub async fn next(&mut self) -> Option<Result<Events, UpstreamError>> {
         loop {
+            match self.after.take() {
+                Some(After::Failed(error)) => return Some(Err(error)),
+                Some(After::End) => {
+                    self.after = Some(After::End);
+                    return None;
+                }
+                None => {}
+            }
             let chunk = match self.body.next().await? {
                 Ok(chunk) => chunk,
                 Err(error) => return Some(Err(OpenAIError::Reqwest(error).into())),
             };
-            let events = if self.rest.is_empty() {
-                // Most reads start at an event and end with one: nothing is copied.
-                let (lines, complete) = self.scan.lines(&chunk);
-                self.rest.extend_from_slice(&chunk[complete..]);
-                self.scan.forget(complete);
-                Events { text: chunk, lines }
-            } else {
-                self.rest.extend_from_slice(&chunk);
-                let (lines, complete) = self.scan.lines(&self.rest);
-                self.scan.forget(complete);
-                Events {
-                    text: self.rest.split_to(complete).freeze(),
-                    lines,
-                }
-            };
+            let more = self.gather().await;
+            let events = self.split(chunk, &more);
             if events.count() > 0 {
                 return Some(Ok(events.joined()));
             }
         }
     }
+
+    /// The events the server has already sent, without waiting for any: `None` when
+    /// none is complete yet. A relay takes them before its response goes out, so that
+    /// the headers and the first events reach the client in one write.
+    pub async fn ready(&mut self) -> Option<Events> {
+        // The connection reads none of the body before it is asked for it: this asks.
+        let first = match self.poll_body().await {
+            Poll::Ready(Some(Ok(chunk))) => Some(chunk),
+            Poll::Ready(Some(Err(error))) => {
+                self.after = Some(After::Failed(OpenAIError::Reqwest(error).into()));
+                return None;
+            }
+            Poll::Ready(None) => {
+                self.after = Some(After::End);
+                return None;
+            }
+            Poll::Pending => None,
+        };
+        let more = self.gather().await;
+        let (first, more) = match first {
+            Some(first) => (first, &more[..]),
+            None => {
+                let (first, more) = more.split_first()?;
+                (first.clone(), more)
+            }
+        };
+        let events = self.split(first, more);
+        (events.count() > 0).then(|| events.joined())
+    }
+
+    /// The body's next chunk if it is there, without waiting.
+    async fn poll_body(&mut self) -> Poll<Option<reqwest::Result<Bytes>>> {
+        std::future::poll_fn(|cx| Poll::Ready(self.body.poll_next_unpin(cx))).await
+    }
+
+    /// The events completed by `chunk` and `more` after it; the rest is kept.
+    fn split(&mut self, chunk: Bytes, more: &[Bytes]) -> Events {
+        if self.rest.is_empty() && more.is_empty() {
+            // Most reads start at an event and end with one: nothing is copied.
+            let (lines, complete) = self.scan.lines(&chunk);
+            self.rest.extend_from_slice(&chunk[complete..]);
+            self.scan.forget(complete);
+            return Events { text: chunk, lines };
+        }
+        self.rest.extend_from_slice(&chunk);
+        for chunk in more {
+            self.rest.extend_from_slice(chunk);
+        }
+        let (lines, complete) = self.scan.lines(&self.rest);
+        self.scan.forget(complete);
+        Events {
+            text: self.rest.split_to(complete).freeze(),
+            lines,
+        }
+    }
+
+    /// The chunks the connection's task already has, without waiting for the server:
+    /// this task lets the tasks already woken run once (the connection's among them,
+    /// woken by the chunk just taken), then takes what is there, until nothing more is.
+    /// An error or the end of the body is kept for the next call.
+    async fn gather(&mut self) -> Vec<Bytes> {
+        let mut more = Vec::new();
+        let mut bytes = 0;
+        let mut empty = 0;
+        while bytes < GATHER_LIMIT && empty < EMPTY_TURNS {
+            yield_once().await;
+            match self.poll_body().await {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    bytes += chunk.len();
+                    more.push(chunk);
+                    empty = 0;
+                }
+                Poll::Ready(Some(Err(error))) => {
+                    self.after = Some(After::Failed(OpenAIError::Reqwest(error).into()));
+                    break;
+                }
+                Poll::Ready(None) => {
+                    self.after = Some(After::End);
+                    break;
+                }
+                Poll::Pending => empty += 1,
+            }
+        }
+        more
+    }
+}
+
+/// Most bytes gathered into one batch: a client waits for none of them longer than it
+/// takes to take this much from memory.
+const GATHER_LIMIT: usize = 64 * 1024;
+
+/// Turns of the scheduler that bring nothing before a gather ends. The connection's
+/// task hands a chunk over on the second turn after the last was taken (measured: on
+/// the first, never), so one empty turn would end every gather after one chunk.
+const EMPTY_TURNS: usize = 2;
+
+/// What a gather met after its chunks, for the next call.
+enum After {
+    Failed(UpstreamError),
+    End,
+}
+
+/// Puts this task at the back of its worker's queue once: every task already woken runs
+/// before it. (`tokio::task::yield_now` waits for the worker to run out of tasks and
+/// poll for I/O, and so a stream's writes for a whole round of the other streams.)
+async fn yield_once() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await;
 }
 
 impl Scan {
@@ -301,6 +420,41 @@ mod tests {
             }
             all
         })
+    }
+
+    #[test]
+    fn chunks_already_there_come_as_one_batch_and_later_ones_are_not_waited_for() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (send, receive) = tokio::sync::mpsc::unbounded_channel::<reqwest::Result<Bytes>>();
+            let body = futures_util::stream::unfold(receive, |mut receive| async move {
+                receive.recv().await.map(|chunk| (chunk, receive))
+            });
+            let mut raw = RawEvents::new(Box::pin(body), Scrub::default());
+            let chunk = |n: usize| Ok(Bytes::from(format!("data: {{\"n\":{n}}}\n\n")));
+            for n in 1..=3 {
+                send.send(chunk(n)).unwrap();
+            }
+            // The fourth comes only after the first batch is taken, as a server's next
+            // write would.
+            let later = send.clone();
+            let batch = tokio::time::timeout(std::time::Duration::from_secs(5), raw.next())
+                .await
+                .expect("the batch waited for a chunk that was not there")
+                .unwrap()
+                .unwrap();
+            let first: Vec<&[u8]> = batch.iter().collect();
+            assert_eq!(first, [&b"{\"n\":1}"[..], b"{\"n\":2}", b"{\"n\":3}"]);
+            later.send(chunk(4)).unwrap();
+            drop((send, later));
+            let batch = raw.next().await.unwrap().unwrap();
+            assert_eq!(batch.iter().collect::<Vec<_>>(), [&b"{\"n\":4}"[..]]);
+            assert!(raw.next().await.is_none());
+            assert!(raw.next().await.is_none(), "the end stays the end");
+        });
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::{
     helpers::{TestApp, done_answer, error_message, read_events, streamed_text},
     mock_upstream::{PROMPT_TOKENS, Scenario, words},
+    openai::TWENTY_WORDS,
 };
 
 #[tokio::test]
@@ -144,6 +145,39 @@ async fn an_htmx_post_streams_html_for_the_page() {
     assert!(last.data.contains("hx-swap-oob=\"true\""));
     assert!(last.data.contains("<em>text</em>"));
     assert!(last.data.contains("data-status=\"complete\""));
+}
+
+#[tokio::test]
+async fn words_the_model_sends_together_reach_the_reader_as_one_delta() {
+    let app = TestApp::spawn().await;
+    // Every event its own HTTP chunk, all sent at once.
+    for _ in 0..2 {
+        app.mock.push(Scenario::Answer {
+            words: words(TWENTY_WORDS),
+            delay: Duration::ZERO,
+        });
+    }
+    let conversation = app.create_conversation().await;
+    let events = app.chat(&conversation, "Count to twenty").await;
+    let deltas = events.iter().filter(|e| e.event == "delta").count();
+    // One per read of the upstream (one, or two when its writes arrive apart), not one
+    // per word.
+    assert!((1..=3).contains(&deltas), "{deltas} deltas for 20 words");
+    assert_eq!(streamed_text(&events), TWENTY_WORDS);
+    assert_eq!(done_answer(&events)["content"], TWENTY_WORDS);
+
+    let page = read_events(
+        app.post_htmx("/conversations", &[("content", "Count to twenty")])
+            .await,
+    )
+    .await;
+    let deltas: Vec<String> = page
+        .iter()
+        .filter(|e| e.event == "delta")
+        .map(|e| serde_json::from_str::<String>(&e.data).unwrap())
+        .collect();
+    assert!((1..=3).contains(&deltas.len()), "{deltas:?}");
+    assert_eq!(deltas.concat(), TWENTY_WORDS);
 }
 
 #[tokio::test]

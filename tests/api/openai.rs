@@ -113,6 +113,50 @@ async fn a_stream_is_relayed_chunk_by_chunk_with_usage_only_when_asked() {
     assert_eq!(without.last().unwrap().data, "[DONE]");
 }
 
+/// Twenty words: with the role, finish, usage and `[DONE]` events, a 24-event answer.
+pub const TWENTY_WORDS: &str = "one two three four five six seven eight nine ten eleven \
+    twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty";
+
+#[tokio::test]
+async fn events_the_model_server_sends_together_reach_the_client_together() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("together@example.com").await;
+    // Every event its own HTTP chunk, all sent at once, as a provider sends the events
+    // it has ready.
+    app.mock.push(Scenario::Answer {
+        words: words(TWENTY_WORDS),
+        delay: Duration::ZERO,
+    });
+    let mut body = app
+        .complete(&key, hello(json!({ "stream": true })))
+        .await
+        .bytes_stream();
+    // The client reads each HTTP chunk of the response (or a part of it) as one piece:
+    // a piece is at most one write of the relay.
+    let mut pieces = 0;
+    let mut seen = String::new();
+    while let Some(piece) = body.next().await {
+        pieces += 1;
+        seen.push_str(std::str::from_utf8(&piece.unwrap()).unwrap());
+    }
+    let text: String = seen
+        .split("\n\n")
+        .filter_map(|event| event.strip_prefix("data: "))
+        .filter(|data| *data != "[DONE]")
+        .filter_map(|data| {
+            let chunk: Value = serde_json::from_str(data).unwrap();
+            chunk["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(text, TWENTY_WORDS);
+    assert!(seen.ends_with("data: [DONE]\n\n"), "{seen}");
+    // One write for the answer and one for `[DONE]` after the ledger, give or take a
+    // read of the upstream that ended mid-way; one per event was 24.
+    assert!(pieces <= 4, "{pieces} writes for 24 events");
+}
+
 #[tokio::test]
 async fn a_streamed_answer_does_not_wait_for_the_ledger_and_done_does() {
     let app = TestApp::spawn().await;

@@ -166,14 +166,17 @@ pub async fn create_chat_completion(
     };
 
     if stream {
-        let events = ledger
+        let mut events = ledger
             .started(
                 &mut held,
                 state.llm.stream_raw(upstream_request, max_tokens),
             )
             .await?;
+        // Whatever the server has already sent goes out with the headers.
+        let first = events.ready().await;
         let relay = Relay {
             events,
+            first,
             ledger,
             exposed: Value::from(exposed).to_string(),
             include_usage,

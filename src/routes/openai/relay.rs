@@ -27,7 +27,7 @@ use crate::{
     domain::EntryStatus,
     drain::Held,
     error::AppError,
-    llm::{Event, RawEvents, UpstreamError},
+    llm::{Event, Events, RawEvents, UpstreamError},
 };
 
 /// The usage row of one call. It is settled when the call ends; a client that leaves
@@ -120,6 +120,9 @@ impl Drop for Ledger {
 /// ends with an in-band error event, never `[DONE]`.
 pub(super) struct Relay {
     pub(super) events: RawEvents,
+    /// The events the server had already sent when the response was made: sent with
+    /// the headers, in one write.
+    pub(super) first: Option<Events>,
     pub(super) ledger: Ledger,
     /// The model name the client asked for, as a JSON string, reported in every chunk.
     pub(super) exposed: String,
@@ -184,13 +187,17 @@ impl Relay {
             return self.finish(BytesMut::new()).await;
         }
         loop {
-            let next = tokio::select! {
+            let next = if let Some(first) = self.first.take() {
+                Some(Ok(first))
+            } else {
+                tokio::select! {
                 next = self.events.next() => next,
                 () = &mut self.idle => {
                     return self.fail(BytesMut::new(), &UpstreamError::Timeout.user_message().to_string()).await;
                 }
                 () = &mut self.held => {
                     return self.fail(BytesMut::new(), SHUTTING_DOWN).await;
+                }
                 }
             };
             let batch = match next {

@@ -11,14 +11,18 @@ use axum::{
         sse::{Event, Sse},
     },
 };
-use futures_util::{Stream, StreamExt, stream};
+use futures_util::{
+    Stream, StreamExt,
+    future::{self, Either},
+    stream,
+};
 
 use super::{Layout, MessageView, is_htmx};
 use crate::{
     AppState,
     auth::Visitor,
     chat::{Turn, TurnEvent},
-    db::{feedback::list_conversation_feedback, messages::list_messages},
+    db::{Message, feedback::list_conversation_feedback, messages::list_messages},
     error::AppError,
     i18n::Lang,
 };
@@ -97,44 +101,50 @@ fn page_events(
         events.recv().await.map(|event| (event, events))
     });
     let created = turn.created;
-    let rest = events.then(move |event| {
-        let state = state.clone();
-        let visitor = visitor.clone();
-        async move {
-            match event {
-                TurnEvent::Delta(text) => Event::default()
-                    .event("delta")
-                    .data(serde_json::Value::String(text).to_string()),
-                TurnEvent::Done(message) => {
-                    let sidebar = if created {
-                        Layout::load(&state, &visitor, Some(&message.conversation_id))
-                            .await
-                            .ok()
-                    } else {
-                        None
-                    };
-                    let fragment = AnswerFragment {
-                        // A new answer has no feedback yet.
-                        message: MessageView::judged(
-                            &message,
-                            None,
-                            &state.rendered,
-                            state.config.max_message_chars,
-                        ),
-                        sidebar,
-                        oob: true,
-                        lang: visitor.lang,
-                    };
-                    match fragment.render() {
-                        Ok(html) => Event::default().data(html),
-                        Err(error) => {
-                            tracing::error!(%error, "cannot render the final answer");
-                            Event::default().event("reload").data("render failed")
-                        }
-                    }
-                }
-            }
-        }
+    let rest = events.then(move |event| match event {
+        TurnEvent::Delta(text) => Either::Left(future::ready(
+            Event::default()
+                .event("delta")
+                .data(serde_json::Value::String(text).to_string()),
+        )),
+        // Only the last event needs the state and the visitor: not cloned per delta.
+        TurnEvent::Done(message) => Either::Right(answer_event(
+            state.clone(),
+            visitor.clone(),
+            *message,
+            created,
+        )),
     });
     first.chain(rest).map(Ok)
+}
+
+/// The finished answer, swapped over its placeholder (and the sidebar, for a new
+/// conversation).
+async fn answer_event(state: AppState, visitor: Visitor, message: Message, created: bool) -> Event {
+    let sidebar = if created {
+        Layout::load(&state, &visitor, Some(&message.conversation_id))
+            .await
+            .ok()
+    } else {
+        None
+    };
+    let fragment = AnswerFragment {
+        // A new answer has no feedback yet.
+        message: MessageView::judged(
+            &message,
+            None,
+            &state.rendered,
+            state.config.max_message_chars,
+        ),
+        sidebar,
+        oob: true,
+        lang: visitor.lang,
+    };
+    match fragment.render() {
+        Ok(html) => Event::default().data(html),
+        Err(error) => {
+            tracing::error!(%error, "cannot render the final answer");
+            Event::default().event("reload").data("render failed")
+        }
+    }
 }
