@@ -114,26 +114,18 @@ impl Job {
     /// `POST /conversations` as the chat page's composer sends it with htmx: a new
     /// conversation each time, its answer streamed as the page's server-sent events.
     pub fn page_turn(base: &str, cookie: HeaderValue) -> Self {
-        let mut headers = HeaderMap::new();
-        headers.insert(reqwest::header::COOKIE, cookie);
-        headers.insert(
+        let mut job = Job::turn(vec![format!("{base}/conversations")], cookie);
+        job.headers.insert(
             reqwest::header::CONTENT_TYPE,
             HeaderValue::from_static("application/x-www-form-urlencoded"),
         );
-        headers.insert("hx-request", HeaderValue::from_static("true"));
-        headers.insert(
-            reqwest::header::ACCEPT,
-            HeaderValue::from_static("text/event-stream"),
+        job.headers
+            .insert("hx-request", HeaderValue::from_static("true"));
+        job.body = Bytes::from_static(
+            b"content=Explain+in+a+few+lines+how+a+reverse+proxy+streams+server-sent+events.",
         );
-        Job {
-            method: Method::POST,
-            urls: vec![format!("{base}/conversations")],
-            headers,
-            body: Bytes::from_static(
-                b"content=Explain+in+a+few+lines+how+a+reverse+proxy+streams+server-sent+events.",
-            ),
-            kind: Kind::PageTurn,
-        }
+        job.kind = Kind::PageTurn;
+        job
     }
 
     /// `GET` of a page with a session cookie.

@@ -24,7 +24,7 @@ use crate::{
     mock::Shape,
     procs::{self, MockServer, Nginx, Promptship},
     progress,
-    report::{Route, Row, errors, ms},
+    report::{Route, Row, errors, median, mib, ms},
 };
 
 /// The core the servers measured run on, alone.
@@ -104,13 +104,6 @@ fn cpu_us(route: Route, row: &Row) -> Option<f64> {
         Route::Direct => cpu.mock,
     };
     (row.stats.rps > 0.0).then(|| cores / row.stats.rps * 1e6)
-}
-
-/// The median, the lower of the middle two when even.
-fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
-    let mut values: Vec<f64> = values.collect();
-    values.sort_by(f64::total_cmp);
-    values.get(values.len().checked_sub(1)? / 2).copied()
 }
 
 /// One chunk count's runs.
@@ -343,10 +336,6 @@ impl Figures {
         }
         checks
     }
-}
-
-fn mib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
 /// The cores this process may run on, as `taskset` lists them.

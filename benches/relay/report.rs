@@ -79,14 +79,12 @@ impl Mode {
     fn share(&self, concurrency: usize) -> Option<f64> {
         let app = self.row(Route::Promptship, concurrency)?;
         let nginx = self.row(Route::Nginx, concurrency)?;
-        let mut shares: Vec<f64> = app
-            .rounds
-            .iter()
-            .zip(&nginx.rounds)
-            .map(|(app, nginx)| app / nginx.max(f64::MIN_POSITIVE))
-            .collect();
-        shares.sort_by(f64::total_cmp);
-        shares.get(shares.len().checked_sub(1)? / 2).copied()
+        median(
+            app.rounds
+                .iter()
+                .zip(&nginx.rounds)
+                .map(|(app, nginx)| app / nginx.max(f64::MIN_POSITIVE)),
+        )
     }
 
     fn concurrencies(&self) -> Vec<usize> {
@@ -672,7 +670,14 @@ fn percent(share: f64) -> String {
     format!("{:.0}%", share * 100.0)
 }
 
-fn mib(kib: u64) -> String {
+/// The median, the lower of the middle two when even.
+pub fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let mut values: Vec<f64> = values.collect();
+    values.sort_by(f64::total_cmp);
+    values.get(values.len().checked_sub(1)? / 2).copied()
+}
+
+pub fn mib(kib: u64) -> String {
     if kib == 0 {
         return "–".into();
     }

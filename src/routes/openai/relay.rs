@@ -191,13 +191,13 @@ impl Relay {
                 Some(Ok(first))
             } else {
                 tokio::select! {
-                next = self.events.next() => next,
-                () = &mut self.idle => {
-                    return self.fail(BytesMut::new(), &UpstreamError::Timeout.user_message().to_string()).await;
-                }
-                () = &mut self.held => {
-                    return self.fail(BytesMut::new(), SHUTTING_DOWN).await;
-                }
+                    next = self.events.next() => next,
+                    () = &mut self.idle => {
+                        return self.fail(BytesMut::new(), &UpstreamError::Timeout.user_message().to_string()).await;
+                    }
+                    () = &mut self.held => {
+                        return self.fail(BytesMut::new(), SHUTTING_DOWN).await;
+                    }
                 }
             };
             let batch = match next {
