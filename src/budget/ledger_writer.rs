@@ -106,10 +106,11 @@ async fn run(db: SqlitePool, mut receiver: mpsc::Receiver<Write>) {
             }
         }
         let tick = RESERVATION_DELAY / 4;
-        let open = match tokio::time::timeout(tick, receiver.recv_many(&mut batch, BATCH)).await {
-            Ok(received) => received > 0,
-            Err(_) => true,
-        };
+        let (open, idle) =
+            match tokio::time::timeout(tick, receiver.recv_many(&mut batch, BATCH)).await {
+                Ok(received) => (received > 0, false),
+                Err(_) => (true, true),
+            };
         busy = batch.len() > 1;
         let now = Instant::now();
         let mut entries = Vec::new();
@@ -143,8 +144,10 @@ async fn run(db: SqlitePool, mut receiver: mpsc::Receiver<Write>) {
         for chunk in entries.chunks(BATCH) {
             write_with_retries(&db, &mut conn, chunk).await;
         }
-        if entries.is_empty() || flush {
-            // Idle, or the pool may be closing: give the connection back.
+        if idle || flush {
+            // Nothing came for a tick, or the pool may be closing: give the connection
+            // back. Kept between a call's reservation (not written yet) and its
+            // settlement, taking it again would cost a hand-off to a connection's thread.
             conn = None;
         }
         for ack in acks {

@@ -58,6 +58,11 @@ pub async fn connect(url: &str) -> anyhow::Result<SqlitePool> {
     }
     SqlitePoolOptions::new()
         .max_connections(8)
+        // sqlx pings a connection before lending it, a round trip to the connection's
+        // thread on every acquire. A SQLite connection is a file this process holds
+        // open: unlike a network one it cannot go stale, and a broken one fails its
+        // query, which reports the error as the ping would have.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .with_context(|| format!("cannot open the database {url}"))

@@ -163,14 +163,13 @@ impl LlmClient {
 
     /// Streams any chat request, decoded into chunks, always with usage reported and the
     /// output capped at `max_output_tokens` (whatever the request said).
-    pub async fn stream(
+    pub fn stream(
         &self,
         request: CreateChatCompletionRequest,
         max_output_tokens: u32,
-    ) -> Result<Chunks, UpstreamError> {
-        Ok(Chunks::new(
-            self.stream_raw(request, max_output_tokens).await?,
-        ))
+    ) -> impl Future<Output = Result<Chunks, UpstreamError>> + Send + '_ {
+        let raw = self.stream_raw(request, max_output_tokens);
+        async move { Ok(Chunks::new(raw.await?)) }
     }
 }
 

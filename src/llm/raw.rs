@@ -18,22 +18,29 @@ use super::{LlmClient, Scrub, UpstreamError, in_band::in_band_error};
 
 impl LlmClient {
     /// Starts a streamed chat completion and returns its events undecoded.
-    pub async fn stream_raw(
+    ///
+    /// The request is encoded at once, not at the first poll: the waiting future then
+    /// holds its bytes instead of the request (which took most of a waiting call's
+    /// memory, kept until the answer began).
+    pub fn stream_raw(
         &self,
         mut request: CreateChatCompletionRequest,
         max_output_tokens: u32,
-    ) -> Result<RawEvents, UpstreamError> {
+    ) -> impl Future<Output = Result<RawEvents, UpstreamError>> + Send + '_ {
         self.prepare(&mut request, max_output_tokens);
-        let body = Bytes::from(serde_json::to_vec(&request).map_err(|_| UpstreamError::Malformed)?);
-        let factory = self.post_json(&self.retry.http, &self.completions_url, body);
-        let response = self.retry.clone().oneshot(factory).await?;
-        if !response.status().is_success() {
-            return Err(refusal(response, &self.scrub).await);
+        let body = serde_json::to_vec(&request).map(Bytes::from);
+        async move {
+            let body = body.map_err(|_| UpstreamError::Malformed)?;
+            let factory = self.post_json(&self.retry.http, &self.completions_url, body);
+            let response = self.retry.clone().oneshot(factory).await?;
+            if !response.status().is_success() {
+                return Err(refusal(response, &self.scrub).await);
+            }
+            Ok(RawEvents::new(
+                Box::pin(response.bytes_stream()),
+                self.scrub.clone(),
+            ))
         }
-        Ok(RawEvents::new(
-            Box::pin(response.bytes_stream()),
-            self.scrub.clone(),
-        ))
     }
 
     /// A JSON POST with our credentials, rebuilt for each try as async-openai's own

@@ -94,60 +94,21 @@ pub async fn create_chat_completion(
     Extension(ClientIp(ip)): Extension<ClientIp>,
     AppJson(body): AppJson<Value>,
 ) -> Result<Response, AppError> {
-    let (request, messages) = request::parse(body)?;
-    let Some((exposed, upstream)) = models(&state)
-        .into_iter()
-        .find(|(name, _)| *name == request.model)
-    else {
-        return Err(AppError::UnknownModel(request.model));
-    };
-    let cap = state.site.max_output_tokens;
-    let max_tokens = request
-        .max_completion_tokens
-        .or(request.max_tokens)
-        .unwrap_or(cap)
-        .clamp(1, cap);
-    let stream = request.stream;
-    let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
-    let mut upstream_request = CreateChatCompletionRequest {
-        model: upstream.clone(),
-        temperature: request.temperature,
-        top_p: request.top_p,
-        stop: request.stop.map(|stop| match stop {
-            Stop::One(text) => StopConfiguration::String(text),
-            Stop::Many(list) => StopConfiguration::StringArray(list),
-        }),
-        presence_penalty: request.presence_penalty,
-        frequency_penalty: request.frequency_penalty,
-        response_format: request.response_format.map(Into::into),
-        tools: request
-            .tools
-            .map(|tools| tools.into_iter().map(Into::into).collect()),
-        tool_choice: request.tool_choice.map(Into::into),
-        parallel_tool_calls: request.parallel_tool_calls,
-        ..Default::default()
-    };
-    // Deprecated by OpenAI but still honoured by it and by most compatible servers.
-    #[allow(deprecated)]
-    {
-        upstream_request.seed = request.seed;
-    }
-    let prompt_tokens = prompt_tokens(&messages, &upstream_request);
-    if prompt_tokens > state.config.max_context_tokens {
-        return Err(AppError::TooLarge(
-            Text::new("v1-too-many-tokens")
-                .arg("tokens", prompt_tokens)
-                .arg("max", state.config.max_context_tokens),
-        ));
-    }
-    upstream_request.messages = messages.into_iter().map(to_upstream).collect();
-
+    let Call {
+        request,
+        exposed,
+        upstream,
+        prompt_tokens,
+        max_tokens,
+        stream,
+        include_usage,
+    } = Call::new(&state, body)?;
     let reservation = state.meter.reserve(
         &Spender::user(&visitor.user, ip),
         &Estimate {
             model: &upstream,
             app: None,
-            prompt_tokens: prompt_tokens as i64,
+            prompt_tokens,
             completion_tokens: i64::from(max_tokens),
         },
         None,
@@ -166,12 +127,8 @@ pub async fn create_chat_completion(
     };
 
     if stream {
-        let mut events = ledger
-            .started(
-                &mut held,
-                state.llm.stream_raw(upstream_request, max_tokens),
-            )
-            .await?;
+        let call = std::pin::pin!(state.llm.stream_raw(request, max_tokens));
+        let mut events = ledger.started(&mut held, call).await?;
         // Whatever the server has already sent goes out with the headers.
         let first = events.ready().await;
         let relay = Relay {
@@ -188,9 +145,8 @@ pub async fn create_chat_completion(
         };
         return Ok(relay.into_response());
     }
-    let chunks = ledger
-        .started(&mut held, state.llm.stream(upstream_request, max_tokens))
-        .await?;
+    let call = std::pin::pin!(state.llm.stream(request, max_tokens));
+    let chunks = ledger.started(&mut held, call).await?;
     let collected = Collected {
         chunks,
         held,
@@ -199,10 +155,83 @@ pub async fn create_chat_completion(
         timeout: state.config.upstream_timeout,
         answer: Default::default(),
     };
-    collected
-        .collect()
+    // Boxed: inline, this rarer path's state would size every call's future.
+    Box::pin(collected.collect())
         .await
         .map(|body| Json(body).into_response())
+}
+
+/// A checked call, ready for the model server. Built in one synchronous step, so that
+/// the parsed body and its pieces are not part of the handler's future, which every
+/// call waiting for the model server's first byte holds in memory.
+struct Call {
+    request: CreateChatCompletionRequest,
+    /// The model name as the client asked for it, and as the model server knows it.
+    exposed: String,
+    upstream: String,
+    prompt_tokens: i64,
+    max_tokens: u32,
+    stream: bool,
+    include_usage: bool,
+}
+
+impl Call {
+    fn new(state: &AppState, body: Value) -> Result<Self, AppError> {
+        let (request, messages) = request::parse(body)?;
+        let Some((exposed, upstream)) = models(state)
+            .into_iter()
+            .find(|(name, _)| *name == request.model)
+        else {
+            return Err(AppError::UnknownModel(request.model));
+        };
+        let cap = state.site.max_output_tokens;
+        let max_tokens = request
+            .max_completion_tokens
+            .or(request.max_tokens)
+            .unwrap_or(cap)
+            .clamp(1, cap);
+        let mut upstream_request = CreateChatCompletionRequest {
+            model: upstream.clone(),
+            temperature: request.temperature,
+            top_p: request.top_p,
+            stop: request.stop.map(|stop| match stop {
+                Stop::One(text) => StopConfiguration::String(text),
+                Stop::Many(list) => StopConfiguration::StringArray(list),
+            }),
+            presence_penalty: request.presence_penalty,
+            frequency_penalty: request.frequency_penalty,
+            response_format: request.response_format.map(Into::into),
+            tools: request
+                .tools
+                .map(|tools| tools.into_iter().map(Into::into).collect()),
+            tool_choice: request.tool_choice.map(Into::into),
+            parallel_tool_calls: request.parallel_tool_calls,
+            ..Default::default()
+        };
+        // Deprecated by OpenAI but still honoured by it and by most compatible servers.
+        #[allow(deprecated)]
+        {
+            upstream_request.seed = request.seed;
+        }
+        let prompt_tokens = prompt_tokens(&messages, &upstream_request);
+        if prompt_tokens > state.config.max_context_tokens {
+            return Err(AppError::TooLarge(
+                Text::new("v1-too-many-tokens")
+                    .arg("tokens", prompt_tokens)
+                    .arg("max", state.config.max_context_tokens),
+            ));
+        }
+        upstream_request.messages = messages.into_iter().map(to_upstream).collect();
+        Ok(Self {
+            request: upstream_request,
+            exposed,
+            upstream,
+            prompt_tokens: prompt_tokens as i64,
+            max_tokens,
+            stream: request.stream,
+            include_usage: request.stream_options.is_some_and(|o| o.include_usage),
+        })
+    }
 }
 
 /// The prompt's tokens, from above: each message's text and tool calls, and the tools

@@ -63,10 +63,12 @@ impl Ledger {
 
     /// Waits for the upstream call to start; a call that could not start is settled as
     /// failed, one still waiting when a shutdown's grace period ends as interrupted.
+    /// The call is pinned by the caller: taken by value, it was stored twice in this
+    /// future (as the argument and inside `select!`), the largest part of a waiting call.
     pub(super) async fn started<T>(
         &mut self,
         held: &mut Held,
-        call: impl Future<Output = Result<T, UpstreamError>>,
+        call: Pin<&mut impl Future<Output = Result<T, UpstreamError>>>,
     ) -> Result<T, AppError> {
         tokio::select! {
             result = call => match result {
