@@ -102,20 +102,6 @@ enum AppsCommand {
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// The async runtime: one thread for every core this process may run on. On one core
-/// (a 1-vCPU VPS, or `taskset`), the current-thread scheduler: the same one thread, without
-/// the work-stealing scheduler's bookkeeping and its wake-ups of a separate worker thread.
-fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    if cores == 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    } else {
-        tokio::runtime::Runtime::new()
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (config, site) = match load_settings() {
@@ -137,7 +123,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let runtime = match runtime() {
+    let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("cannot start the async runtime: {error}");
