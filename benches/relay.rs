@@ -23,10 +23,15 @@
 //! BENCH_QUICK=1 cargo bench --profile dev --features jemalloc --bench relay  # CI: runs, unoptimized
 //! BENCH_ONLY=paced cargo bench --features jemalloc --bench relay      # `zero` or `paced` only
 //! BENCH_ONLY=core cargo bench --features jemalloc --bench relay       # the one-core run only
+//! BENCH_BIN=target/deploy/release/promptship BENCH_ONLY=core cargo bench --features jemalloc --bench relay
 //! BENCH_ONLY=apps cargo bench --features jemalloc --bench relay       # the apps and chat beside
 //! BENCH_ONLY=review cargo bench --features jemalloc --bench relay     # the review pages only
 //! BENCH_PAGE_SECS=10 cargo bench --features jemalloc --bench relay    # shorter page loads
 //! ```
+//!
+//! `BENCH_BIN` runs a binary built as a deployment builds it (`cargo build --release
+//! --features jemalloc --target-dir target/deploy`), without the features the
+//! dev-dependencies add to the one cargo builds for a bench.
 //!
 //! Needs nginx (`apt-get install nginx`). `BENCH_RUST_LOG` is passed to promptship as
 //! `RUST_LOG`. The report goes to stdout and to `$CARGO_TARGET_DIR/bench/relay.md`. The
@@ -230,9 +235,10 @@ async fn bench() -> anyhow::Result<Report> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let settings = Settings::from_env();
     let started = Instant::now();
-    let binary = env!("CARGO_BIN_EXE_promptship");
+    let binary = server_binary();
     let mut report = Report {
         date: report::command("date", &["-u"]),
+        binary: std::env::var("BENCH_BIN").ok(),
         quick: settings.quick,
         secs: settings.secs,
         warmup: settings.warmup,
@@ -243,7 +249,7 @@ async fn bench() -> anyhow::Result<Report> {
         paced: Mode::default(),
         most_streams: settings.most_streams(),
         footprint: Footprint {
-            binary_bytes: std::fs::metadata(binary)?.len(),
+            binary_bytes: std::fs::metadata(&binary)?.len(),
             ..Footprint::default()
         },
         pages: Mode::default(),
@@ -655,6 +661,15 @@ impl RssSampler {
         self.stop.store(true, Ordering::Relaxed);
         self.task.await.unwrap_or(0)
     }
+}
+
+/// The promptship binary to run: `BENCH_BIN`, or the one cargo built for this bench.
+/// cargo builds that one with the features the dev-dependencies add (reqwest's cookie
+/// layer among them, about 3 % of a relayed call), which a deployment's binary lacks:
+/// the figures in docs/benchmarks.md pass `BENCH_BIN` a binary built as the Dockerfile
+/// builds it.
+pub fn server_binary() -> String {
+    std::env::var("BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_promptship").into())
 }
 
 /// The soft limit on open files: 1,000 streams through a proxy need about 2,000 sockets

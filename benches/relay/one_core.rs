@@ -145,6 +145,10 @@ impl ChunkRun {
 /// The burst of streams and the memory around it, in KiB.
 #[derive(Default)]
 pub struct Burst {
+    /// RSS once ready, before any request.
+    pub started_kib: u64,
+    /// RSS at rest after a few streams one at a time: what a deployment idles at between
+    /// bursts (the request path's code paged in, a warm upstream connection).
     pub idle_kib: u64,
     /// Largest RSS sampled every 100 ms during the burst.
     pub sampled_kib: u64,
@@ -152,6 +156,8 @@ pub struct Burst {
     pub peak_kib: u64,
     /// RSS `SETTLE` after the burst.
     pub after_kib: u64,
+    /// Idle and after: the heap's and stacks' share, the files' share and threads.
+    pub split: [Option<(u64, u64, u64)>; 2],
     pub row: Option<Row>,
 }
 
@@ -264,19 +270,33 @@ impl Figures {
                 out,
                 "\n{BURST} streams at once ({} chunks) against promptship started afresh on \
                  the same database: {:.0} streams/s, TTFT p50 {} ms, p99 {} ms, {} errors. \
-                 RSS idle {}, largest sampled during the burst {}, peak (VmHWM) {}, {} s \
+                 RSS just started {}, idle (at rest {} s after a second of streams one at \
+                 a time) {}, largest sampled during the burst {}, peak (VmHWM) {}, {} s \
                  after {}.\n",
                 CHUNKS[0],
                 row.stats.rps,
                 ms(row.stats.ttft.p50),
                 ms(row.stats.ttft.p99),
                 errors(&row.stats),
+                mib(b.started_kib),
+                SETTLE.as_secs(),
                 mib(b.idle_kib),
                 mib(b.sampled_kib),
                 mib(b.peak_kib),
                 SETTLE.as_secs(),
                 mib(b.after_kib)
             );
+            for (when, split) in ["Idle", "After"].iter().zip(&b.split) {
+                if let Some((anon, file, threads)) = split {
+                    let _ = writeln!(
+                        out,
+                        "{when}: heap and stacks {}, files (mostly the binary) {}, {threads} threads.",
+                        mib(*anon),
+                        mib(*file)
+                    );
+                }
+            }
+            let _ = writeln!(out);
         }
     }
 
@@ -488,7 +508,17 @@ async fn burst(
         promptship: Some(pid),
         ..pids
     };
-    let idle_kib = procs::memory(pid).map_or(0, |m| m.rss_kib);
+    let started_kib = procs::memory(pid).map_or(0, |m| m.rss_kib);
+    progress("one core: a second of streams one at a time, then rest");
+    let job = Job::chat(&promptship.base, &account.model, account.bearer());
+    let warm = Window {
+        warmup: Duration::ZERO,
+        measure: Duration::from_secs(1),
+    };
+    load::run(job, 1, warm).await?;
+    tokio::time::sleep(SETTLE).await;
+    let idle = procs::memory(pid);
+    let idle_kib = idle.as_ref().map_or(0, |m| m.rss_kib);
     progress(format!("one core: {BURST} streams at once"));
     let sampler = RssSampler::start(Some(pid));
     let cpu = cpu::watch(pids, window.warmup, window.measure);
@@ -498,12 +528,16 @@ async fn burst(
     let cpu: Option<CpuUse> = cpu.await.ok();
     let peak_kib = procs::memory(pid).map_or(0, |m| m.peak_kib);
     tokio::time::sleep(SETTLE).await;
-    let after_kib = procs::memory(pid).map_or(0, |m| m.rss_kib);
+    let after = procs::memory(pid);
+    let after_kib = after.as_ref().map_or(0, |m| m.rss_kib);
+    let split = [idle, after].map(|m| m.map(|m| (m.anon_kib, m.file_kib, m.threads)));
     Ok(Burst {
+        started_kib,
         idle_kib,
         sampled_kib,
         peak_kib,
         after_kib,
+        split,
         row: Some(Row {
             route: Route::Promptship,
             concurrency: BURST,

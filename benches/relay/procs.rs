@@ -93,6 +93,10 @@ fn check_running(child: &mut Child, what: &str, log: &Path) -> anyhow::Result<()
 pub struct Memory {
     pub rss_kib: u64,
     pub peak_kib: u64,
+    /// Of `rss_kib`, the heap and stacks, and the binary's and other files' pages.
+    pub anon_kib: u64,
+    pub file_kib: u64,
+    pub threads: u64,
 }
 
 pub fn memory(pid: u32) -> Option<Memory> {
@@ -107,6 +111,9 @@ pub fn memory(pid: u32) -> Option<Memory> {
     Some(Memory {
         rss_kib: field("VmRSS:")?,
         peak_kib: field("VmHWM:")?,
+        anon_kib: field("RssAnon:")?,
+        file_kib: field("RssFile:")?,
+        threads: field("Threads:")?,
     })
 }
 
@@ -308,7 +315,7 @@ impl Promptship {
     /// given (its runtime sizes itself to the cores it may use); not started yet.
     pub fn new(dir: &Path, mock_port: u16, core: Option<usize>) -> anyhow::Result<Self> {
         let port = free_port()?;
-        let mut command = command_on(env!("CARGO_BIN_EXE_promptship"), core);
+        let mut command = command_on(crate::server_binary(), core);
         // In the temp dir: no `.env` or `promptship.toml` of the checkout is read.
         command
             .current_dir(dir)

@@ -126,6 +126,8 @@ pub struct Checkpoints {
 
 pub struct Report {
     pub date: String,
+    /// `BENCH_BIN`, when the binary is not the one cargo built for the bench.
+    pub binary: Option<String>,
     pub quick: bool,
     pub secs: f64,
     pub warmup: Duration,
@@ -235,6 +237,14 @@ impl Report {
         }
         let _ = writeln!(out, "- Date: {}", self.date);
         let _ = writeln!(out, "- Machine: {}", machine());
+        let _ = match &self.binary {
+            Some(path) => writeln!(out, "- Binary: `{path}` (BENCH_BIN)"),
+            None => writeln!(
+                out,
+                "- Binary: cargo's for the bench, with the dev-dependencies' features \
+                 (BENCH_BIN names a deployment's)"
+            ),
+        };
         let _ = writeln!(
             out,
             "- Other work on the machine: load average {} at the start; {} of {} runs \

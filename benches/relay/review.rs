@@ -70,7 +70,7 @@ pub async fn pages(
 ) -> anyhow::Result<Vec<(&'static str, Row)>> {
     crate::progress("review pages: an admin and 50 answers of a dataset batch");
     let database = format!("sqlite://{}", dir.join("bench.db").display());
-    let made = std::process::Command::new(env!("CARGO_BIN_EXE_promptship"))
+    let made = std::process::Command::new(crate::server_binary())
         .args(["create-admin", "--email", ADMIN])
         .current_dir(dir)
         .env("DATABASE_URL", &database)

@@ -400,6 +400,17 @@ async fn metrics_are_served_only_with_the_token() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), 404);
+    // A made-up method is counted, under `other`: it makes no label set of its own.
+    let brewed = app
+        .client
+        .request(
+            reqwest::Method::from_bytes(b"BREW").unwrap(),
+            app.url("/v1/models"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(brewed.status(), 405);
     let body = app
         .client
         .get(app.url("/metrics"))
@@ -423,6 +434,16 @@ async fn metrics_are_served_only_with_the_token() {
         body.contains("route=\"/api/v1/conversations/{id}/messages\""),
         "routes, not ids"
     );
+    let brewed_line = body
+        .lines()
+        .find(|line| {
+            line.starts_with("http_requests_total{")
+                && line.contains("route=\"/v1/models\"")
+                && line.contains("status=\"405\"")
+        })
+        .unwrap_or_else(|| panic!("the 405 is counted:\n{body}"));
+    assert!(brewed_line.contains("method=\"other\""), "{brewed_line}");
+    assert!(!body.contains("BREW"), "no label of a made-up method");
 }
 
 #[tokio::test]
