@@ -70,7 +70,7 @@ pub async fn record_http(request: Request, next: Next) -> Response {
 /// The standard methods by name, any other as `other`: a client making up methods
 /// would otherwise make up label sets, each kept for ever.
 fn method_label(method: &Method) -> &'static str {
-    [
+    static STANDARD: [Method; 9] = [
         Method::GET,
         Method::POST,
         Method::PUT,
@@ -80,20 +80,18 @@ fn method_label(method: &Method) -> &'static str {
         Method::PATCH,
         Method::CONNECT,
         Method::TRACE,
-    ]
-    .iter()
-    .zip([
-        "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
-    ])
-    .find_map(|(known, name)| (known == method).then_some(name))
-    .unwrap_or("other")
+    ];
+    STANDARD
+        .iter()
+        .find(|known| *known == method)
+        .map_or("other", Method::as_str)
 }
 
 type Handles = (metrics::Counter, metrics::Histogram);
 
 /// A request's counter and timer, looked up in the recorder once per method, status and
 /// route and then kept: building the labels and finding them in the recorder's registry
-/// on every request was 3 % of a relayed call. The set is bounded: route templates,
+/// on every request was about 2 % of a relayed call. The set is bounded: route templates,
 /// nine methods and `other`, status codes.
 fn handles(method: &'static str, route: &str, status: u16) -> Handles {
     type Cache = RwLock<HashMap<(&'static str, u16), HashMap<Box<str>, Handles>>>;
