@@ -348,9 +348,17 @@ async fn collect(
         }
     };
     let (mut text, mut usage, mut finished) = (String::new(), None, false);
-    while let Some(chunk) = chunks.next().await {
-        let Ok(chunk) = chunk else {
-            return (text, usage, EntryStatus::Failed);
+    loop {
+        // A server that stops sending is a failure after the same wait as on every path.
+        let next = tokio::time::timeout(state.config.upstream_timeout, chunks.next()).await;
+        let chunk = match next {
+            Ok(Some(Ok(chunk))) => chunk,
+            Ok(None) => break,
+            Ok(Some(Err(_))) => return (text, usage, EntryStatus::Failed),
+            Err(_) => {
+                tracing::warn!("the model's stream stalled while proposing batch inputs");
+                return (text, usage, EntryStatus::Failed);
+            }
         };
         if let Some(reported) = chunk.usage {
             usage = Some((

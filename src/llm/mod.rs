@@ -1,6 +1,7 @@
-//! The model is just another HTTP client: a small struct around reqwest and
-//! async-openai's request types that knows the base URL, key, model and limits, and
-//! names every way a call can fail.
+//! The model is just another HTTP client: a small struct around async-openai's request
+//! types, the connections that carry answers (`upstream`) and a `reqwest` client for
+//! images, that knows the base URL, key, model and limits, and names every way a call
+//! can fail.
 
 mod chunks;
 pub mod demo;
@@ -8,6 +9,7 @@ mod images;
 mod in_band;
 mod raw;
 mod retry;
+mod upstream;
 
 use std::{sync::Arc, time::Duration};
 
@@ -46,11 +48,11 @@ pub struct LlmSettings {
 
 #[derive(Clone, Debug)]
 pub struct LlmClient {
-    /// The HTTP path to the model server: timeouts and bounded retries.
-    retry: retry::RetryService,
-    /// The completions URL and credentials, made once rather than parsed and formatted
-    /// for every call.
-    completions_url: reqwest::Url,
+    /// The connections to the completions endpoint, shared by every clone.
+    upstream: Arc<upstream::Upstream>,
+    /// When a refused or unreachable call is tried again.
+    retry: RetryPolicy,
+    /// Our credentials, made once rather than formatted for every call.
     authorization: Option<reqwest::header::HeaderValue>,
     /// Takes the key out of what the server says before it is logged.
     scrub: Scrub,
@@ -68,23 +70,14 @@ impl LlmClient {
         // reqwest is built without a default TLS crypto provider (that saves building
         // aws-lc) and panics without one; installing twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .connect_timeout(settings.connect_timeout)
-            // Per read, never in total: a long healthy stream must not be cut off. It bounds
-            // the wait for headers; mid-stream the turn's own idle timer (the same
-            // setting) fires a moment earlier, so a stall is reported as a stall.
-            .read_timeout(settings.read_timeout + Duration::from_secs(1))
-            .tcp_nodelay(true)
-            // Enough warm connections for steady traffic; after a burst of a thousand
-            // streams the rest close instead of holding their buffers.
-            .pool_max_idle_per_host(64)
-            .build()?;
+        let upstream = upstream::Upstream::new(
+            &format!("{}/chat/completions", settings.base_url),
+            settings.connect_timeout,
+            // It bounds the wait for headers; mid-stream each caller's own idle timer
+            // (the same setting) reports a stall.
+            settings.read_timeout + Duration::from_secs(1),
+        )?;
         let images = images::Images::new(&settings)?;
-        let retry = retry::RetryService {
-            http,
-            policy: settings.retry,
-        };
-        let completions_url = format!("{}/chat/completions", settings.base_url).parse()?;
         let authorization = match &settings.api_key {
             Some(key) => {
                 let mut value = reqwest::header::HeaderValue::try_from(format!(
@@ -98,8 +91,8 @@ impl LlmClient {
             None => None,
         };
         Ok(Self {
-            retry,
-            completions_url,
+            upstream: Arc::new(upstream),
+            retry: settings.retry,
             authorization,
             scrub: Scrub(settings.api_key.map(Arc::new)),
             model: settings.model,
@@ -316,6 +309,20 @@ impl UpstreamError {
     }
 }
 
+impl UpstreamError {
+    /// Counts the failure and logs it with its cause, once, where it is decided.
+    fn report(self, cause: &dyn std::fmt::Display) -> Self {
+        metrics::counter!("model_errors_total", "kind" => self.kind()).increment(1);
+        match self {
+            UpstreamError::QuotaExhausted | UpstreamError::Unauthorized(_) => {
+                tracing::error!(error = %cause, "model call refused: {self}");
+            }
+            _ => tracing::warn!(error = %cause, "model call failed: {self}"),
+        }
+        self
+    }
+}
+
 impl From<OpenAIError> for UpstreamError {
     fn from(error: OpenAIError) -> Self {
         let classified = match &error {
@@ -337,13 +344,6 @@ impl From<OpenAIError> for UpstreamError {
             OpenAIError::Reqwest(_) => UpstreamError::Broken,
             _ => UpstreamError::Unreachable,
         };
-        metrics::counter!("model_errors_total", "kind" => classified.kind()).increment(1);
-        match classified {
-            UpstreamError::QuotaExhausted | UpstreamError::Unauthorized(_) => {
-                tracing::error!(error = %error, "model call refused: {classified}");
-            }
-            _ => tracing::warn!(error = %error, "model call failed: {classified}"),
-        }
-        classified
+        classified.report(&error)
     }
 }

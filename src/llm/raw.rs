@@ -3,7 +3,7 @@
 //! `/v1` relay passes them on as they are (decoding and encoding again was most of what a
 //! relayed stream cost); `Chunks` decodes them for the paths that keep the text.
 
-use std::{ops::Range, pin::Pin, task::Poll};
+use std::{ops::Range, pin::Pin, task::Poll, time::Duration};
 
 use async_openai::{
     error::{ApiError, ApiErrorResponse, OpenAIError, WrappedError},
@@ -12,9 +12,14 @@ use async_openai::{
 };
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
-use tower::ServiceExt;
+use http::StatusCode;
 
-use super::{LlmClient, Scrub, UpstreamError, in_band::in_band_error};
+use super::{
+    LlmClient, Scrub, UpstreamError,
+    in_band::in_band_error,
+    retry::names_quota,
+    upstream::{Answer, Failure},
+};
 
 impl LlmClient {
     /// Starts a streamed chat completion and returns its events undecoded.
@@ -31,15 +36,50 @@ impl LlmClient {
         let body = serde_json::to_vec(&request).map(Bytes::from);
         async move {
             let body = body.map_err(|_| UpstreamError::Malformed)?;
-            let factory = self.post_json(&self.retry.http, &self.completions_url, body);
-            let response = self.retry.clone().oneshot(factory).await?;
-            if !response.status().is_success() {
-                return Err(refusal(response, &self.scrub).await);
-            }
-            Ok(RawEvents::new(
-                Box::pin(response.bytes_stream()),
-                self.scrub.clone(),
-            ))
+            let answer = self
+                .retry
+                .run(|attempt| self.try_post(&body, attempt))
+                .await;
+            let answer = answer.map_err(|failed| failed.report(&self.scrub))?;
+            Ok(RawEvents::new(Box::pin(answer), self.scrub.clone()))
+        }
+    }
+
+    /// One try at a completion: its answer, or why not and whether to try again.
+    async fn try_post(
+        &self,
+        body: &Bytes,
+        attempt: u32,
+    ) -> (Result<Answer, Failed>, Option<Duration>) {
+        let authorization = self.authorization.as_ref();
+        match self.upstream.post(body.clone(), authorization).await {
+            Ok((status, _, answer)) if status.is_success() => (Ok(answer), None),
+            Ok((status, headers, answer)) => match answer.read(MAX_REFUSAL_BYTES).await {
+                Ok(text) => {
+                    let quota = names_quota(&text);
+                    let wait = self.retry.wait_after(status, &headers, quota, attempt);
+                    (Err(Failed::Refused(status, text)), wait)
+                }
+                Err(error) => (
+                    Err(Failed::Lost(UpstreamError::Broken, error.to_string())),
+                    None,
+                ),
+            },
+            Err(Failure::Connect(cause)) => (
+                Err(Failed::Lost(UpstreamError::Unreachable, cause)),
+                Some(self.retry.backoff(attempt)),
+            ),
+            Err(Failure::Timeout) => (
+                Err(Failed::Lost(
+                    UpstreamError::Timeout,
+                    "no response headers in time".into(),
+                )),
+                None,
+            ),
+            Err(Failure::Broken(error)) => (
+                Err(Failed::Lost(UpstreamError::Broken, error.to_string())),
+                None,
+            ),
         }
     }
 
@@ -72,11 +112,35 @@ impl LlmClient {
 /// logged, without our key (some servers quote the key they were sent).
 pub(super) async fn refusal(response: reqwest::Response, scrub: &Scrub) -> UpstreamError {
     let status = response.status();
-    let bytes = match response.bytes().await {
-        Ok(bytes) => bytes,
-        Err(error) => return OpenAIError::Reqwest(error).into(),
-    };
-    let body = scrub.clean(&String::from_utf8_lossy(&bytes));
+    match response.bytes().await {
+        Ok(bytes) => refused(status, &bytes, scrub),
+        Err(error) => OpenAIError::Reqwest(error).into(),
+    }
+}
+
+/// Why a try at a completion got no answer; only the last try's is reported.
+enum Failed {
+    /// The server answered with this status and explanation.
+    Refused(StatusCode, Bytes),
+    /// No response, or none whole: what it means, and the cause for the log.
+    Lost(UpstreamError, String),
+}
+
+impl Failed {
+    fn report(self, scrub: &Scrub) -> UpstreamError {
+        match self {
+            Failed::Refused(status, text) => refused(status, &text, scrub),
+            Failed::Lost(error, cause) => error.report(&cause),
+        }
+    }
+}
+
+/// The most of a refusal's body that is read: an explanation, not an answer.
+const MAX_REFUSAL_BYTES: usize = 64 * 1024;
+
+/// What a server's refusal with `status` and `body` means.
+fn refused(status: StatusCode, body: &[u8], scrub: &Scrub) -> UpstreamError {
+    let body = scrub.clean(&String::from_utf8_lossy(body));
     let api_error = serde_json::from_str::<WrappedError>(&body)
         .map(|wrapped| wrapped.error)
         .unwrap_or_else(|_| ApiError {
@@ -90,7 +154,8 @@ pub(super) async fn refusal(response: reqwest::Response, scrub: &Scrub) -> Upstr
     .into()
 }
 
-type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+/// An answer's body: the connection's (`upstream::Answer`), or any stream in tests.
+type Body = Pin<Box<dyn Stream<Item = Result<Bytes, hyper::Error>> + Send>>;
 
 /// A streamed answer's events, each the text of its `data:` field(s).
 ///
@@ -216,9 +281,9 @@ impl RawEvents {
     /// `EventSource` drops it.
     ///
     /// Servers send each event as an HTTP chunk of its own, and hyper hands a body over
-    /// one chunk at a time from its connection's task. So after a chunk, what that task
-    /// already has is taken too (see `gather`), and the events read together go on
-    /// together: one write to the client instead of one per event.
+    /// one chunk at a time. So after a chunk, what the connection already has is taken
+    /// too (see `gather`), and the events read together go on together: one write to
+    /// the client instead of one per event.
     pub async fn next(&mut self) -> Option<Result<Events, UpstreamError>> {
         loop {
             match self.after.take() {
@@ -231,7 +296,7 @@ impl RawEvents {
             }
             let chunk = match self.body.next().await? {
                 Ok(chunk) => chunk,
-                Err(error) => return Some(Err(OpenAIError::Reqwest(error).into())),
+                Err(error) => return Some(Err(UpstreamError::Broken.report(&error))),
             };
             let more = self.gather().await;
             let events = self.split(chunk, &more);
@@ -249,7 +314,7 @@ impl RawEvents {
         let first = match self.poll_body().await {
             Poll::Ready(Some(Ok(chunk))) => Some(chunk),
             Poll::Ready(Some(Err(error))) => {
-                self.after = Some(After::Failed(OpenAIError::Reqwest(error).into()));
+                self.after = Some(After::Failed(UpstreamError::Broken.report(&error)));
                 return None;
             }
             Poll::Ready(None) => {
@@ -271,7 +336,7 @@ impl RawEvents {
     }
 
     /// The body's next chunk if it is there, without waiting.
-    async fn poll_body(&mut self) -> Poll<Option<reqwest::Result<Bytes>>> {
+    async fn poll_body(&mut self) -> Poll<Option<Result<Bytes, hyper::Error>>> {
         std::future::poll_fn(|cx| Poll::Ready(self.body.poll_next_unpin(cx))).await
     }
 
@@ -296,31 +361,27 @@ impl RawEvents {
         }
     }
 
-    /// The chunks the connection's task already has, without waiting for the server:
-    /// this task lets the tasks already woken run once (the connection's among them,
-    /// woken by the chunk just taken), then takes what is there, until nothing more is.
-    /// An error or the end of the body is kept for the next call.
+    /// The chunks the connection already has or can read without waiting for the
+    /// server (each poll of the body lets it decode one more): an error or the end of
+    /// the body is kept for the next call.
     async fn gather(&mut self) -> Vec<Bytes> {
         let mut more = Vec::new();
         let mut bytes = 0;
-        let mut empty = 0;
-        while bytes < GATHER_LIMIT && empty < EMPTY_TURNS {
-            yield_once().await;
+        while bytes < GATHER_LIMIT {
             match self.poll_body().await {
                 Poll::Ready(Some(Ok(chunk))) => {
                     bytes += chunk.len();
                     more.push(chunk);
-                    empty = 0;
                 }
                 Poll::Ready(Some(Err(error))) => {
-                    self.after = Some(After::Failed(OpenAIError::Reqwest(error).into()));
+                    self.after = Some(After::Failed(UpstreamError::Broken.report(&error)));
                     break;
                 }
                 Poll::Ready(None) => {
                     self.after = Some(After::End);
                     break;
                 }
-                Poll::Pending => empty += 1,
+                Poll::Pending => break,
             }
         }
         more
@@ -331,31 +392,10 @@ impl RawEvents {
 /// takes to take this much from memory.
 const GATHER_LIMIT: usize = 64 * 1024;
 
-/// Turns of the scheduler that bring nothing before a gather ends. The connection's
-/// task hands a chunk over on the second turn after the last was taken (measured: on
-/// the first, never), so one empty turn would end every gather after one chunk.
-const EMPTY_TURNS: usize = 2;
-
 /// What a gather met after its chunks, for the next call.
 enum After {
     Failed(UpstreamError),
     End,
-}
-
-/// Puts this task at the back of its worker's queue once: every task already woken runs
-/// before it. (`tokio::task::yield_now` waits for the worker to run out of tasks and
-/// poll for I/O, and so a stream's writes for a whole round of the other streams.)
-async fn yield_once() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if yielded {
-            return Poll::Ready(());
-        }
-        yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    })
-    .await;
 }
 
 impl Scan {
@@ -412,7 +452,7 @@ mod tests {
             pieces
                 .iter()
                 .map(|p| Ok(Bytes::copy_from_slice(p.as_bytes())))
-                .collect::<Vec<reqwest::Result<Bytes>>>(),
+                .collect::<Vec<Result<Bytes, hyper::Error>>>(),
         );
         let mut raw = RawEvents::new(Box::pin(body), Scrub::default());
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -436,7 +476,8 @@ mod tests {
             .build()
             .unwrap();
         runtime.block_on(async {
-            let (send, receive) = tokio::sync::mpsc::unbounded_channel::<reqwest::Result<Bytes>>();
+            let (send, receive) =
+                tokio::sync::mpsc::unbounded_channel::<Result<Bytes, hyper::Error>>();
             let body = futures_util::stream::unfold(receive, |mut receive| async move {
                 receive.recv().await.map(|chunk| (chunk, receive))
             });

@@ -1,9 +1,9 @@
-//! The HTTP path to the model server: one `reqwest` client with timeouts, and a bounded
-//! retry before any byte of an answer has arrived.
+//! When to try a model call again: a bounded retry before any byte of an answer has
+//! arrived, for the streamed answers (`upstream`) and the Images API's `reqwest` client.
 //!
 //! async-openai's own retry layer waits up to minutes and retries in more cases than we
-//! want, so this service replaces it. Retries happen only here, before a response is
-//! returned, so a stream that has started is never replayed (and never billed twice).
+//! want, so this replaces it. Retries happen only before a response is returned, so a
+//! stream that has started is never replayed (and never billed twice).
 
 use std::{
     future::Future,
@@ -55,36 +55,81 @@ impl tower::Service<HttpRequestFactory> for RetryService {
     fn call(&mut self, factory: HttpRequestFactory) -> Self::Future {
         let http = self.http.clone();
         let policy = self.policy;
-        Box::pin(async move {
-            let started = Instant::now();
-            let mut attempt = 1;
-            loop {
-                let result = http.execute(factory.build().await?).await;
-                let (result, wait) = match result {
-                    Ok(response) => retry_after_response(response, attempt, policy).await,
-                    Err(error) if error.is_connect() => {
-                        let wait = backoff(attempt, policy);
-                        (Err(OpenAIError::Reqwest(error)), Some(wait))
-                    }
-                    Err(error) => (Err(OpenAIError::Reqwest(error)), None),
+        Box::pin(policy.run(move |attempt| {
+            let (http, factory) = (http.clone(), factory.clone());
+            async move {
+                let request = match factory.build().await {
+                    Ok(request) => request,
+                    Err(error) => return (Err(error), None),
                 };
-                match wait {
-                    Some(wait)
-                        if attempt < policy.max_attempts
-                            && started.elapsed() + wait <= policy.deadline =>
-                    {
-                        tracing::warn!(
-                            attempt,
-                            wait_ms = wait.as_millis() as u64,
-                            "model server busy or unreachable; retrying"
-                        );
-                        tokio::time::sleep(wait).await;
-                        attempt += 1;
-                    }
-                    _ => return result,
+                match http.execute(request).await {
+                    Ok(response) => retry_after_response(response, attempt, policy).await,
+                    Err(error) if error.is_connect() => (
+                        Err(OpenAIError::Reqwest(error)),
+                        Some(policy.backoff(attempt)),
+                    ),
+                    Err(error) => (Err(OpenAIError::Reqwest(error)), None),
                 }
             }
-        })
+        }))
+    }
+}
+
+impl RetryPolicy {
+    /// Makes tries (`attempt` is given each one's number, from 1) until one is not worth
+    /// repeating or no other could start within the deadline, and returns the last.
+    pub async fn run<T, Try>(self, mut attempt: impl FnMut(u32) -> Try) -> T
+    where
+        Try: Future<Output = (T, Option<Duration>)>,
+    {
+        let started = Instant::now();
+        let mut number = 1;
+        loop {
+            let (result, wait) = attempt(number).await;
+            match wait {
+                Some(wait)
+                    if number < self.max_attempts && started.elapsed() + wait <= self.deadline =>
+                {
+                    tracing::warn!(
+                        attempt = number,
+                        wait_ms = wait.as_millis() as u64,
+                        "model server busy or unreachable; retrying"
+                    );
+                    tokio::time::sleep(wait).await;
+                    number += 1;
+                }
+                _ => return result,
+            }
+        }
+    }
+
+    /// How long to wait before trying again after a refusal with `status`, or `None` when
+    /// trying again will not help. `quota` says the body named `insufficient_quota`: an
+    /// empty account is not a rate limit.
+    pub fn wait_after(
+        self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        quota: bool,
+        attempt: u32,
+    ) -> Option<Duration> {
+        match status {
+            StatusCode::TOO_MANY_REQUESTS if quota => None,
+            // Gateways and overloaded servers: transient by definition. A plain 500 may be
+            // caused by the request itself, so it is reported, not repeated.
+            StatusCode::TOO_MANY_REQUESTS
+            | StatusCode::BAD_GATEWAY
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT => {
+                Some(retry_after(headers).unwrap_or_else(|| self.backoff(attempt)))
+            }
+            _ => None,
+        }
+    }
+
+    /// The wait before try `attempt + 1` when the server names none: doubled each time.
+    pub fn backoff(self, attempt: u32) -> Duration {
+        self.base_delay * 2u32.saturating_pow(attempt - 1)
     }
 }
 
@@ -95,30 +140,23 @@ async fn retry_after_response(
     policy: RetryPolicy,
 ) -> (Result<Response, OpenAIError>, Option<Duration>) {
     let status = response.status();
-    match status {
-        StatusCode::TOO_MANY_REQUESTS => {
-            let wait = retry_after(response.headers()).unwrap_or_else(|| backoff(attempt, policy));
-            // An empty account is not a rate limit: waiting will not help. The body must
-            // be read to tell, so the response is rebuilt from it.
-            let (response, body) = match buffer(response).await {
-                Ok(parts) => parts,
-                Err(error) => return (Err(error), None),
-            };
-            let quota = String::from_utf8_lossy(&body).contains("insufficient_quota");
-            (Ok(response), (!quota).then_some(wait))
-        }
-        // Gateways and overloaded servers: transient by definition. A plain 500 may be
-        // caused by the request itself, so it is reported, not repeated.
-        StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
-            let wait = retry_after(response.headers()).unwrap_or_else(|| backoff(attempt, policy));
-            (Ok(response), Some(wait))
-        }
-        _ => (Ok(response), None),
+    if status != StatusCode::TOO_MANY_REQUESTS {
+        let wait = policy.wait_after(status, response.headers(), false, attempt);
+        return (Ok(response), wait);
     }
+    // Whether the account is empty is in the body: the response is rebuilt from it.
+    let headers = response.headers().clone();
+    let (response, body) = match buffer(response).await {
+        Ok(parts) => parts,
+        Err(error) => return (Err(error), None),
+    };
+    let wait = policy.wait_after(status, &headers, names_quota(&body), attempt);
+    (Ok(response), wait)
 }
 
-fn backoff(attempt: u32, policy: RetryPolicy) -> Duration {
-    policy.base_delay * 2u32.saturating_pow(attempt - 1)
+/// Whether a 429's body says the account is out of credit.
+pub fn names_quota(body: &[u8]) -> bool {
+    String::from_utf8_lossy(body).contains("insufficient_quota")
 }
 
 /// `retry-after-ms` (OpenAI) or `Retry-After` in seconds; HTTP dates are not worth the
@@ -164,7 +202,7 @@ mod tests {
     #[test]
     fn backoff_doubles_from_the_base_delay() {
         let policy = RetryPolicy::default();
-        assert_eq!(backoff(1, policy), Duration::from_millis(500));
-        assert_eq!(backoff(3, policy), Duration::from_secs(2));
+        assert_eq!(policy.backoff(1), Duration::from_millis(500));
+        assert_eq!(policy.backoff(3), Duration::from_secs(2));
     }
 }

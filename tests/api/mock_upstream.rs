@@ -1,5 +1,6 @@
 //! A mock OpenAI-compatible upstream that the tests control: it counts the POSTs it
-//! receives (chat completions and image generations alike), records each request,
+//! receives (chat completions and image generations alike) and the connections they
+//! came on, records each request,
 //! notices when a client hangs up, and can fail in every way a real provider does.
 
 mod images;
@@ -20,6 +21,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::post,
+    serve::ListenerExt,
 };
 use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
@@ -31,6 +33,9 @@ pub use images::{IMAGE_INPUT_TOKENS, IMAGE_OUTPUT_TOKENS, png};
 pub enum Scenario {
     /// Streams `words` with `delay` between chunks, a finish reason, usage and `[DONE]`.
     Answer { words: Vec<String>, delay: Duration },
+    /// A whole answer of `words`, after which the server closes the connection
+    /// (`Connection: close`, as a server whose keep-alive ran out).
+    AnswerAndClose(Vec<String>),
     /// Answers with an HTTP error.
     Status {
         status: u16,
@@ -138,6 +143,8 @@ struct MockState {
     origin: String,
     scenarios: Mutex<VecDeque<Scenario>>,
     posts: AtomicUsize,
+    /// Connections accepted.
+    connections: AtomicUsize,
     requests: Mutex<Vec<Value>>,
     /// When each response body was dropped before it was complete (the client hung up).
     hangups: Mutex<Vec<Instant>>,
@@ -173,6 +180,10 @@ impl MockUpstream {
                 axum::routing::get(|| async { Json(json!({ "object": "list", "data": [] })) }),
             )
             .with_state(state.clone());
+        let counted = state.clone();
+        let listener = listener.tap_io(move |_| {
+            counted.connections.fetch_add(1, Ordering::SeqCst);
+        });
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Self {
             base_url: format!("http://{addr}/v1"),
@@ -187,6 +198,11 @@ impl MockUpstream {
 
     pub fn posts(&self) -> usize {
         self.state.posts.load(Ordering::SeqCst)
+    }
+
+    /// Connections the mock has accepted.
+    pub fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
     }
 
     pub fn requests(&self) -> Vec<Value> {
@@ -252,6 +268,18 @@ async fn chat_completions(
             guard,
             End::Clean,
         )),
+        Scenario::AnswerAndClose(words) => {
+            let mut response = sse(stream_with_delay(
+                complete_answer(&words),
+                Duration::ZERO,
+                guard,
+                End::Clean,
+            ));
+            response
+                .headers_mut()
+                .insert("connection", "close".parse().unwrap());
+            response
+        }
         Scenario::StallAfter(words) => sse(stream_with_delay(
             content_chunks(&words),
             Duration::from_millis(5),

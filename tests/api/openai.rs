@@ -113,6 +113,45 @@ async fn a_stream_is_relayed_chunk_by_chunk_with_usage_only_when_asked() {
     assert_eq!(without.last().unwrap().data, "[DONE]");
 }
 
+#[tokio::test]
+async fn answers_share_a_kept_connection_and_one_the_server_closes_is_replaced() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key("kept@example.com").await;
+    let text = |events: &[crate::helpers::SseEvent]| -> String {
+        events
+            .iter()
+            .filter(|e| e.data != "[DONE]")
+            .filter_map(|e| {
+                e.json()["choices"][0]["delta"]["content"]
+                    .as_str()
+                    .map(str::to_string)
+            })
+            .collect()
+    };
+    for n in 0..3 {
+        app.mock.push(Scenario::answer(&format!("answer {n}")));
+        let events = read_events(app.complete(&key, hello(json!({ "stream": true }))).await).await;
+        assert_eq!(text(&events), format!("answer {n}"));
+    }
+    assert_eq!(
+        app.mock.connections(),
+        1,
+        "one connection for three answers"
+    );
+
+    // A server may close a connection after any answer; the next answer comes whole on a
+    // new one.
+    app.mock
+        .push(Scenario::AnswerAndClose(words("closing now")));
+    app.mock.push(Scenario::answer("on a new one"));
+    for expected in ["closing now", "on a new one"] {
+        let events = read_events(app.complete(&key, hello(json!({ "stream": true }))).await).await;
+        assert_eq!(text(&events), expected);
+        assert_eq!(events.last().unwrap().data, "[DONE]");
+    }
+    assert_eq!(app.mock.connections(), 2);
+}
+
 /// Twenty words: with the role, finish, usage and `[DONE]` events, a 24-event answer.
 pub const TWENTY_WORDS: &str = "one two three four five six seven eight nine ten eleven \
     twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty";
