@@ -47,6 +47,8 @@ impl Images {
     pub(super) fn new(settings: &LlmSettings) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
+            // As answers do (src/llm/upstream.rs): no proxy from the environment.
+            .no_proxy()
             .build()?;
         Ok(Self {
             url: format!("{}/images/generations", settings.base_url).parse()?,

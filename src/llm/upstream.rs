@@ -168,7 +168,7 @@ impl Upstream {
         let connecting = self.connector.clone().oneshot(self.uri.clone());
         let io = match tokio::time::timeout(self.connect_timeout, connecting).await {
             Ok(Ok(io)) => io,
-            Ok(Err(error)) => return Err(Failure::Connect(error.to_string())),
+            Ok(Err(error)) => return Err(Failure::Connect(causes(&*error))),
             Err(_) => return Err(Failure::Connect("connect timed out".into())),
         };
         // An HTTP/1 handshake sends nothing: it only pairs the two halves.
@@ -181,6 +181,18 @@ impl Upstream {
             over: false,
         })
     }
+}
+
+/// An error and its sources, as one line ("tcp connect error: Connection refused").
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// One connection: the handle requests go through, and the connection itself, which
@@ -238,8 +250,11 @@ impl Pool {
         }
     }
 
+    /// Keeps `conn`, and closes those unused for `IDLE_FOR` (the oldest come first).
     fn put(&self, conn: Conn) {
         let mut idle = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let stale = idle.partition_point(|(_, since)| since.elapsed() > IDLE_FOR);
+        idle.drain(..stale);
         if idle.len() < MAX_IDLE {
             idle.push((conn, Instant::now()));
         }
@@ -524,7 +539,11 @@ mod tests {
             .port();
         let upstream = upstream(&format!("http://127.0.0.1:{port}/v1/chat/completions"));
         let failure = upstream.post(Bytes::from("{}"), None).await.err();
-        assert!(matches!(failure, Some(Failure::Connect(_))), "{failure:?}");
+        // The log says why, from the error's sources.
+        assert!(
+            matches!(&failure, Some(Failure::Connect(why)) if why.contains("refused")),
+            "{failure:?}"
+        );
     }
 
     #[test]
