@@ -307,9 +307,7 @@ impl UpstreamError {
     pub fn is_cut_off(&self) -> bool {
         matches!(self, UpstreamError::Timeout | UpstreamError::Broken)
     }
-}
 
-impl UpstreamError {
     /// Counts the failure and logs it with its cause, once, where it is decided.
     fn report(self, cause: &dyn std::fmt::Display) -> Self {
         metrics::counter!("model_errors_total", "kind" => self.kind()).increment(1);
